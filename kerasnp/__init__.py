@@ -1,0 +1,18 @@
+"""kerasnp: Keras-compatible deep learning that trains on the CPU with NumPy and Numba.
+
+Port a Keras script by changing its import line::
+
+    import kerasnp as keras
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
+"""
+__version__ = "0.1.0"
+
+from . import (activations, callbacks, config, constraints, datasets, initializers, layers,
+               losses, metrics, models, optimizers, regularizers, utils)
+from .layers import Input, InputLayer, Layer
+from .models import Model, Sequential
+from .random import set_random_seed
+
+__all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "callbacks",
+           "config", "constraints", "datasets", "initializers", "layers", "losses", "metrics",
+           "models", "optimizers", "regularizers", "set_random_seed", "utils", "__version__"]

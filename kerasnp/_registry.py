@@ -1,0 +1,65 @@
+"""Name registries and the one `get(identifier)` resolver every concept shares.
+
+A registry is a plain dict from name to class or instance. `resolve` accepts `None`, a name, an
+instance/callable, or a Keras-style config dict `{"class_name": ..., "config": {...}}`, and raises an
+error that lists the valid names and the closest match for a typo.
+"""
+import difflib
+import re
+
+
+def snake_case(name):
+    """`'LeakyReLU'` -> `'leaky_re_lu'`, `'Dense'` -> `'dense'` (Keras's auto-naming rule)."""
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+
+
+class Registry(dict):
+    """A dict of name -> object, with lookups that explain themselves when they fail."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+
+    def register(self, *names):
+        """Decorator: register a class or instance under `names` (default: its own name)."""
+        def deco(obj):
+            keys = names or (getattr(obj, "__name__", None) or obj.name,)
+            for key in keys:
+                self[key] = obj
+            return obj
+        return deco
+
+    def lookup(self, name):
+        for key in (name, name.lower(), snake_case(name)):
+            if key in self:
+                return self[key]
+        valid = sorted(self)
+        close = difflib.get_close_matches(name.lower(), valid, n=1, cutoff=0.6)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ValueError(f"Unknown {self.kind} '{name}'. Valid: {', '.join(valid)}.{hint}")
+
+
+def resolve(identifier, registry, instantiate=True):
+    """Resolve `identifier` against `registry`.
+
+    Strings and config dicts that name a class give a new instance when `instantiate` is true
+    (config dicts always pass their `config` as keyword arguments through `from_config` when the
+    class has one). Anything else that is not a string or dict is returned unchanged, so instances
+    and user callables pass straight through.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        obj = registry.lookup(identifier)
+        return obj() if instantiate and isinstance(obj, type) else obj
+    if isinstance(identifier, dict):
+        if "class_name" not in identifier:
+            raise ValueError(f"A {registry.kind} config dict needs a 'class_name' key. "
+                             f"Received: {identifier!r}")
+        obj = registry.lookup(identifier["class_name"])
+        config = identifier.get("config") or {}
+        if isinstance(obj, type):
+            return obj.from_config(config) if hasattr(obj, "from_config") else obj(**config)
+        return obj
+    return identifier

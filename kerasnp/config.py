@@ -1,0 +1,40 @@
+"""Global numeric settings: float type, fuzz factor and image layout.
+
+`floatx()` is the dtype new weights and fed inputs take (float32 by default; float64 is supported
+end to end and is what the gradient checks use).
+"""
+import numpy as np
+
+_VALID_FLOATX = ("float16", "float32", "float64")
+_state = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
+
+
+def floatx():
+    """Return the default float type as a string, e.g. `'float32'`."""
+    return _state["floatx"]
+
+
+def set_floatx(value):
+    """Set the default float type (`'float16'`, `'float32'` or `'float64'`)."""
+    name = np.dtype(value).name if not isinstance(value, str) else value
+    if name not in _VALID_FLOATX:
+        raise ValueError(f"Unknown floatx {value!r}. Valid: {', '.join(_VALID_FLOATX)}. "
+                         f"Received: value={value!r}")
+    _state["floatx"] = name
+
+
+def epsilon():
+    """Return the fuzz factor used to keep logs and divisions finite (default 1e-7)."""
+    return _state["epsilon"]
+
+
+def set_epsilon(value):
+    """Set the fuzz factor."""
+    if not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"epsilon must be a positive float. Received: value={value!r}")
+    _state["epsilon"] = float(value)
+
+
+def image_data_format():
+    """Return `'channels_last'`: kerasnp images are NHWC, as in Keras's default."""
+    return _state["image_data_format"]

@@ -1,0 +1,442 @@
+"""Weight initializers: Keras 3 names, arguments and formulas, drawn with NumPy generators.
+
+An initializer is called as `init(shape, dtype=None, rng=None)` and returns a fresh array. The
+random source is, in order: the initializer's own `seed` (a new `default_rng(seed)` per call, so a
+seeded initializer gives the same values every call, as in Keras 3), else the `rng` the layer
+passes, else a new generator from `kerasnp.random.make_generator()`.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from . import _validate, config
+from . import random as _random
+from ._registry import Registry, resolve
+
+_REGISTRY = Registry("initializer")
+_TRUNC_STD = 0.87962566103423978  # std of a standard normal truncated to [-2, 2]
+
+
+def compute_fans(shape):
+    """Return `(fan_in, fan_out)` for a weight shape, as Keras computes them.
+
+    Scalars count as 1; a 1-D shape `(n,)` has both fans `n`; 2-D is `(in, out)`; N-D shapes are
+    convolution kernels `(*spatial, in, out)` whose receptive field multiplies both fans.
+    """
+    shape = tuple(shape)
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return int(shape[0]), int(shape[0])
+    rf = math.prod(shape[:-2])
+    return int(shape[-2] * rf), int(shape[-1] * rf)
+
+
+def _shape(shape, owner):
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        shape = None
+    if shape is None or not all(isinstance(d, numbers.Integral) and not isinstance(d, bool)
+                                and d >= 0 for d in shape):
+        raise ValueError(f"{type(owner).__name__}: `shape` must be a tuple of non-negative "
+                         f"integers. Received: shape={shape!r}")
+    return tuple(int(d) for d in shape)
+
+
+def _dtype(dtype, owner, floating=False):
+    dt = np.dtype(config.floatx() if dtype is None else dtype)
+    if floating and not np.issubdtype(dt, np.floating):
+        raise ValueError(f"{type(owner).__name__} draws random floats: `dtype` must be a float "
+                         f"type (float16, float32, float64). Received: dtype={dtype!r}")
+    return dt
+
+
+class Initializer:
+    """Base class: subclasses implement `__call__(shape, dtype=None, rng=None)`."""
+
+    def __call__(self, shape, dtype=None, rng=None):
+        raise NotImplementedError(f"{type(self).__name__} must implement `__call__(shape, dtype, "
+                                  f"rng)`.")
+
+    def get_config(self):
+        """Return the constructor arguments as a JSON-friendly dict."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild an initializer from `get_config()`'s output."""
+        return cls(**config)
+
+    def clone(self):
+        """Return a new initializer with the same configuration."""
+        return type(self).from_config(self.get_config())
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class RandomInitializer(Initializer):
+    """Base of the random initializers: owns the optional `seed` and picks the generator."""
+
+    def __init__(self, seed=None):
+        self.seed = None if seed is None else _validate.non_negative_int(seed, "seed", self)
+
+    def _generator(self, rng):
+        if self.seed is not None:
+            return np.random.default_rng(self.seed)
+        if rng is None:
+            return _random.make_generator()
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"{type(self).__name__}: `rng` must be a numpy.random.Generator or "
+                            f"None. Received: rng={rng!r}")
+        return rng
+
+    def _draw(self, shape, dtype, rng):
+        """Shape, dtype, generator and the dtype to draw in (float16 is drawn as float32)."""
+        shape, dt = _shape(shape, self), _dtype(dtype, self, floating=True)
+        draw_dt = dt if dt in (np.float32, np.float64) else np.dtype(np.float32)
+        return shape, dt, self._generator(rng), draw_dt
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+def _uniform(gen, shape, dt, low, high):
+    x = gen.random(shape, dtype=dt)
+    x *= high - low
+    x += low
+    return x
+
+
+def _truncated_normal(gen, shape, dt, mean, stddev):
+    """Normal samples with those beyond 2 standard deviations redrawn (as Keras does)."""
+    z = gen.standard_normal(shape, dtype=dt)
+    flat = z.reshape(-1)
+    idx = np.flatnonzero(np.abs(flat) > 2.0)
+    while idx.size:
+        new = gen.standard_normal(idx.size, dtype=dt)
+        flat[idx] = new
+        idx = idx[np.abs(new) > 2.0]
+    z *= stddev
+    z += mean
+    return z
+
+
+@_REGISTRY.register("zeros", "zero")
+class Zeros(Initializer):
+    """Initializer that fills the array with 0."""
+
+    def __call__(self, shape, dtype=None, rng=None):
+        return np.zeros(_shape(shape, self), dtype=_dtype(dtype, self))
+
+
+@_REGISTRY.register("ones", "one")
+class Ones(Initializer):
+    """Initializer that fills the array with 1."""
+
+    def __call__(self, shape, dtype=None, rng=None):
+        return np.ones(_shape(shape, self), dtype=_dtype(dtype, self))
+
+
+@_REGISTRY.register("constant")
+class Constant(Initializer):
+    """Initializer that fills the array with `value` (a number, or an array broadcast to shape).
+
+    Args:
+        value: number or array-like, the fill value. Defaults to 0.0.
+    """
+
+    def __init__(self, value=0.0):
+        arr = np.asarray(value)
+        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+            raise ValueError(f"Constant: `value` must be a number or a numeric array. "
+                             f"Received: value={value!r}")
+        self.value = value if arr.ndim == 0 else arr
+
+    def __call__(self, shape, dtype=None, rng=None):
+        shape, dt = _shape(shape, self), _dtype(dtype, self)
+        if np.ndim(self.value) == 0:
+            return np.full(shape, self.value, dtype=dt)
+        try:
+            return np.broadcast_to(np.asarray(self.value, dtype=dt), shape).copy()
+        except ValueError:
+            raise ValueError(f"Constant: `value` of shape {np.shape(self.value)} cannot be "
+                             f"broadcast to the weight shape. Received: shape={shape}") from None
+
+    def get_config(self):
+        v = self.value
+        return {"value": v.tolist() if isinstance(v, np.ndarray) else v}
+
+
+@_REGISTRY.register("random_normal", "normal")
+class RandomNormal(RandomInitializer):
+    """Normal samples with the given `mean` and `stddev`.
+
+    Args:
+        mean: mean of the samples. Defaults to 0.0.
+        stddev: positive standard deviation. Defaults to 0.05.
+        seed: optional non-negative int; a seeded initializer returns the same values every call.
+    """
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean = _validate.number(mean, "mean", self)
+        self.stddev = _validate.number(stddev, "stddev", self, low=0.0, low_open=True)
+        super().__init__(seed)
+
+    def __call__(self, shape, dtype=None, rng=None):
+        shape, dt, gen, draw_dt = self._draw(shape, dtype, rng)
+        x = gen.standard_normal(shape, dtype=draw_dt)
+        x *= self.stddev
+        x += self.mean
+        return x.astype(dt, copy=False)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
+@_REGISTRY.register("truncated_normal")
+class TruncatedNormal(RandomNormal):
+    """Normal samples where values more than 2 `stddev` from `mean` are discarded and redrawn.
+
+    Args: as `RandomNormal`.
+    """
+
+    def __call__(self, shape, dtype=None, rng=None):
+        shape, dt, gen, draw_dt = self._draw(shape, dtype, rng)
+        return _truncated_normal(gen, shape, draw_dt, self.mean, self.stddev).astype(dt, copy=False)
+
+
+@_REGISTRY.register("random_uniform", "uniform")
+class RandomUniform(RandomInitializer):
+    """Uniform samples in `[minval, maxval)`.
+
+    Args:
+        minval: lower bound (inclusive). Defaults to -0.05.
+        maxval: upper bound (exclusive), `>= minval`. Defaults to 0.05.
+        seed: optional non-negative int; a seeded initializer returns the same values every call.
+    """
+
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        self.minval = _validate.number(minval, "minval", self)
+        self.maxval = _validate.number(maxval, "maxval", self, low=self.minval)
+        super().__init__(seed)
+
+    def __call__(self, shape, dtype=None, rng=None):
+        shape, dt, gen, draw_dt = self._draw(shape, dtype, rng)
+        return _uniform(gen, shape, draw_dt, self.minval, self.maxval).astype(dt, copy=False)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
+
+
+_MODES = ("fan_in", "fan_out", "fan_avg")
+_DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
+
+
+@_REGISTRY.register("variance_scaling")
+class VarianceScaling(RandomInitializer):
+    """Samples whose variance is `scale / n`, `n` being fan_in, fan_out or their average.
+
+    `"truncated_normal"` draws a normal truncated at 2 std whose std *after* truncation is
+    `sqrt(scale / n)`; `"untruncated_normal"` a plain normal with that std; `"uniform"` draws from
+    `[-limit, limit)` with `limit = sqrt(3 * scale / n)`. `"normal"` means `"truncated_normal"`.
+
+    Args:
+        scale: positive scaling factor. Defaults to 1.0.
+        mode: `"fan_in"`, `"fan_out"` or `"fan_avg"`. Defaults to `"fan_in"`.
+        distribution: `"truncated_normal"`, `"untruncated_normal"` or `"uniform"`.
+        seed: optional non-negative int; a seeded initializer returns the same values every call.
+
+    Example:
+        >>> w = VarianceScaling(2.0, "fan_in", "uniform", seed=0)((784, 256))
+        >>> bool(abs(w).max() < (6 / 784) ** 0.5)
+        True
+    """
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        self.scale = _validate.number(scale, "scale", self, low=0.0, low_open=True)
+        self.mode = _validate.choice(mode, "mode", _MODES, self)
+        if isinstance(distribution, str):
+            distribution = distribution.lower()
+            distribution = "truncated_normal" if distribution == "normal" else distribution
+        self.distribution = _validate.choice(distribution, "distribution", _DISTRIBUTIONS, self)
+        super().__init__(seed)
+
+    def __call__(self, shape, dtype=None, rng=None):
+        shape, dt, gen, draw_dt = self._draw(shape, dtype, rng)
+        fan_in, fan_out = compute_fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        var = self.scale / max(1.0, n)
+        if self.distribution == "truncated_normal":
+            x = _truncated_normal(gen, shape, draw_dt, 0.0, math.sqrt(var) / _TRUNC_STD)
+        elif self.distribution == "untruncated_normal":
+            x = gen.standard_normal(shape, dtype=draw_dt)
+            x *= math.sqrt(var)
+        else:
+            limit = math.sqrt(3.0 * var)
+            x = _uniform(gen, shape, draw_dt, -limit, limit)
+        return x.astype(dt, copy=False)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                **super().get_config()}
+
+
+class _Preset(VarianceScaling):
+    """A VarianceScaling with fixed `(scale, mode, distribution)`; its config is just `seed`."""
+    _args = ()
+
+    def __init__(self, seed=None):
+        super().__init__(*self._args, seed=seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+@_REGISTRY.register("glorot_uniform")
+class GlorotUniform(_Preset):
+    """Glorot (Xavier) uniform: `U(-limit, limit)`, `limit = sqrt(6 / (fan_in + fan_out))`.
+
+    Args: `seed` as in `VarianceScaling`.
+    """
+    _args = (1.0, "fan_avg", "uniform")
+
+
+@_REGISTRY.register("glorot_normal")
+class GlorotNormal(_Preset):
+    """Glorot (Xavier) normal: truncated normal with std `sqrt(2 / (fan_in + fan_out))`.
+
+    Args: `seed` as in `VarianceScaling`.
+    """
+    _args = (1.0, "fan_avg", "truncated_normal")
+
+
+@_REGISTRY.register("he_uniform")
+class HeUniform(_Preset):
+    """He uniform: `U(-limit, limit)`, `limit = sqrt(6 / fan_in)`.
+
+    Args: `seed` as in `VarianceScaling`.
+    """
+    _args = (2.0, "fan_in", "uniform")
+
+
+@_REGISTRY.register("he_normal")
+class HeNormal(_Preset):
+    """He normal: truncated normal with std `sqrt(2 / fan_in)`.
+
+    Args: `seed` as in `VarianceScaling`.
+    """
+    _args = (2.0, "fan_in", "truncated_normal")
+
+
+@_REGISTRY.register("lecun_uniform")
+class LecunUniform(_Preset):
+    """LeCun uniform: `U(-limit, limit)`, `limit = sqrt(3 / fan_in)`.
+
+    Args: `seed` as in `VarianceScaling`.
+    """
+    _args = (1.0, "fan_in", "uniform")
+
+
+@_REGISTRY.register("lecun_normal")
+class LecunNormal(_Preset):
+    """LeCun normal: truncated normal with std `sqrt(1 / fan_in)`.
+
+    Args: `seed` as in `VarianceScaling`.
+    """
+    _args = (1.0, "fan_in", "truncated_normal")
+
+
+@_REGISTRY.register("orthogonal", "orthogonal_initializer")
+class Orthogonal(RandomInitializer):
+    """A (semi-)orthogonal matrix from the QR decomposition of a normal sample, times `gain`.
+
+    Shapes with more than 2 axes are treated as `(prod(shape[:-1]), shape[-1])`. The result has
+    orthonormal columns when it has at least as many rows as columns, orthonormal rows otherwise.
+
+    Args:
+        gain: multiplicative factor. Defaults to 1.0.
+        seed: optional non-negative int; a seeded initializer returns the same values every call.
+    """
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain = _validate.number(gain, "gain", self)
+        super().__init__(seed)
+
+    def __call__(self, shape, dtype=None, rng=None):
+        shape, dt, gen, draw_dt = self._draw(shape, dtype, rng)
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal: the weight must be at least 2-D. "
+                             f"Received: shape={shape}")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        a = gen.standard_normal((max(rows, cols), min(rows, cols)), dtype=draw_dt)
+        q, r = np.linalg.qr(a)
+        q *= np.where(np.diagonal(r) < 0, -1.0, 1.0).astype(draw_dt)  # unique, uniform Q
+        if rows < cols:
+            q = q.T
+        q *= self.gain
+        return q.reshape(shape).astype(dt, copy=False)
+
+    def get_config(self):
+        return {"gain": self.gain, **super().get_config()}
+
+
+@_REGISTRY.register("identity", "identity_initializer")
+class Identity(Initializer):
+    """`gain` times the identity matrix (2-D shapes only; rectangular shapes get `eye(n, m)`).
+
+    Args:
+        gain: multiplicative factor. Defaults to 1.0.
+    """
+
+    def __init__(self, gain=1.0):
+        self.gain = _validate.number(gain, "gain", self)
+
+    def __call__(self, shape, dtype=None, rng=None):
+        shape, dt = _shape(shape, self), _dtype(dtype, self)
+        if len(shape) != 2:
+            raise ValueError(f"Identity: the identity initializer only makes 2-D matrices. "
+                             f"Received: shape={shape}")
+        x = np.eye(*shape, dtype=dt)
+        return x if self.gain == 1.0 else (x * self.gain).astype(dt, copy=False)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+OrthogonalInitializer = Orthogonal
+IdentityInitializer = Identity
+
+
+def get(identifier):
+    """Resolve an initializer: `None`, a name, a config dict, a class, an instance or a callable.
+
+    Names are the snake_case ones (`"glorot_uniform"`, `"he_normal"`, `"zeros"`, ...) or the class
+    names (`"GlorotUniform"`). Instances and plain callables `f(shape, dtype)` pass through.
+    """
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    obj = resolve(identifier, _REGISTRY)
+    if obj is not None and not callable(obj):
+        raise ValueError(f"Could not interpret initializer identifier: expected a name, a config "
+                         f"dict, an Initializer or a callable. Valid names: "
+                         f"{', '.join(sorted(_REGISTRY))}. Received: identifier={identifier!r}")
+    return obj
+
+
+def serialize(initializer):
+    """Return `{"class_name": ..., "config": ...}` for an `Initializer` instance."""
+    if not isinstance(initializer, Initializer):
+        raise ValueError(f"Only Initializer instances can be serialized; wrap plain functions in "
+                         f"an Initializer subclass. Received: initializer={initializer!r}")
+    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+
+
+def deserialize(config):
+    """Inverse of `serialize`: a config dict (or a name) -> a new initializer."""
+    return get(config)

@@ -1,0 +1,11 @@
+"""Layers: the building blocks of models (see `Layer` for the contract)."""
+from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .base import LAYERS, Layer
+from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
+from .embedding import Embedding
+from .noise import GaussianNoise
+from .normalization import LayerNormalization
+
+__all__ = ["Activation", "Dense", "Dropout", "ELU", "Embedding", "Flatten", "GaussianNoise",
+           "Input", "InputLayer", "Layer", "LayerNormalization", "LeakyReLU", "PReLU", "ReLU",
+           "Reshape", "Softmax"]

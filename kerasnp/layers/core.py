@@ -1,0 +1,294 @@
+"""Core layers: Input, Dense, Activation, Flatten, Reshape, Dropout."""
+import math
+
+import numpy as np
+
+from .. import _validate, activations, initializers
+from .base import Layer, _serialize, register
+
+
+@register
+class InputLayer(Layer):
+    """The entry point of a model: holds the shape of one sample.
+
+    Args:
+        shape: shape of one sample, without the batch axis, e.g. `(784,)` or `(28, 28, 1)`.
+        batch_size: optional fixed batch size (informational).
+        dtype: dtype of the input (default floatx).
+    """
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, **kwargs):
+        if shape is None and "input_shape" in kwargs:
+            shape = kwargs.pop("input_shape")
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        if shape is None:
+            raise ValueError("InputLayer needs the shape of one sample, e.g. shape=(784,). "
+                             "Received: shape=None")
+        if isinstance(shape, int):
+            shape = (shape,)
+        try:
+            shape = tuple(None if d is None else int(d) for d in shape)
+        except (TypeError, ValueError):
+            raise ValueError(f"Input shape must be a tuple of positive ints (or None). "
+                             f"Received: shape={shape!r}") from None
+        if any(d is not None and d <= 0 for d in shape):
+            raise ValueError(f"Input shape must be a tuple of positive ints (or None). "
+                             f"Received: shape={shape!r}")
+        self.shape = shape
+        self.batch_size = batch_size
+        self.input_spec_shape = (None,) + shape
+        self.built = True
+
+    def forward(self, x, training=False):
+        return x
+
+    def backward(self, dy):
+        return dy
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(shape=list(self.shape), batch_size=self.batch_size)
+        return cfg
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None):
+    """A symbolic input tensor: `Sequential([Input((784,)), Dense(10)])` or the functional API.
+
+    Args:
+        shape: shape of one sample, without the batch axis.
+        batch_size: optional fixed batch size.
+        dtype: input dtype (default floatx).
+        name: optional name of the input.
+    Returns:
+        A `KerasTensor` with `.shape == (None, *shape)`.
+    """
+    from ..models.graph import KerasTensor
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name)
+    return KerasTensor((batch_size,) + layer.shape, layer, [], dtype=dtype)
+
+
+@register
+class Dense(Layer):
+    """Fully connected layer: `y = activation(x @ kernel + bias)`.
+
+    Args:
+        units: positive int, size of the output.
+        activation: name, callable or None (linear).
+        use_bias: whether to add a bias vector.
+        kernel_initializer, bias_initializer: initializer names or objects.
+        kernel_regularizer, bias_regularizer, activity_regularizer: optional regularizers.
+        kernel_constraint, bias_constraint: optional constraints.
+
+    Input shape: `(batch, ..., features)`.  Output shape: `(batch, ..., units)`.
+
+    Example:
+        >>> import numpy as np, kerasnp as keras
+        >>> keras.layers.Dense(3, activation="relu")(np.ones((2, 4), "float32")).shape
+        (2, 3)
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = _validate.positive_int(units, "units", self)
+        self.activation = activations.get(activation)
+        self._linear = self.activation.name == "linear"
+        self.use_bias = _validate.boolean(use_bias, "use_bias", self)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),
+                                      self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = (self.add_weight("bias", (self.units,), self.bias_initializer,
+                                     regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint)
+                     if self.use_bias else None)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def forward(self, x, training=False):
+        self._in_shape = x.shape
+        x2 = x.reshape(-1, x.shape[-1])
+        self._x = x2
+        z = x2 @ self.kernel.value                     # Z = X·W + b
+        if self.bias is not None:
+            z += self.bias.value
+        y = z if self._linear else self.activation(z)
+        self._z = z if self.activation.uses_input else None
+        self._y = y
+        return y.reshape(x.shape[:-1] + (self.units,))
+
+    def backward(self, dy):
+        dy = dy.reshape(-1, self.units)
+        dz = dy if self._linear else self._activation_backward(dy, self._z, self._y)
+        self.kernel.grad += self._x.T @ dz             # dW = Xᵀ·dZ
+        if self.bias is not None:
+            self.bias.grad += dz.sum(axis=0)           # db = Σₙ dZ
+        if not self._needs_dx:
+            return None
+        return (dz @ self.kernel.value.T).reshape(self._in_shape)   # dX = dZ·Wᵀ
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(units=self.units, activation=activations.serialize(self.activation),
+                   use_bias=self.use_bias,
+                   kernel_initializer=_serialize(self.kernel_initializer),
+                   bias_initializer=_serialize(self.bias_initializer),
+                   kernel_regularizer=_serialize(_reg(self.kernel_regularizer)),
+                   bias_regularizer=_serialize(_reg(self.bias_regularizer)),
+                   kernel_constraint=_serialize(_con(self.kernel_constraint)),
+                   bias_constraint=_serialize(_con(self.bias_constraint)))
+        return cfg
+
+
+def _reg(identifier):
+    from .. import regularizers
+    return regularizers.get(identifier)
+
+
+def _con(identifier):
+    from .. import constraints
+    return constraints.get(identifier)
+
+
+@register
+class Activation(Layer):
+    """Applies an activation function: `Activation("relu")`.
+
+    Args:
+        activation: name or callable (see `kerasnp.activations`).
+    Input shape: any.  Output shape: same as input.
+    """
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def forward(self, x, training=False):
+        self._x = x if self.activation.uses_input else None
+        self._y = self.activation(x)
+        return self._y
+
+    def backward(self, dy):
+        return self._activation_backward(dy, self._x, self._y)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["activation"] = activations.serialize(self.activation)
+        return cfg
+
+
+@register
+class Flatten(Layer):
+    """Flattens each sample: `(batch, d1, d2, ...)` -> `(batch, d1*d2*...)`."""
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        size = None if any(d is None for d in rest) else int(np.prod(rest, dtype=np.int64))
+        return (input_shape[0], size)
+
+    def forward(self, x, training=False):
+        self._in_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy):
+        return dy.reshape(self._in_shape)
+
+
+@register
+class Reshape(Layer):
+    """Reshapes each sample to `target_shape` (one entry may be -1).
+
+    Args:
+        target_shape: tuple of ints, the shape of one output sample.
+    """
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        try:
+            self.target_shape = tuple(int(d) for d in target_shape)
+        except (TypeError, ValueError):
+            raise ValueError(f"Layer '{self.name}' (Reshape): target_shape must be a tuple of "
+                             f"ints. Received: target_shape={target_shape!r}") from None
+        if sum(d == -1 for d in self.target_shape) > 1 or any(
+                d == 0 or d < -1 for d in self.target_shape):
+            raise ValueError(f"Layer '{self.name}' (Reshape): target_shape must hold positive "
+                             f"ints and at most one -1. Received: target_shape={target_shape!r}")
+
+    def compute_output_shape(self, input_shape):
+        size = math.prod(input_shape[1:])
+        known = math.prod(d for d in self.target_shape if d != -1)
+        if -1 in self.target_shape:
+            if size % known:
+                self._shape_error(input_shape)
+            out = tuple(size // known if d == -1 else d for d in self.target_shape)
+        else:
+            out = self.target_shape
+        if math.prod(out) != size:
+            self._shape_error(input_shape)
+        return (input_shape[0],) + out
+
+    def _shape_error(self, input_shape):
+        raise ValueError(f"Layer '{self.name}' (Reshape) cannot reshape input of shape "
+                         f"{input_shape} to target_shape {self.target_shape}: the sizes differ.")
+
+    def build(self, input_shape):
+        self._out = self.compute_output_shape(input_shape)[1:]
+
+    def forward(self, x, training=False):
+        self._in_shape = x.shape
+        return x.reshape((x.shape[0],) + self._out)
+
+    def backward(self, dy):
+        return dy.reshape(self._in_shape)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["target_shape"] = list(self.target_shape)
+        return cfg
+
+
+@register
+class Dropout(Layer):
+    """Sets a fraction `rate` of inputs to 0 in training and scales the rest by `1/(1-rate)`.
+
+    Args:
+        rate: float in [0, 1), the fraction of inputs to drop.
+        noise_shape: optional shape of the binary mask (1 where the mask is shared).
+        seed: optional int seed for this layer's mask generator.
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = _validate.rate(rate, "rate", self)
+        self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
+        self.seed = seed
+        if seed is not None:
+            self._rng = np.random.default_rng(_validate.non_negative_int(seed, "seed", self))
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        shape = x.shape
+        if self.noise_shape is not None:
+            shape = tuple(s if n is None else n for s, n in zip(x.shape, self.noise_shape))
+        keep = self._rng.random(shape, dtype=np.float32) >= self.rate
+        self._mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.rate))
+        return x * self._mask
+
+    def backward(self, dy):
+        return dy if self._mask is None else dy * self._mask
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(rate=self.rate, seed=self.seed,
+                   noise_shape=list(self.noise_shape) if self.noise_shape else None)
+        return cfg

@@ -1,0 +1,61 @@
+"""Embedding: integer indices -> dense vectors."""
+import numpy as np
+
+from .. import _validate, initializers
+from .base import Layer, _serialize, register
+
+
+@register
+class Embedding(Layer):
+    """Maps integer indices in `[0, input_dim)` to learned vectors of size `output_dim`.
+
+    Args:
+        input_dim: vocabulary size.
+        output_dim: size of each vector.
+        embeddings_initializer: default `"uniform"` (uniform in [-0.05, 0.05]).
+        embeddings_regularizer, embeddings_constraint: optional.
+
+    Input shape: `(batch, ...)` integers.  Output shape: `(batch, ..., output_dim)`.
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
+                 **kwargs):
+        kwargs.pop("input_length", None)   # accepted for Keras 2 scripts; shapes come from data
+        super().__init__(**kwargs)
+        self.input_dim = _validate.positive_int(input_dim, "input_dim", self)
+        self.output_dim = _validate.positive_int(output_dim, "output_dim", self)
+        self.embeddings_initializer = initializers.get(
+            "random_uniform" if embeddings_initializer == "uniform" else embeddings_initializer)
+        self.embeddings_regularizer = embeddings_regularizer
+        self.embeddings_constraint = embeddings_constraint
+        self.mask_zero = bool(mask_zero)
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
+                                          self.embeddings_initializer,
+                                          regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def forward(self, x, training=False):
+        idx = np.asarray(x).astype(np.intp, copy=False)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.input_dim):
+            raise ValueError(f"Layer '{self.name}' (Embedding) expected indices in "
+                             f"[0, {self.input_dim}), received values from {idx.min()} to "
+                             f"{idx.max()}.")
+        self._idx = idx
+        return self.embeddings.value[idx]
+
+    def backward(self, dy):
+        flat = dy.reshape(-1, self.output_dim)
+        np.add.at(self.embeddings.grad, self._idx.ravel(), flat)   # scatter-add rows
+        return None                                                 # indices have no gradient
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(input_dim=self.input_dim, output_dim=self.output_dim, mask_zero=self.mask_zero,
+                   embeddings_initializer=_serialize(self.embeddings_initializer))
+        return cfg

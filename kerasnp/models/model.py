@@ -1,0 +1,198 @@
+"""Model: an ordered graph of layer calls that is itself a layer, and that trains.
+
+Forward runs the nodes in order; backward runs them in reverse, summing gradients where a tensor
+fans out. Sequential is the chain case of the same structure, so summary, weights and training have
+one code path (`training.TrainingMixin`).
+"""
+import numpy as np
+
+from .. import _validate
+from ..layers.base import Layer, register
+from ..layers.core import InputLayer
+from . import graph
+from .training import TrainingMixin
+
+
+@register
+class Model(TrainingMixin, Layer):
+    """A model built from inputs and outputs (functional API) or subclassed.
+
+    Args:
+        inputs: a `KerasTensor` from `kerasnp.Input`, or a list of them.
+        outputs: the tensor(s) produced by calling layers on `inputs`.
+        name: model name.
+
+    Example:
+        >>> import kerasnp as keras
+        >>> x = keras.Input((4,))
+        >>> model = keras.Model(x, keras.layers.Dense(2)(x))
+        >>> model.count_params()
+        10
+    """
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        TrainingMixin.__init__(self)
+        self._nodes, self._input_ids, self._output_ids = [], [], []
+        self._multi_input = self._multi_output = False
+        if inputs is not None or outputs is not None:
+            if inputs is None or outputs is None:
+                raise ValueError("Model(inputs, outputs) needs both inputs and outputs. "
+                                 f"Received: inputs={inputs!r}, outputs={outputs!r}")
+            self._multi_input = isinstance(inputs, (list, tuple))
+            self._multi_output = isinstance(outputs, (list, tuple))
+            ins = list(inputs) if self._multi_input else [inputs]
+            outs = list(outputs) if self._multi_output else [outputs]
+            self._set_graph(*graph.trace(ins, outs))
+
+    # -- graph ------------------------------------------------------------------------------
+    def _set_graph(self, nodes, input_ids, output_ids):
+        self._nodes, self._input_ids, self._output_ids = nodes, input_ids, output_ids
+        layers, seen = [], set()
+        for node in nodes:
+            if id(node.layer) not in seen:
+                seen.add(id(node.layer))
+                layers.append(node.layer)
+        names = [l.name for l in layers]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"Model '{self.name}': layer names must be unique; "
+                             f"{', '.join(repr(d) for d in dup)} used more than once.")
+        uses = {}
+        for node in nodes:
+            uses[id(node.layer)] = uses.get(id(node.layer), 0) + 1
+        self._shared = {id(n.layer) for n in nodes if uses[id(n.layer)] > 1}
+        self._caches = [None] * len(nodes)
+        self._vals = [None] * len(nodes)
+        self._all_layers = layers
+        self._sublayers = [l for l in layers if not isinstance(l, InputLayer)]
+        self.input_spec_shape = (nodes[input_ids[0]].shape if len(input_ids) == 1
+                                 else [nodes[i].shape for i in input_ids])
+        self.built = True
+
+    @property
+    def layers(self):
+        """The model's layers in call order (a functional model lists its InputLayers too)."""
+        return list(self._all_layers) if self._nodes else list(self._sublayers)
+
+    def get_layer(self, name=None, index=None):
+        """Return a layer by `name` or by `index` (into `layers`)."""
+        layers = self.layers
+        if index is not None:
+            if not isinstance(index, int) or not -len(layers) <= index < len(layers):
+                raise ValueError(f"Model '{self.name}' has {len(layers)} layers; index must be "
+                                 f"in [0, {len(layers)}). Received: index={index!r}")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: '{name}'. Model '{self.name}' has layers: "
+                         f"{', '.join(l.name for l in layers)}.")
+
+    @property
+    def inputs(self):
+        return [self._nodes[i] for i in self._input_ids]
+
+    @property
+    def output_shape(self):
+        shapes = [self._nodes[i].shape for i in self._output_ids]
+        return shapes if self._multi_output else shapes[0]
+
+    @property
+    def input_shape(self):
+        return self.input_spec_shape
+
+    def compute_output_shape(self, input_shape):
+        if not self._nodes:
+            self._build_once(input_shape)
+        return self.output_shape
+
+    def _input_layers_need_dx(self, flag):
+        """Tell layers fed straight from this model's inputs whether their dx is wanted."""
+        feeds = set(self._input_ids)
+        for node in self._nodes:
+            if node.inputs and all(i in feeds for i in node.inputs):
+                layer = node.layer
+                layer._needs_dx = flag or any(
+                    n.layer is layer and not all(i in feeds for i in n.inputs)
+                    for n in self._nodes if n.inputs)
+                if isinstance(layer, Model):
+                    layer._input_layers_need_dx(layer._needs_dx)
+
+    # -- compute ----------------------------------------------------------------------------
+    def forward(self, x, training=False):
+        nodes, vals, caches, shared = self._nodes, self._vals, self._caches, self._shared
+        xs = x if self._multi_input else (x,)
+        for k, i in enumerate(self._input_ids):
+            vals[i] = xs[k]
+        act_loss = 0.0
+        for i, node in enumerate(nodes):
+            if not node.inputs:
+                continue
+            layer = node.layer
+            arg = vals[node.inputs[0]] if len(node.inputs) == 1 else [vals[j] for j in node.inputs]
+            vals[i] = y = layer.forward(arg, training)
+            if id(layer) in shared:
+                caches[i] = dict(layer.__dict__)     # per-call state of a layer used twice
+            if layer.activity_regularizer is not None:
+                act_loss += float(layer.activity_regularizer(y))
+            if isinstance(layer, Model):
+                act_loss += layer._activity_loss
+        self._activity_loss = act_loss
+        if self._multi_output:
+            return [vals[i] for i in self._output_ids]
+        return vals[self._output_ids[0]]
+
+    _activity_loss = 0.0
+
+    def backward(self, dy):
+        nodes, vals, caches, shared = self._nodes, self._vals, self._caches, self._shared
+        grads = [None] * len(nodes)
+        for k, i in enumerate(self._output_ids):
+            g = dy[k] if self._multi_output else dy
+            grads[i] = g if grads[i] is None else grads[i] + g
+        for i in range(len(nodes) - 1, -1, -1):
+            node, g = nodes[i], grads[i]
+            if g is None or not node.inputs:
+                continue
+            layer = node.layer
+            if id(layer) in shared:
+                layer.__dict__.update(caches[i])
+            if layer.activity_regularizer is not None:
+                g = g + layer.activity_regularizer.gradient(vals[i])
+            dx = layer.backward(g)
+            grads[i] = None
+            if dx is None:
+                continue
+            parts = dx if len(node.inputs) > 1 else (dx,)
+            for j, d in zip(node.inputs, parts):
+                if d is not None:
+                    grads[j] = d if grads[j] is None else grads[j] + d
+        outs = [grads[i] for i in self._input_ids]
+        return outs if self._multi_input else outs[0]
+
+    def _output_leaf(self):
+        """The layer whose activation produces the (single) model output, through nesting."""
+        if self._multi_output or not self._nodes:
+            return None
+        layer = self._nodes[self._output_ids[0]].layer
+        return layer._output_leaf() if isinstance(layer, Model) else layer
+
+    def __call__(self, inputs, training=False):
+        if not isinstance(inputs, (list, tuple, graph.KerasTensor)) and self.built:
+            return self.forward(self._cast_inputs(inputs), training=training)
+        return Layer.__call__(self, inputs, training=training)
+
+    def get_config(self):
+        cfg = {"name": self.name, "trainable": self.trainable, "layers": [
+            {"class_name": type(n.layer).__name__, "config": n.layer.get_config(),
+             "inbound": list(n.inputs)} for n in self._nodes],
+            "input_ids": list(self._input_ids), "output_ids": list(self._output_ids)}
+        return cfg
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Print (or pass to `print_fn`) the table of layers, output shapes and parameters."""
+        from .summary import print_summary
+        return print_summary(self, line_length=line_length, print_fn=print_fn,
+                             show_trainable=show_trainable)
