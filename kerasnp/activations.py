@@ -81,7 +81,8 @@ class ActivationFunction:
     def __init__(self, **kwargs):
         self._check_names(kwargs)
         for key, (default, check) in self._params.items():
-            value = check(kwargs[key], key, repr(self.name)) if key in kwargs else default
+            owner = f"Activation '{self.name}'"
+            value = check(kwargs[key], key, owner) if key in kwargs else default
             object.__setattr__(self, key, value)
 
     def __call__(self, x, *args, **overrides):
@@ -181,6 +182,15 @@ def _sigmoid(x):
     return e
 
 
+def _softplus(x):
+    e = np.abs(x)                               # (np.logaddexp is ~15x slower)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    np.log1p(e, out=e)
+    e += np.maximum(x, 0)                       # max(x, 0) + log(1 + exp(-|x|))
+    return e
+
+
 class _Linear(ActivationFunction):
     """`linear(x) = x` (returns a copy)."""
     name = "linear"
@@ -206,10 +216,7 @@ class _Relu(ActivationFunction):
 
     def forward(self, x):
         s, m, t = self.negative_slope, self.max_value, self.threshold
-        if t == 0 and s == 0:
-            y = np.maximum(x, 0)
-        else:
-            y = x * (x > t)
+        y = np.maximum(x, 0) if t == 0 else x * (x > t)
         if m is not None:
             np.clip(y, 0, m, out=y)
         if s != 0:
@@ -497,7 +504,7 @@ class _Softplus(ActivationFunction):
     name = "softplus"
 
     def forward(self, x):
-        return np.logaddexp(x, 0)
+        return _softplus(x)
 
     def backward(self, dy, x, y):
         return dy * -np.expm1(-y)               # sigmoid(x) = 1 - exp(-y)
@@ -508,7 +515,7 @@ class _LogSigmoid(ActivationFunction):
     name = "log_sigmoid"
 
     def forward(self, x):
-        y = np.logaddexp(-x, 0)
+        y = _softplus(-x)
         return np.negative(y, out=y)
 
     def backward(self, dy, x, y):
@@ -547,10 +554,10 @@ class _Mish(ActivationFunction):
     uses_input = True
 
     def forward(self, x):
-        return x * np.tanh(np.logaddexp(x, 0))
+        return x * np.tanh(_softplus(x))
 
     def backward(self, dy, x, y):
-        t = np.tanh(np.logaddexp(x, 0))
+        t = np.tanh(_softplus(x))
         return dy * (t + x * (1 - t * t) * _sigmoid(x))
 
 
@@ -575,7 +582,12 @@ class _Squareplus(ActivationFunction):
             return np.maximum(x, 0)
         q = np.sqrt(x * x + self.b)
         q += np.abs(x)                          # q = sqrt(x² + b) + |x|, no cancellation
-        return np.where(x >= 0, 0.5 * q, (0.5 * self.b) / q)
+        neg = (0.5 * self.b) / q                # x < 0: (x + s) / 2 = b / (2 (s - x))
+        y = 0.5 * q
+        y -= neg
+        y *= x >= 0
+        y += neg
+        return y
 
     def backward(self, dy, x, y):
         if self.b == 0:

@@ -39,7 +39,7 @@ def confusion_counts(y_true, y_pred, thresholds, weights=None, per_label=False):
     hist = hist.reshape(2, nl, nb).astype(np.float64, copy=False)
     # above[..., j] = weight of predictions in buckets > j, i.e. predictions > thresholds[j]
     above = np.cumsum(hist[..., ::-1], axis=-1)[..., ::-1][..., 1:]
-    below = hist.sum(axis=-1, keepdims=True) - above
+    below = np.cumsum(hist, axis=-1)[..., :-1]        # two sums: no cancellation in tn/fn
     (fp, tp), (tn, fn) = above, below
     if not per_label:
         return tp[0], fp[0], tn[0], fn[0]

@@ -176,12 +176,14 @@ class TrainingMixin:
     def _loss_and_grad_start(self, y, y_pred, sw):
         """Total loss (with weight and activity penalties) and dL/d(output) for backward."""
         lw = self.loss_weights
-        loss = self.loss(y, y_pred, sw) * lw + self._activity_loss
+        with np.errstate(over="ignore", invalid="ignore"):   # reported as NonFiniteLossError
+            loss = self.loss(y, y_pred, sw) * lw + self._activity_loss
         for v in self._reg_vars:
             loss += float(v.regularizer(v.value))
         return loss
 
     def _prepare_training(self):
+        self._resolve_metrics()
         self._train_vars = self.trainable_weights
         self._reg_vars = [v for v in self._train_vars if v.regularizer is not None]
         self._con_vars = [v for v in self._train_vars if v.constraint is not None]

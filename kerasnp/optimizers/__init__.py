@@ -1,0 +1,51 @@
+"""Optimizers (Keras 3 names, defaults and formulas) and learning-rate schedules.
+
+`get(identifier)` accepts a name (`"adam"`, `"Adam"`), an `Optimizer` instance, an `Optimizer`
+subclass, a config dict `{"class_name": ..., "config": ...}` or None.
+
+Example:
+    >>> from kerasnp import optimizers
+    >>> opt = optimizers.get("adam")
+    >>> opt.learning_rate
+    0.001
+"""
+from kerasnp._registry import resolve
+from kerasnp.optimizers import schedules
+from kerasnp.optimizers.adagrad import Adadelta, Adagrad
+from kerasnp.optimizers.adam import Adam, Adamax, AdamW, Nadam
+from kerasnp.optimizers.base import Optimizer, registry
+from kerasnp.optimizers.rmsprop import RMSprop
+from kerasnp.optimizers.schedules import LearningRateSchedule
+from kerasnp.optimizers.sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
+           "Nadam", "LearningRateSchedule", "schedules", "registry", "get", "serialize",
+           "deserialize"]
+
+
+def serialize(optimizer):
+    """Return `{"class_name": ..., "config": ...}` for an optimizer."""
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"serialize() expects an Optimizer instance. "
+                        f"Received: optimizer={optimizer!r}")
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+
+
+def deserialize(config):
+    """Build an optimizer from `{"class_name": ..., "config": ...}`."""
+    if not isinstance(config, dict):
+        raise TypeError(f"deserialize() expects a config dict with 'class_name' and 'config'. "
+                        f"Received: config={config!r}")
+    return resolve(config, registry)
+
+
+def get(identifier):
+    """Return an optimizer: a new instance with defaults for a name, the instance itself, a new
+    instance of a class or from a config dict; None gives None."""
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
+    if identifier is None or isinstance(identifier, (str, dict, Optimizer)):
+        return resolve(identifier, registry)
+    raise TypeError(f"Could not interpret optimizer identifier: expected a name "
+                    f"({', '.join(sorted(k for k in registry if k.islower()))}), an Optimizer "
+                    f"instance or a config dict. Received: identifier={identifier!r}")

@@ -1,0 +1,344 @@
+"""Optimizer base: learning rate and schedules, clipping, decoupled weight decay, slot state.
+
+A step is one fused kernel call per variable (see `_kernels.py`): clipping, weight decay and the
+update happen in a single pass over the weight, its gradient and its slots, with no temporary
+arrays. Per-step scalars (bias corrections, `1 - lr * weight_decay`, clip scales) are computed
+once in Python floats and cast to the weight's dtype, so float32 weights stay float32.
+
+Subclasses declare their slots and kernel through three small hooks:
+`_slot_names()` (ordered, Keras names), `_variant()` (kernel name in `_kernels`/`_reference`) and
+`_hyper(lr, step)` (the kernel's trailing scalars for 1-based `step`); `_slot_init(name)` gives a
+slot's initial fill (0 by default).
+"""
+import math
+import numbers
+import re
+
+import numpy as np
+
+from kerasnp import _validate as validate
+from kerasnp._registry import Registry
+from kerasnp.optimizers import _kernels, _reference, schedules
+
+registry = Registry("optimizer")
+
+_NUMBA_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# Keras config keys for features kerasnp does not implement, with their inert values.
+_INERT = {"use_ema": False, "ema_momentum": None, "ema_overwrite_frequency": None,
+          "loss_scale_factor": None, "gradient_accumulation_steps": None, "jit_compile": None,
+          "is_legacy_optimizer": None}
+
+
+class _State:
+    """One variable's slots: full-shape arrays, their flat views, and the kernel to run."""
+
+    __slots__ = ("var", "value", "flat", "arrays", "flats", "kernel", "decay")
+
+    def __init__(self, var, arrays, kernel, decay):
+        self.var = var
+        self.value = var.value
+        self.flat = var.value.reshape(-1)
+        self.arrays = arrays
+        self.flats = tuple(a.reshape(-1) for a in arrays)
+        self.kernel = kernel
+        self.decay = decay
+
+
+def _clip_scale(sq_norm, clip):
+    """Keras's clip-by-norm factor: `clip / max(norm, clip)` (1 when the norm is within)."""
+    norm = math.sqrt(sq_norm)
+    return clip / norm if norm > clip else 1.0
+
+
+def _sq_norm(g):
+    g = g.reshape(-1)
+    return float(np.dot(g, g))
+
+
+class Optimizer:
+    """Base class of all optimizers (Keras 3 semantics).
+
+    Args:
+        learning_rate: float >= 0, a `LearningRateSchedule` (evaluated at `iterations`), or a
+            callable with no arguments returning the rate.
+        weight_decay: None or float >= 0; decoupled decay `var -= lr * weight_decay * var`
+            applied before each update.
+        clipnorm: None or float > 0; each gradient is rescaled to norm <= clipnorm.
+        clipvalue: None or float > 0; each gradient element is clipped to [-clipvalue, clipvalue].
+        global_clipnorm: None or float > 0; all gradients are rescaled together so that their
+            joint norm is <= global_clipnorm. At most one of the three clip options may be set.
+        name: the optimizer's name (default: the Keras name of the class).
+
+    Attributes:
+        iterations: int, number of steps applied so far.
+    """
+
+    _default_name = "optimizer"
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name=None, **kwargs):
+        _check_inert_kwargs(self, kwargs)
+        self.name = self._default_name if name is None else str(name)
+        self.iterations = 0
+        self._learning_rate = _check_lr(learning_rate, self)
+        self.weight_decay = _optional(weight_decay, "weight_decay", self, low_open=False)
+        self.clipnorm = _optional(clipnorm, "clipnorm", self)
+        self.clipvalue = _optional(clipvalue, "clipvalue", self)
+        self.global_clipnorm = _optional(global_clipnorm, "global_clipnorm", self)
+        set_clips = [k for k in ("clipnorm", "clipvalue", "global_clipnorm")
+                     if getattr(self, k) is not None]
+        if len(set_clips) > 1:
+            raise ValueError(f"{type(self).__name__}: only one of `clipnorm`, `clipvalue` and "
+                             f"`global_clipnorm` can be set. Received: clipnorm={clipnorm!r}, "
+                             f"clipvalue={clipvalue!r}, global_clipnorm={global_clipnorm!r}")
+        self._states = {}
+        self._wd_exclude_ids = set()
+        self._wd_exclude_names = []
+
+    # ----------------------------------------------------------------- learning rate
+    @property
+    def learning_rate(self):
+        """The current learning rate as a float (a schedule is evaluated at `iterations`)."""
+        lr = self._learning_rate
+        if lr.__class__ is float:
+            return lr
+        if isinstance(lr, schedules.LearningRateSchedule):
+            return float(lr(self.iterations))
+        return float(lr())
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if (isinstance(self._learning_rate, schedules.LearningRateSchedule)
+                and not isinstance(value, schedules.LearningRateSchedule)):
+            raise TypeError(f"{type(self).__name__} was created with a LearningRateSchedule as "
+                            f"its learning rate, so the rate cannot be set to a number; create "
+                            f"it with a float learning_rate to make it settable. "
+                            f"Received: learning_rate={value!r}")
+        self._learning_rate = _check_lr(value, self)
+
+    # ----------------------------------------------------------------- subclass hooks
+    def _slot_names(self):
+        return ()
+
+    def _slot_init(self, name):
+        return 0.0
+
+    def _variant(self):
+        raise NotImplementedError
+
+    def _hyper(self, lr, step):
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- slots
+    def _state(self, var):
+        st = self._states.get(id(var))
+        if st is None or st.var is not var:
+            return self._build_state(var, None)
+        if st.value is not var.value:                 # value was rebound (e.g. cast to floatx)
+            return self._build_state(var, st)
+        return st
+
+    def _build_state(self, var, old):
+        value = var.value
+        arrays = []
+        for i, name in enumerate(self._slot_names()):
+            if old is not None and old.arrays[i].shape == value.shape:
+                arrays.append(old.arrays[i].astype(value.dtype))
+            else:
+                arrays.append(np.full(value.shape, self._slot_init(name), dtype=value.dtype))
+        module = _kernels if value.dtype in _NUMBA_DTYPES else _reference
+        kernel = getattr(module, self._variant())
+        st = _State(var, tuple(arrays), kernel, self._decays(var))
+        self._states[id(var)] = st
+        return st
+
+    def build(self, var_list):
+        """Create the slots of every variable in `var_list` now (they are otherwise created at
+        the first step that sees each variable)."""
+        for var in var_list:
+            self._state(var)
+
+    def get_slots(self, var):
+        """Return a copy of `var`'s slots as `{slot_name: array}` (created if missing)."""
+        st = self._state(var)
+        return {name: a.copy() for name, a in zip(self._slot_names(), st.arrays)}
+
+    def set_slots(self, var, slots):
+        """Copy `slots` (`{slot_name: array}`, exactly this optimizer's slot names) into `var`'s
+        slots."""
+        st = self._state(var)
+        names = self._slot_names()
+        if not isinstance(slots, dict) or set(slots) != set(names):
+            got = sorted(slots) if isinstance(slots, dict) else slots
+            raise ValueError(f"{type(self).__name__}.set_slots expected a dict with keys "
+                             f"{list(names)} for variable '{var.path}'. Received: slots={got!r}")
+        for name, a in zip(names, st.arrays):
+            new = np.asarray(slots[name])
+            if new.shape != a.shape:
+                raise ValueError(f"{type(self).__name__}.set_slots: slot '{name}' of variable "
+                                 f"'{var.path}' must have shape {a.shape}, received shape "
+                                 f"{new.shape}.")
+            a[...] = new
+
+    def variables_for(self, var_list):
+        """Return the optimizer state for `var_list` as a list of `(name, array)`: first
+        `("iterations", int64 scalar array)`, then each variable's slots in list order and slot
+        order, named `"<var.path>/<slot>"` (copies)."""
+        out = [("iterations", np.array(self.iterations, dtype=np.int64))]
+        for var in var_list:
+            for name, a in self.get_slots(var).items():
+                out.append((f"{var.path}/{name}", a))
+        return out
+
+    def set_variables_for(self, var_list, items):
+        """Restore state saved by `variables_for(var_list)`.
+
+        Args:
+            var_list: the variables, in the same order as when saving (names are not matched,
+                so a model rebuilt with different auto-names still loads).
+            items: the saved `(name, array)` pairs, or just the arrays, in saved order.
+        """
+        arrays = [a[1] if isinstance(a, tuple) else a for a in items]
+        names = self._slot_names()
+        expected = 1 + len(names) * len(var_list)
+        if len(arrays) != expected:
+            raise ValueError(f"{type(self).__name__}.set_variables_for expected {expected} arrays "
+                             f"(iterations + {len(names)} slot(s) x {len(var_list)} variables), "
+                             f"received {len(arrays)}.")
+        self.iterations = int(np.asarray(arrays[0]))
+        k = 1
+        for var in var_list:
+            self.set_slots(var, dict(zip(names, arrays[k:k + len(names)])))
+            k += len(names)
+
+    # ----------------------------------------------------------------- weight decay
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Exempt variables from weight decay: those in `var_list`, and those whose path
+        contains a match of any regular expression in `var_names`."""
+        self._wd_exclude_ids.update(id(v) for v in (var_list or ()))
+        self._wd_exclude_names.extend(var_names or ())
+        for st in self._states.values():
+            st.decay = self._decays(st.var)
+
+    def _decays(self, var):
+        if id(var) in self._wd_exclude_ids:
+            return False
+        return not any(re.search(p, var.path) for p in self._wd_exclude_names)
+
+    # ----------------------------------------------------------------- the step
+    def apply(self, variables):
+        """Apply one step to `variables` using each variable's `.grad` (updated in place).
+
+        Variables whose `grad` is None are skipped; an empty list is a no-op (`iterations` does
+        not advance), as in Keras.
+        """
+        pairs = [(v.grad, v) for v in variables if v.grad is not None]
+        if pairs:
+            self._step(pairs)
+
+    def apply_gradients(self, grads_and_vars):
+        """Apply one step from a list of `(gradient, variable)` pairs (Keras API).
+
+        Pairs whose gradient is None are skipped; at least one gradient must be given.
+        """
+        pairs = []
+        for item in grads_and_vars:
+            if not (isinstance(item, (tuple, list)) and len(item) == 2):
+                raise TypeError(f"{type(self).__name__}.apply_gradients expects (gradient, "
+                                f"variable) pairs. Received: item={item!r}")
+            g, var = item
+            if g is None:
+                continue
+            g = np.asarray(g)
+            if g.shape != var.value.shape:
+                raise ValueError(f"{type(self).__name__}.apply_gradients: gradient for variable "
+                                 f"'{var.path}' must have shape {var.value.shape}, received "
+                                 f"shape {g.shape}.")
+            pairs.append((g, var))
+        if not pairs:
+            raise ValueError(f"{type(self).__name__}.apply_gradients: no gradients provided for "
+                             f"any variable.")
+        self._step(pairs)
+
+    def _step(self, pairs):
+        lr = self.learning_rate
+        hyper = self._hyper(lr, self.iterations + 1)
+        keep_wd = 1.0 - lr * self.weight_decay if self.weight_decay else 1.0
+        clip = math.inf if self.clipvalue is None else self.clipvalue
+        scale = 1.0
+        if self.global_clipnorm is not None:
+            scale = _clip_scale(sum(_sq_norm(g) for g, _ in pairs), self.global_clipnorm)
+        cast = {}
+        for g, var in pairs:
+            st = self._state(var)
+            dt = st.value.dtype
+            gf = g.reshape(-1) if g.dtype == dt else g.astype(dt).reshape(-1)
+            if self.clipnorm is not None:
+                scale = _clip_scale(_sq_norm(gf), self.clipnorm)
+            consts = cast.get(dt)
+            if consts is None:
+                t = dt.type
+                consts = cast[dt] = (t(keep_wd), t(1.0), t(clip), tuple(t(h) for h in hyper))
+            t = dt.type
+            st.kernel(st.flat, gf, *st.flats, consts[0] if st.decay else consts[1],
+                      t(scale), consts[2], *consts[3])
+            if var.constraint is not None:
+                var.value[...] = var.constraint(var.value)
+        self.iterations += 1
+
+    # ----------------------------------------------------------------- config
+    def get_config(self):
+        """Return the constructor arguments (Keras names); a schedule is stored as
+        `{"class_name": ..., "config": ...}`."""
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            lr = schedules.serialize(lr)
+        elif not isinstance(lr, float):
+            lr = self.learning_rate
+        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
+                "clipvalue": self.clipvalue}
+
+    @classmethod
+    def from_config(cls, config):
+        """Build an optimizer from `get_config()` output (also accepts Keras 3 configs)."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
+        return cls(**config)
+
+    def __repr__(self):
+        lr = self._learning_rate
+        lr = lr if isinstance(lr, float) else type(lr).__name__
+        return (f"<{type(self).__name__} name='{self.name}' learning_rate={lr} "
+                f"iterations={self.iterations}>")
+
+
+def _check_lr(value, owner):
+    if isinstance(value, schedules.LearningRateSchedule):
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return validate.number(value, "learning_rate", owner, low=0.0)
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return validate.number(float(value), "learning_rate", owner, low=0.0)
+    if callable(value):
+        return value
+    raise TypeError(f"{type(owner).__name__}: argument `learning_rate` must be a float >= 0, a "
+                    f"LearningRateSchedule or a callable with no arguments. "
+                    f"Received: learning_rate={value!r}")
+
+
+def _optional(value, arg, owner, low_open=True):
+    if value is None:
+        return None
+    return validate.number(value, arg, owner, low=0.0, low_open=low_open)
+
+
+def _check_inert_kwargs(owner, kwargs):
+    for key, value in kwargs.items():
+        if key not in _INERT:
+            raise TypeError(f"{type(owner).__name__} got an unexpected argument `{key}`. "
+                            f"Received: {key}={value!r}")
+        if key in ("use_ema", "loss_scale_factor", "gradient_accumulation_steps") and value:
+            raise ValueError(f"{type(owner).__name__}: `{key}` is not supported by kerasnp "
+                             f"(only its inert value is accepted). Received: {key}={value!r}")
