@@ -9,6 +9,7 @@ Each class computes in the float dtype of `y_pred` (or in `dtype` when given), s
 float32. Backward sits right under forward: `_backward(t, p, g)` receives `g`, the derivative of the
 reduced loss with respect to each per-sample value, and returns d loss / d y_pred.
 """
+import importlib
 import math
 import numbers
 
@@ -119,22 +120,25 @@ class Loss:
         """Per-sample validity mask (bool) or None; only `ignore_class` uses it."""
         return None
 
-    def _coefficients(self, values, t, sample_weight):
+    def _values_shape(self, t, p):
+        """Shape of the per-sample losses (subclasses know it without running forward)."""
+        return self._forward(t, p).shape
+
+    def _coefficients(self, shape, dt, t, sample_weight):
         """`c` with reduced loss = sum(c * values) (for "none": the array c * values)."""
-        dt = values.dtype
-        w = None
+        ndim, w = len(shape), None
         if sample_weight is not None:
             w = np.asarray(sample_weight, dtype=dt)
-            while w.ndim > values.ndim and w.shape[-1] == 1:
+            while w.ndim > ndim and w.shape[-1] == 1:
                 w = w[..., 0]
-            if w.ndim < values.ndim:
-                w = w.reshape(w.shape + (1,) * (values.ndim - w.ndim))
+            if w.ndim < ndim:
+                w = w.reshape(w.shape + (1,) * (ndim - w.ndim))
             try:
-                np.broadcast_shapes(w.shape, values.shape)
+                np.broadcast_shapes(w.shape, shape)
             except ValueError:
                 raise ValueError(
                     f"{self._who()}: sample_weight of shape {np.shape(sample_weight)} does not "
-                    f"broadcast to the per-sample loss shape {values.shape}. "
+                    f"broadcast to the per-sample loss shape {shape}. "
                     f"Received: sample_weight.shape={np.shape(sample_weight)}") from None
         mask = self._mask(t)
         if mask is not None:
@@ -143,24 +147,26 @@ class Loss:
                 valid = int(mask.sum())  # masked mean = sum over valid entries / their count
                 m *= (mask.size / valid) if valid else 0.0
             w = m if w is None else w * m
-        if self.reduction in (None, "none", "sum") or values.ndim == 0:
+        if self.reduction in (None, "none", "sum") or ndim == 0:
             return 1.0 if w is None else w
         if self.reduction == "mean_with_sample_weight" and w is not None:
             total = float(w.sum())
             return w * (1.0 / total) if total else w * 0.0
-        scale = 1.0 / max(values.size, 1)
+        scale = 1.0 / max(math.prod(shape), 1)
         return scale if w is None else w * scale
 
-    def _grad_values(self, values, t, sample_weight):
-        c = self._coefficients(values, t, sample_weight)
-        return np.broadcast_to(np.asarray(c, dtype=values.dtype), values.shape)
+    def _grad_values(self, t, p, sample_weight):
+        """d reduced loss / d per-sample loss, broadcast to the per-sample shape."""
+        shape = self._values_shape(t, p)
+        c = self._coefficients(shape, p.dtype, t, sample_weight)
+        return np.broadcast_to(np.asarray(c, dtype=p.dtype), shape)
 
     # -- public API --------------------------------------------------------------------------
     def __call__(self, y_true, y_pred, sample_weight=None):
         """Return the reduced loss as a Python float (the weighted array for `"none"`)."""
         t, p = self._prepare(y_true, y_pred)
         values = self._forward(t, p)
-        c = self._coefficients(values, t, sample_weight)
+        c = self._coefficients(values.shape, values.dtype, t, sample_weight)
         if self.reduction in (None, "none") or values.ndim == 0:
             out = values * c if not isinstance(c, float) else values
             return out if out.ndim else float(out)
@@ -174,7 +180,7 @@ class Loss:
         For reduction `"none"` it is the gradient of the sum of the weighted per-sample losses.
         """
         t, p = self._prepare(y_true, y_pred)
-        g = self._grad_values(self._forward(t, p), t, sample_weight)
+        g = self._grad_values(t, p, sample_weight)
         return self._backward(t, p, g).astype(_out_dtype(y_pred, p), copy=False)
 
     def logit_gradient(self, y_true, y_pred, activation_name, sample_weight=None):
@@ -242,7 +248,12 @@ def _expand(g, axis, ndim):
 
 
 class _Builtin(Loss):
-    """A loss written as `_forward` / `_backward` on prepared arrays."""
+    """A loss written as `_forward` / `_backward` on prepared arrays, reducing over `axis`."""
+
+    axis = -1
+
+    def _values_shape(self, t, p):
+        return p.shape[:self.axis % p.ndim] + p.shape[self.axis % p.ndim + 1:] if p.ndim else ()
 
     def call(self, y_true, y_pred):
         return self._forward(*self._prepare(y_true, y_pred))
@@ -408,7 +419,7 @@ class BinaryCrossentropy(_Builtin):
         if self.from_logits or _activation_name(activation_name) != "sigmoid":
             return None
         t, p = self._prepare(y_true, y_pred)
-        g = self._grad_values(self._forward(t, p), t, sample_weight)
+        g = self._grad_values(t, p, sample_weight)
         g = _expand(g, self.axis, p.ndim) / p.shape[self.axis]
         return ((p - self._smooth(t)) * g).astype(_out_dtype(y_pred, p), copy=False)
 
@@ -488,7 +499,7 @@ class CategoricalCrossentropy(_Builtin):
                 or self.axis % max(np.ndim(y_pred), 1) != np.ndim(y_pred) - 1):
             return None
         t, p = self._prepare(y_true, y_pred)
-        g = self._grad_values(self._forward(t, p), t, sample_weight)[..., None]
+        g = self._grad_values(t, p, sample_weight)[..., None]
         t = self._smooth(t)
         return ((p * t.sum(axis=-1, keepdims=True) - t) * g).astype(_out_dtype(y_pred, p),
                                                                     copy=False)
@@ -570,7 +581,7 @@ class SparseCategoricalCrossentropy(_Builtin):
         if self.from_logits or _activation_name(activation_name) != "softmax":
             return None
         t, p = self._prepare(y_true, y_pred)
-        g = self._grad_values(self._forward(t, p), t, sample_weight)[..., None]
+        g = self._grad_values(t, p, sample_weight)[..., None]
         idx = self._labels(t)
         dz = p * g
         np.put_along_axis(dz, idx, np.take_along_axis(dz, idx, -1) - g, -1)
@@ -782,7 +793,33 @@ class LossFunctionWrapper(Loss):
         return dp * g.reshape(g.shape + (1,) * (p.ndim - g.ndim))
 
     def get_config(self):
-        return {**super().get_config(), "fn": self.fn, **self._fn_kwargs}
+        """The function is saved by its import path, `"module.qualname"`."""
+        fn = f"{getattr(self.fn, '__module__', '')}.{getattr(self.fn, '__qualname__', '')}"
+        return {**super().get_config(), "fn": fn, **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("fn"), str):
+            config["fn"] = _import_function(config["fn"])
+        return cls(**config)
+
+
+def _import_function(path):
+    """Import `"package.module.function"` (the form `LossFunctionWrapper.get_config` writes)."""
+    parts = path.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for name in parts[i:]:
+            obj = getattr(obj, name, None)
+        if callable(obj):
+            return obj
+        break
+    raise ValueError(f"Cannot rebuild the wrapped loss function {path!r}: it is not an importable "
+                     f"module-level function; pass the function itself. Received: fn={path!r}")
 
 
 # ---------------------------------------------------------------- Keras's function interface

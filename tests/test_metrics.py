@@ -1,4 +1,4 @@
-"""Metrics: hand-computed values, scikit-learn parity over uneven weighted batches, `get` resolution."""
+"""Metrics: hand-computed values, scikit-learn parity on uneven weighted batches, `get`."""
 import numpy as np
 import pytest
 from sklearn import metrics as skm

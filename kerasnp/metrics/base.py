@@ -173,7 +173,8 @@ class MeanMetricWrapper(Mean):
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         if not callable(fn):
-            raise TypeError(f"MeanMetricWrapper: argument `fn` must be callable. Received: fn={fn!r}")
+            raise TypeError(f"MeanMetricWrapper: argument `fn` must be callable. "
+                            f"Received: fn={fn!r}")
         super().__init__(name=name or "mean_metric_wrapper", dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs

@@ -72,12 +72,13 @@ class _ThresholdCounts(Metric):
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.init_thresholds = thresholds
+        self.thresholds, self._as_array = _parse_thresholds(
+            thresholds, 0.5 if top_k is None else -1e10, self)   # top_k only: kept = positive
+        self.init_thresholds = (None if thresholds is None
+                                else self.thresholds if self._as_array else self.thresholds[0])
         self.top_k = None if top_k is None else _validate.positive_int(top_k, "top_k", self)
         self.class_id = (None if class_id is None
                          else _validate.non_negative_int(class_id, "class_id", self))
-        default = 0.5 if top_k is None else -1e10       # top_k alone: every kept entry is positive
-        self.thresholds, self._as_array = _parse_thresholds(thresholds, default, self)
         self._order = np.argsort(self.thresholds, kind="stable")
         self._sorted = np.asarray(self.thresholds, dtype=np.float64)[self._order]
         self._unsort = np.argsort(self._order)

@@ -249,7 +249,7 @@ class Optimizer:
             g, var = item
             if g is None:
                 continue
-            g = np.asarray(g)
+            g = np.ascontiguousarray(g)
             if g.shape != var.value.shape:
                 raise ValueError(f"{type(self).__name__}.apply_gradients: gradient for variable "
                                  f"'{var.path}' must have shape {var.value.shape}, received "
@@ -275,11 +275,10 @@ class Optimizer:
             gf = g.reshape(-1) if g.dtype == dt else g.astype(dt).reshape(-1)
             if self.clipnorm is not None:
                 scale = _clip_scale(_sq_norm(gf), self.clipnorm)
-            consts = cast.get(dt)
-            if consts is None:
-                t = dt.type
-                consts = cast[dt] = (t(keep_wd), t(1.0), t(clip), tuple(t(h) for h in hyper))
             t = dt.type
+            consts = cast.get(dt)
+            if consts is None:                        # scalars cast once per step and dtype
+                consts = cast[dt] = (t(keep_wd), t(1.0), t(clip), tuple(t(h) for h in hyper))
             st.kernel(st.flat, gf, *st.flats, consts[0] if st.decay else consts[1],
                       t(scale), consts[2], *consts[3])
             if var.constraint is not None:
