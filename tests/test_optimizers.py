@@ -201,7 +201,7 @@ def test_numba_kernels_match_numpy_twins(name, kw, dtype, monkeypatch):
     grads = [rng.standard_normal(300) * 3 for _ in range(3)]
     extra = {"learning_rate": 0.05, "weight_decay": 0.1, "clipvalue": 2.0}
     fast = _run(optimizers.get({"class_name": name, "config": {**kw, **extra}}), w0, grads, dtype)
-    monkeypatch.setattr(base, "_NUMBA_DTYPES", ())
+    monkeypatch.setattr(base, "NUMBA_DTYPES", ())
     slow = _run(optimizers.get({"class_name": name, "config": {**kw, **extra}}), w0, grads, dtype)
     assert fast.dtype == slow.dtype == dtype
     tol = 2e-5 if dtype == np.float32 else 1e-12
@@ -521,23 +521,3 @@ def test_schedule_validation_and_config():
         again = schedules.deserialize(schedules.serialize(s))
         assert type(again) is type(s) and again.get_config() == s.get_config()
         assert [again(k) for k in range(0, 20, 3)] == [s(k) for k in range(0, 20, 3)]
-
-
-# --------------------------------------------------------------------------- speed
-def test_adam_step_is_fast_on_mlp_sized_weights():
-    import time
-    rng = np.random.default_rng(0)
-    shapes = [(784, 256), (256,), (256, 128), (128,), (128, 10), (10,)]
-    variables = [Variable(rng.standard_normal(s).astype(np.float32), "w") for s in shapes]
-    for v in variables:
-        v.grad[...] = rng.standard_normal(v.shape)
-    opt = optimizers.Adam()
-    for _ in range(5):
-        opt.apply(variables)
-    best = math.inf
-    for _ in range(5):
-        t = time.perf_counter()
-        for _ in range(20):
-            opt.apply(variables)
-        best = min(best, (time.perf_counter() - t) / 20)
-    assert best < 2e-3, f"Adam step took {best * 1e3:.3f} ms"   # ~0.15 ms measured; loose for CI

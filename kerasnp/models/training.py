@@ -186,7 +186,6 @@ class TrainingMixin:
         self._resolve_metrics()
         self._train_vars = self.trainable_weights
         self._reg_vars = [v for v in self._train_vars if v.regularizer is not None]
-        self._con_vars = [v for v in self._train_vars if v.constraint is not None]
         leaf = self._output_leaf()
         act = getattr(leaf, "activation", None)
         self._fuse_layer = leaf if act is not None and hasattr(act, "name") else None
@@ -219,9 +218,7 @@ class TrainingMixin:
             self.backward(dy)
         for v in self._reg_vars:
             v.grad += v.regularizer.gradient(v.value)
-        self.optimizer.apply(self._train_vars)
-        for v in self._con_vars:
-            v.value[...] = v.constraint(v.value)
+        self.optimizer.apply(self._train_vars)         # also applies weight constraints
         self._update_metrics(loss, y, y_pred, sw)
         return loss
 

@@ -11,48 +11,16 @@ Subclasses declare their slots and kernel through three small hooks:
 slot's initial fill (0 by default).
 """
 import math
-import numbers
 import re
 
 import numpy as np
 
-from kerasnp import _validate as validate
 from kerasnp._registry import Registry
 from kerasnp.optimizers import _kernels, _reference, schedules
+from kerasnp.optimizers._helpers import (NUMBA_DTYPES, State, check_inert_kwargs, check_lr,
+                                         clip_scale, optional, sq_norm)
 
 registry = Registry("optimizer")
-
-_NUMBA_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-# Keras config keys for features kerasnp does not implement, with their inert values.
-_INERT = {"use_ema": False, "ema_momentum": None, "ema_overwrite_frequency": None,
-          "loss_scale_factor": None, "gradient_accumulation_steps": None, "jit_compile": None,
-          "is_legacy_optimizer": None}
-
-
-class _State:
-    """One variable's slots: full-shape arrays, their flat views, and the kernel to run."""
-
-    __slots__ = ("var", "value", "flat", "arrays", "flats", "kernel", "decay")
-
-    def __init__(self, var, arrays, kernel, decay):
-        self.var = var
-        self.value = var.value
-        self.flat = var.value.reshape(-1)
-        self.arrays = arrays
-        self.flats = tuple(a.reshape(-1) for a in arrays)
-        self.kernel = kernel
-        self.decay = decay
-
-
-def _clip_scale(sq_norm, clip):
-    """Keras's clip-by-norm factor: `clip / max(norm, clip)` (1 when the norm is within)."""
-    norm = math.sqrt(sq_norm)
-    return clip / norm if norm > clip else 1.0
-
-
-def _sq_norm(g):
-    g = g.reshape(-1)
-    return float(np.dot(g, g))
 
 
 class Optimizer:
@@ -77,14 +45,14 @@ class Optimizer:
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, name=None, **kwargs):
-        _check_inert_kwargs(self, kwargs)
+        check_inert_kwargs(self, kwargs)
         self.name = self._default_name if name is None else str(name)
         self.iterations = 0
-        self._learning_rate = _check_lr(learning_rate, self)
-        self.weight_decay = _optional(weight_decay, "weight_decay", self, low_open=False)
-        self.clipnorm = _optional(clipnorm, "clipnorm", self)
-        self.clipvalue = _optional(clipvalue, "clipvalue", self)
-        self.global_clipnorm = _optional(global_clipnorm, "global_clipnorm", self)
+        self._learning_rate = check_lr(learning_rate, self)
+        self.weight_decay = optional(weight_decay, "weight_decay", self, low_open=False)
+        self.clipnorm = optional(clipnorm, "clipnorm", self)
+        self.clipvalue = optional(clipvalue, "clipvalue", self)
+        self.global_clipnorm = optional(global_clipnorm, "global_clipnorm", self)
         set_clips = [k for k in ("clipnorm", "clipvalue", "global_clipnorm")
                      if getattr(self, k) is not None]
         if len(set_clips) > 1:
@@ -114,7 +82,7 @@ class Optimizer:
                             f"its learning rate, so the rate cannot be set to a number; create "
                             f"it with a float learning_rate to make it settable. "
                             f"Received: learning_rate={value!r}")
-        self._learning_rate = _check_lr(value, self)
+        self._learning_rate = check_lr(value, self)
 
     # ----------------------------------------------------------------- subclass hooks
     def _slot_names(self):
@@ -146,9 +114,9 @@ class Optimizer:
                 arrays.append(old.arrays[i].astype(value.dtype))
             else:
                 arrays.append(np.full(value.shape, self._slot_init(name), dtype=value.dtype))
-        module = _kernels if value.dtype in _NUMBA_DTYPES else _reference
+        module = _kernels if value.dtype in NUMBA_DTYPES else _reference
         kernel = getattr(module, self._variant())
-        st = _State(var, tuple(arrays), kernel, self._decays(var))
+        st = State(var, tuple(arrays), kernel, self._decays(var))
         self._states[id(var)] = st
         return st
 
@@ -267,14 +235,14 @@ class Optimizer:
         clip = math.inf if self.clipvalue is None else self.clipvalue
         scale = 1.0
         if self.global_clipnorm is not None:
-            scale = _clip_scale(sum(_sq_norm(g) for g, _ in pairs), self.global_clipnorm)
+            scale = clip_scale(sum(sq_norm(g) for g, _ in pairs), self.global_clipnorm)
         cast = {}
         for g, var in pairs:
             st = self._state(var)
             dt = st.value.dtype
             gf = g.reshape(-1) if g.dtype == dt else g.astype(dt).reshape(-1)
             if self.clipnorm is not None:
-                scale = _clip_scale(_sq_norm(gf), self.clipnorm)
+                scale = clip_scale(sq_norm(gf), self.clipnorm)
             t = dt.type
             consts = cast.get(dt)
             if consts is None:                        # scalars cast once per step and dtype
@@ -311,33 +279,3 @@ class Optimizer:
         lr = lr if isinstance(lr, float) else type(lr).__name__
         return (f"<{type(self).__name__} name='{self.name}' learning_rate={lr} "
                 f"iterations={self.iterations}>")
-
-
-def _check_lr(value, owner):
-    if isinstance(value, schedules.LearningRateSchedule):
-        return value
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return validate.number(value, "learning_rate", owner, low=0.0)
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        return validate.number(float(value), "learning_rate", owner, low=0.0)
-    if callable(value):
-        return value
-    raise TypeError(f"{type(owner).__name__}: argument `learning_rate` must be a float >= 0, a "
-                    f"LearningRateSchedule or a callable with no arguments. "
-                    f"Received: learning_rate={value!r}")
-
-
-def _optional(value, arg, owner, low_open=True):
-    if value is None:
-        return None
-    return validate.number(value, arg, owner, low=0.0, low_open=low_open)
-
-
-def _check_inert_kwargs(owner, kwargs):
-    for key, value in kwargs.items():
-        if key not in _INERT:
-            raise TypeError(f"{type(owner).__name__} got an unexpected argument `{key}`. "
-                            f"Received: {key}={value!r}")
-        if key in ("use_ema", "loss_scale_factor", "gradient_accumulation_steps") and value:
-            raise ValueError(f"{type(owner).__name__}: `{key}` is not supported by kerasnp "
-                             f"(only its inert value is accepted). Received: {key}={value!r}")
