@@ -371,3 +371,16 @@ def test_model_gradient_with_fused_softmax_matches_finite_differences(float64):
             fm = model.evaluate(x, y, verbose=0, batch_size=12)
             flat[i] = old
             assert g.reshape(-1)[i] == pytest.approx((fp - fm) / (2 * eps), rel=1e-5, abs=1e-9)
+
+
+def test_layer_normalization_weights_have_keras_shapes():
+    ln = L.LayerNormalization()
+    ln(np.ones((2, 4, 5), "float32"))
+    assert [w.shape for w in ln.get_weights()] == [(5,), (5,)]
+    ln2 = L.LayerNormalization(axis=[1, 2])
+    ln2(np.ones((2, 4, 5, 3), "float32"))
+    assert ln2.gamma.shape == (4, 5)
+    ln3 = L.LayerNormalization(axis=1)
+    out = ln3(np.random.default_rng(0).normal(size=(2, 4, 5)).astype("float32"))
+    np.testing.assert_allclose(out.mean(axis=1), 0, atol=1e-5)
+    assert ln3.gamma.shape == (4,)

@@ -32,8 +32,22 @@ def _user_cache_dir():
     return os.path.join(base, "kerasnp", "numba")
 
 
-if not os.environ.get("NUMBA_CACHE_DIR") and not _package_dir_writable():
-    os.environ["NUMBA_CACHE_DIR"] = _user_cache_dir()
+def configure_cache_dir(environ=os.environ, writable=None):
+    """Point `NUMBA_CACHE_DIR` at the user cache when the package dir is read-only.
+
+    Leaves a user's own `NUMBA_CACHE_DIR` alone. Returns the directory it set, or None.
+    """
+    if environ.get("NUMBA_CACHE_DIR"):
+        return None
+    if writable is None:
+        writable = _package_dir_writable()
+    if writable:
+        return None
+    environ["NUMBA_CACHE_DIR"] = _user_cache_dir()
+    return environ["NUMBA_CACHE_DIR"]
+
+
+configure_cache_dir()
 
 try:
     import numba

@@ -35,7 +35,8 @@ class LayerNormalization(Layer):
             raise ValueError(f"Layer '{self.name}' (LayerNormalization): axis must name non-batch "
                              f"axes of an input of shape {input_shape}. Received: axis={self.axis}")
         self._axes = tuple(norm)
-        shape = tuple(input_shape[a] if a in norm else 1 for a in range(1, ndim))
+        shape = tuple(input_shape[a] for a in norm)           # Keras: params span norm axes
+        self._bshape = tuple(input_shape[a] if a in norm else 1 for a in range(1, ndim))
         br, gr, bc, gc = self._regs
         self.gamma = (self.add_weight("gamma", shape, self.gamma_initializer, regularizer=gr,
                                       constraint=gc) if self.scale else None)
@@ -49,16 +50,17 @@ class LayerNormalization(Layer):
         var = (xc * xc).mean(axis=self._axes, keepdims=True)
         self._inv = 1.0 / np.sqrt(var + x.dtype.type(self.epsilon))   # 1/σ
         self._xhat = xc * self._inv                                     # x̂ = (x - μ)/σ
-        y = self._xhat * self.gamma.value if self.scale else self._xhat.copy()
+        y = (self._xhat * self.gamma.value.reshape(self._bshape) if self.scale
+             else self._xhat.copy())
         if self.center:
-            y += self.beta.value
+            y += self.beta.value.reshape(self._bshape)
         return y
 
     def backward(self, dy):
         xhat = self._xhat
         if self.scale:
             self.gamma.grad += (dy * xhat).sum(axis=self._param_axes).reshape(self.gamma.shape)
-            g = dy * self.gamma.value                                   # dx̂ = dy·γ
+            g = dy * self.gamma.value.reshape(self._bshape)             # dx̂ = dy·γ
         else:
             g = dy
         if self.center:
