@@ -32,7 +32,8 @@ class _Conv(Layer):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         check_data_format(data_format, self)
-        self.filters = _validate.positive_int(filters, "filters", self) if filters else filters
+        self.filters = (_validate.positive_int(filters, "filters", self) if filters is not None
+                        else None)          # depthwise layers derive it at build
         self.kernel_size = _validate.int_tuple(kernel_size, self.rank, "kernel_size", self)
         self.strides = _validate.int_tuple(strides, self.rank, "strides", self)
         self.padding = padding_arg(padding, self, self.paddings)

@@ -1,0 +1,157 @@
+"""Depthwise and separable convolutions: grouped convolutions with one group per input channel."""
+from .. import _validate, activations, initializers, kernels
+from .base import _serialize
+from .base import register
+from .conv import Conv2D, _Conv, _get_con, _get_reg
+
+
+@register
+class DepthwiseConv2D(_Conv):
+    """Convolves each input channel with its own `depth_multiplier` filters.
+
+    Args:
+        kernel_size, strides, padding, dilation_rate, activation, use_bias: as for Conv2D.
+        depth_multiplier: output channels per input channel.
+        depthwise_initializer, depthwise_regularizer, depthwise_constraint: for the kernel.
+
+    The kernel `depthwise_kernel` has shape `(kh, kw, in_channels, depth_multiplier)`; output
+    channel `c * depth_multiplier + m` comes from input channel `c`, as in Keras.
+
+    Input shape: `(batch, h, w, c)`.  Output shape: `(batch, oh, ow, c * depth_multiplier)`.
+    """
+
+    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1,
+                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
+                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
+                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(None, kernel_size, strides, padding, data_format, dilation_rate, 1,
+                         activation, use_bias, depthwise_initializer, bias_initializer,
+                         depthwise_regularizer, bias_regularizer, activity_regularizer,
+                         depthwise_constraint, bias_constraint, **kwargs)
+        self.depth_multiplier = _validate.positive_int(depth_multiplier, "depth_multiplier", self)
+
+    def compute_output_shape(self, input_shape):
+        self.filters = input_shape[-1] * self.depth_multiplier
+        return super().compute_output_shape(input_shape)
+
+    def build(self, input_shape):
+        cin = self._check_channels(input_shape)
+        self.compute_output_shape(input_shape)
+        self.depthwise_kernel = self.add_weight(
+            "depthwise_kernel", (*self.kernel_size, cin, self.depth_multiplier),
+            self.kernel_initializer, regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint)
+        self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                     regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint) if self.use_bias else None)
+
+    def _grouped(self):
+        kh, kw, cin, dm = self.depthwise_kernel.shape
+        return self.depthwise_kernel.value.reshape(kh, kw, 1, cin * dm), cin
+
+    def _geometry(self, shape):
+        return Conv2D._geometry(self, shape)[:3]
+
+    def _depthwise(self, x):
+        w, cin = self._grouped()
+        return kernels.conv2d_forward(x, w, *self._geometry(x.shape), cin)
+
+    def _depthwise_backward(self, x, dz):
+        w, cin = self._grouped()
+        dx, dw = kernels.conv2d_backward(x, w, dz, *self._geometry(x.shape), cin)
+        self.depthwise_kernel.grad += dw.reshape(self.depthwise_kernel.shape)
+        return dx
+
+    def forward(self, x, training=False):
+        self._x = x
+        return self._finish(self._depthwise(x))
+
+    def backward(self, dy):
+        dx = self._depthwise_backward(self._x, self._start_backward(dy))
+        return dx if self._needs_dx else None
+
+    def get_config(self):
+        cfg = super().get_config()
+        for key in ("filters", "groups", "kernel_initializer", "kernel_regularizer",
+                    "kernel_constraint"):
+            cfg.pop(key)
+        cfg.update(depth_multiplier=self.depth_multiplier,
+                   depthwise_initializer=_serialize(self.kernel_initializer),
+                   depthwise_regularizer=_serialize(_get_reg(self.kernel_regularizer)),
+                   depthwise_constraint=_serialize(_get_con(self.kernel_constraint)))
+        return cfg
+
+
+@register
+class SeparableConv2D(DepthwiseConv2D):
+    """A depthwise convolution followed by a 1x1 (pointwise) convolution to `filters` channels.
+
+    Args:
+        filters: output channels.
+        kernel_size, strides, padding, dilation_rate, depth_multiplier, activation, use_bias:
+            as for DepthwiseConv2D.
+        pointwise_initializer, pointwise_regularizer, pointwise_constraint: for the 1x1 kernel.
+
+    Weights: `depthwise_kernel (kh, kw, in, depth_multiplier)`, `pointwise_kernel
+    (1, 1, in * depth_multiplier, filters)`, `bias (filters,)`.
+    """
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
+                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
+                 bias_initializer="zeros", depthwise_regularizer=None,
+                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
+                 **kwargs):
+        super().__init__(kernel_size, strides, padding, depth_multiplier, data_format,
+                         dilation_rate, activation, use_bias, depthwise_initializer,
+                         bias_initializer, depthwise_regularizer, bias_regularizer,
+                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
+        self.out_filters = _validate.positive_int(filters, "filters", self)
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.pointwise_regularizer = pointwise_regularizer
+        self.pointwise_constraint = pointwise_constraint
+
+    def compute_output_shape(self, input_shape):
+        shape = super().compute_output_shape(input_shape)
+        return shape[:-1] + (self.out_filters,)
+
+    def build(self, input_shape):
+        cin = self._check_channels(input_shape)
+        self.compute_output_shape(input_shape)
+        self.depthwise_kernel = self.add_weight(
+            "depthwise_kernel", (*self.kernel_size, cin, self.depth_multiplier),
+            self.kernel_initializer, regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint)
+        self.pointwise_kernel = self.add_weight(
+            "pointwise_kernel", (1, 1, cin * self.depth_multiplier, self.out_filters),
+            self.pointwise_initializer, regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint)
+        self.bias = (self.add_weight("bias", (self.out_filters,), self.bias_initializer,
+                                     regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint) if self.use_bias else None)
+
+    def forward(self, x, training=False):
+        self._x = x
+        self._d = d = self._depthwise(x)                           # D = X ⋆ W_depthwise
+        pw = self.pointwise_kernel.value
+        z = d.reshape(-1, d.shape[-1]) @ pw.reshape(pw.shape[2], pw.shape[3])   # Z = D·W_pw
+        return self._finish(z.reshape(d.shape[:-1] + (self.out_filters,)))
+
+    def backward(self, dy):
+        dz = self._start_backward(dy)
+        d, pw = self._d, self.pointwise_kernel
+        dz2 = dz.reshape(-1, self.out_filters)
+        pw.grad += (d.reshape(-1, d.shape[-1]).T @ dz2).reshape(pw.shape)  # dW_pw = Dᵀ·dZ
+        dd = (dz2 @ pw.value.reshape(pw.shape[2], pw.shape[3]).T).reshape(d.shape)
+        dx = self._depthwise_backward(self._x, dd)
+        return dx if self._needs_dx else None
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(filters=self.out_filters,
+                   pointwise_initializer=_serialize(self.pointwise_initializer),
+                   pointwise_regularizer=_serialize(_get_reg(self.pointwise_regularizer)),
+                   pointwise_constraint=_serialize(_get_con(self.pointwise_constraint)))
+        return cfg

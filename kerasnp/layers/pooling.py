@@ -1,0 +1,212 @@
+"""Local pooling layers: Max/Min/Average pooling in 1-D and 2-D (channels-last).
+
+Geometry follows Keras/TensorFlow exactly: "valid" gives `out = floor((in - pool) / stride) + 1`;
+"same" gives `out = ceil(in / stride)` with the total padding `max((out - 1)·stride + pool - in, 0)`
+split so the extra row/column goes to the bottom/right. Padded positions never win a max/min and are
+not counted by an average. 1-D layers view `(batch, steps, channels)` as `(batch, 1, steps, channels)`
+and call the same 2-D kernels.
+"""
+from .. import _validate, kernels
+from ._padding import output_length, pads_2d
+from .base import Layer, register
+
+PADDINGS = ("valid", "same")
+DATA_FORMATS = (None, "channels_last")
+
+
+def check_data_format(value, owner):
+    """Accept `None`/`"channels_last"`; refuse `"channels_first"` (kerasnp layers are NHWC)."""
+    if value == "channels_first":
+        raise ValueError(f"{_validate.describe(owner)}: data_format='channels_first' is not "
+                         "supported; kerasnp layers are channels-last only. Valid: None, "
+                         f"'channels_last'. Received: data_format={value!r}")
+    return _validate.choice(value, "data_format", DATA_FORMATS, owner)
+
+
+def check_padding(value, owner):
+    """`"valid"` or `"same"` (case-insensitive, as in Keras) -> lower-case string."""
+    key = value.lower() if isinstance(value, str) else value
+    return _validate.choice(key, "padding", PADDINGS, owner)
+
+
+class _Pooling(Layer):
+    """Shared validation, shapes and config of the local pooling layers (`_rank` 1 or 2)."""
+
+    _rank = 2
+
+    def __init__(self, pool_size, strides, padding, data_format, **kwargs):
+        super().__init__(**kwargs)
+        r = self._rank
+        self.pool_size = _validate.int_tuple(pool_size, r, "pool_size", self)
+        self.strides = (self.pool_size if strides is None
+                        else _validate.int_tuple(strides, r, "strides", self))
+        self.padding = check_padding(padding, self)
+        self.data_format = check_data_format(data_format, self)
+        # The kernels are 2-D: a 1-D pool is a (1, p) pool over a height-1 image.
+        self._pool2 = self.pool_size if r == 2 else (1,) + self.pool_size
+        self._strides2 = self.strides if r == 2 else (1,) + self.strides
+
+    def build(self, input_shape):
+        if len(input_shape) != self._rank + 2:
+            raise ValueError(f"{_validate.describe(self)} expected input of rank "
+                             f"{self._rank + 2} (batch, {'rows, cols' if self._rank == 2 else 'steps'}"
+                             f", channels), received shape {tuple(input_shape)}.")
+        self.compute_output_shape(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        spatial = tuple(input_shape[1:1 + self._rank])
+        out = tuple(output_length(d, k, s, self.padding)
+                    for d, k, s in zip(spatial, self.pool_size, self.strides))
+        if any(o is not None and o <= 0 for o in out):
+            raise ValueError(f"{_validate.describe(self)}: pool_size {self.pool_size} does not fit "
+                             f"the input's spatial size {spatial} with padding='valid'. Use a "
+                             f"smaller pool or padding='same'. Received: input_shape="
+                             f"{tuple(input_shape)}")
+        return (input_shape[0],) + out + (input_shape[-1],)
+
+    def forward(self, x, training=False):
+        self._in_shape = x.shape
+        x4 = x if self._rank == 2 else x.reshape(x.shape[0], 1, x.shape[1], x.shape[2])
+        self._x4_shape = x4.shape
+        self._pads = pads_2d(x4.shape[1], x4.shape[2], self._pool2, self._strides2, self.padding)
+        y = self._pool(x4)
+        return y if self._rank == 2 else y.reshape(y.shape[0], y.shape[2], y.shape[3])
+
+    def backward(self, dy):
+        if not self._needs_dx:
+            return None
+        if self._rank == 1:
+            dy = dy.reshape(dy.shape[0], 1, dy.shape[1], dy.shape[2])
+        return self._unpool(dy).reshape(self._in_shape)
+
+    def get_config(self):
+        cfg = super().get_config()
+        unwrap = (lambda t: list(t)) if self._rank == 2 else (lambda t: t[0])
+        cfg.update(pool_size=unwrap(self.pool_size), strides=unwrap(self.strides),
+                   padding=self.padding, data_format=self.data_format)
+        return cfg
+
+
+class _ExtremumPooling(_Pooling):
+    """Max or min pooling: keeps the index of each window's winner for the backward pass."""
+
+    _mode = "max"
+
+    def _pool(self, x4):
+        y, self._idx = kernels.pool2d_forward(x4, self._pool2, self._strides2, self._pads,
+                                              self._mode)    # y = max/min over the window
+        return y
+
+    def _unpool(self, dy4):
+        # dx[argmax] += dy: only the recorded winner of each window gets the gradient
+        return kernels.pool2d_backward(dy4, self._idx, self._x4_shape)
+
+
+class _AveragePooling(_Pooling):
+    """Average pooling over each window's in-bounds elements."""
+
+    def _pool(self, x4):
+        # y = Σ_window x / count(in-bounds)
+        return kernels.avgpool2d_forward(x4, self._pool2, self._strides2, self._pads)
+
+    def _unpool(self, dy4):
+        # dx[window] += dy / count(in-bounds)
+        return kernels.avgpool2d_backward(dy4, self._x4_shape, self._pool2, self._strides2,
+                                          self._pads)
+
+
+_DOC_2D = """{what} pooling over 2-D windows of a channels-last image batch.
+
+    Args:
+        pool_size: int or tuple of 2 ints, the window `(rows, cols)`. Defaults to `(2, 2)`.
+        strides: int, tuple of 2 ints or None (then equal to `pool_size`).
+        padding: `"valid"` (no padding) or `"same"` (output `ceil(input / stride)`, extra padding
+            at the bottom/right; padded positions {pad_note}).
+        data_format: None or `"channels_last"` (the only layout kerasnp supports).
+
+    Input shape: `(batch, rows, cols, channels)`.
+    Output shape: `(batch, pooled_rows, pooled_cols, channels)`.
+
+    Example:
+        >>> import numpy as np, kerasnp as keras
+        >>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+        >>> keras.layers.{name}()(x)[0, :, :, 0].tolist()
+        {example}
+    """
+
+_DOC_1D = """{what} pooling over windows of a channels-last sequence batch.
+
+    Args:
+        pool_size: positive int, the window length. Defaults to 2.
+        strides: positive int or None (then equal to `pool_size`).
+        padding: `"valid"` or `"same"` (output `ceil(steps / stride)`, extra padding at the end).
+        data_format: None or `"channels_last"` (the only layout kerasnp supports).
+
+    Input shape: `(batch, steps, channels)`.  Output shape: `(batch, pooled_steps, channels)`.
+    """
+
+
+@register
+class MaxPooling2D(_ExtremumPooling):
+    __doc__ = _DOC_2D.format(what="Max", name="MaxPooling2D", pad_note="never win",
+                             example="[[5.0, 7.0], [13.0, 15.0]]")
+    _mode = "max"
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+@register
+class MinPooling2D(_ExtremumPooling):
+    __doc__ = _DOC_2D.format(what="Min (kerasnp's own; Keras has no min pooling)",
+                             name="MinPooling2D", pad_note="never win",
+                             example="[[0.0, 2.0], [8.0, 10.0]]")
+    _mode = "min"
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+@register
+class AveragePooling2D(_AveragePooling):
+    __doc__ = _DOC_2D.format(what="Average", name="AveragePooling2D",
+                             pad_note="are not counted in the average",
+                             example="[[2.5, 4.5], [10.5, 12.5]]")
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+@register
+class MaxPooling1D(_ExtremumPooling):
+    __doc__ = _DOC_1D.format(what="Max")
+    _rank, _mode = 1, "max"
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+@register
+class MinPooling1D(_ExtremumPooling):
+    __doc__ = _DOC_1D.format(what="Min (kerasnp's own)")
+    _rank, _mode = 1, "min"
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+@register
+class AveragePooling1D(_AveragePooling):
+    __doc__ = _DOC_1D.format(what="Average")
+    _rank = 1
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+# Keras's short aliases.
+MaxPool2D, MinPool2D, AvgPool2D = MaxPooling2D, MinPooling2D, AveragePooling2D
+MaxPool1D, MinPool1D, AvgPool1D = MaxPooling1D, MinPooling1D, AveragePooling1D

@@ -1,0 +1,31 @@
+"""Layer-harness cases for the convolution family (imported by tests/test_layers.py)."""
+from kerasnp.layers.conv import Conv1D, Conv2D
+from kerasnp.layers.conv_depthwise import DepthwiseConv2D, SeparableConv2D
+
+CASES = {
+    "conv2d_valid": (lambda: Conv2D(3, 3), (5, 6, 2), {}),
+    "conv2d_same_stride2_odd": (lambda: Conv2D(2, 3, strides=2, padding="same",
+                                               activation="relu"), (7, 5, 3), {}),
+    "conv2d_same_stride2_even": (lambda: Conv2D(2, (2, 3), strides=(2, 1), padding="same"),
+                                 (6, 4, 1), {}),
+    "conv2d_same_stride3": (lambda: Conv2D(2, 4, strides=3, padding="same",
+                                           activation="tanh"), (8, 7, 2), {}),
+    "conv2d_dilation": (lambda: Conv2D(2, 3, dilation_rate=2, padding="same"), (7, 7, 2), {}),
+    "conv2d_groups": (lambda: Conv2D(6, 3, groups=2, activation="sigmoid"), (5, 5, 4), {}),
+    "conv2d_1x1": (lambda: Conv2D(4, 1, use_bias=False), (3, 3, 5), {}),
+    "conv2d_kernel_eq_input": (lambda: Conv2D(3, (4, 5)), (4, 5, 2), {}),
+    "conv2d_softmax_l2": (lambda: Conv2D(3, 2, activation="softmax", kernel_regularizer="l2"),
+                          (4, 4, 2), {}),
+    "conv1d_valid": (lambda: Conv1D(3, 3), (8, 2), {}),
+    "conv1d_causal_dilated": (lambda: Conv1D(2, 3, padding="causal", dilation_rate=2,
+                                             activation="elu"), (9, 3), {}),
+    "conv1d_same_stride2_groups": (lambda: Conv1D(4, 2, strides=2, padding="same", groups=2),
+                                   (7, 4), {}),
+    "depthwise": (lambda: DepthwiseConv2D(3, depth_multiplier=2, padding="same"), (5, 4, 3), {}),
+    "depthwise_stride2_relu": (lambda: DepthwiseConv2D((2, 3), strides=2, activation="relu"),
+                               (6, 7, 2), {}),
+    "separable": (lambda: SeparableConv2D(4, 3, padding="same", depth_multiplier=2), (5, 5, 3),
+                  {}),
+    "separable_dilated_tanh": (lambda: SeparableConv2D(3, 2, dilation_rate=2, activation="tanh"),
+                               (6, 6, 2), {}),
+}

@@ -1,0 +1,129 @@
+"""Convolution layers: Keras semantics ("same" placement, shapes, counts), errors, torch parity."""
+import numpy as np
+import pytest
+
+import kerasnp as keras
+from kerasnp import config
+from kerasnp.layers.conv import Conv1D, Conv2D
+from kerasnp.layers.conv_depthwise import DepthwiseConv2D, SeparableConv2D
+
+
+def _rand(*shape, seed=0, dtype="float64"):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("h,w,k,s,d", [(7, 7, 3, 2, 1), (6, 6, 3, 2, 1), (8, 5, 4, 3, 1),
+                                       (6, 9, 2, 2, 1), (7, 6, 3, 1, 2), (5, 5, 1, 2, 1)])
+def test_same_padding_puts_extra_row_and_column_bottom_right(h, w, k, s, d, float64):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    layer = Conv2D(3, k, strides=s, padding="same", dilation_rate=d)
+    x = _rand(2, h, w, 2)
+    y = layer(x)
+    assert y.shape == (2, -(-h // s), -(-w // s), 3)
+    keff = (k - 1) * d + 1
+    ph = max((y.shape[1] - 1) * s + keff - h, 0)
+    pw = max((y.shape[2] - 1) * s + keff - w, 0)
+    xt = F.pad(torch.from_numpy(x).permute(0, 3, 1, 2), (pw // 2, pw - pw // 2,
+                                                         ph // 2, ph - ph // 2))
+    wt = torch.from_numpy(layer.kernel.value).permute(3, 2, 0, 1)
+    ref = F.conv2d(xt, wt, torch.from_numpy(layer.bias.value), stride=s, dilation=d)
+    np.testing.assert_allclose(y, ref.permute(0, 2, 3, 1).numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_conv2d_forward_and_gradients_equal_torch_with_groups_and_stride(float64):
+    torch = pytest.importorskip("torch")
+    layer = Conv2D(6, (3, 2), strides=(2, 1), padding="valid", groups=3, dilation_rate=1,
+                   activation="relu")
+    x = _rand(3, 9, 8, 3, seed=1)
+    y = layer(x)
+    dy = _rand(*y.shape, seed=2)
+    for v in layer.weights:
+        v.grad.fill(0)
+    dx = layer.backward(dy)
+    xt = torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
+    wt = torch.tensor(layer.kernel.value.transpose(3, 2, 0, 1), requires_grad=True)
+    bt = torch.tensor(layer.bias.value, requires_grad=True)
+    yt = torch.relu(torch.nn.functional.conv2d(xt, wt, bt, stride=(2, 1), groups=3))
+    (yt * torch.from_numpy(dy.transpose(0, 3, 1, 2))).sum().backward()
+    np.testing.assert_allclose(y, yt.detach().numpy().transpose(0, 2, 3, 1), atol=1e-12)
+    np.testing.assert_allclose(dx, xt.grad.numpy().transpose(0, 2, 3, 1), atol=1e-10)
+    np.testing.assert_allclose(layer.kernel.grad, wt.grad.numpy().transpose(2, 3, 1, 0),
+                               atol=1e-10)
+    np.testing.assert_allclose(layer.bias.grad, bt.grad.numpy(), atol=1e-10)
+
+
+def test_conv1d_causal_sees_only_the_past():
+    layer = Conv1D(1, 3, padding="causal", use_bias=False, kernel_initializer="ones")
+    x = np.zeros((1, 6, 1), "float32")
+    x[0, 3, 0] = 1.0
+    y = layer(x)[0, :, 0]
+    np.testing.assert_array_equal(y, [0, 0, 0, 1, 1, 1])
+
+
+def test_depthwise_channel_order_matches_keras():
+    layer = DepthwiseConv2D(1, depth_multiplier=2, use_bias=False)
+    x = np.ones((1, 2, 2, 3), "float32") * np.array([1, 10, 100], "float32")
+    layer(x)
+    layer.depthwise_kernel.value[...] = np.array([[1, 2], [3, 4], [5, 6]], "float32")
+    y = layer(x)[0, 0, 0]
+    np.testing.assert_allclose(y, [1, 2, 30, 40, 500, 600])   # channel c*dm + m from input c
+
+
+def test_keras_parameter_counts_of_the_mnist_convnet():
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)), Conv2D(32, (3, 3), activation="relu"),
+        Conv2D(64, 3, activation="relu"), keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax")])
+    assert [l.count_params() for l in model.layers] == [320, 18496, 0, 368650]
+    assert model.layers[1].kernel.shape == (3, 3, 32, 64)
+    assert model.output_shape == (None, 10)
+    sep = SeparableConv2D(16, 3, depth_multiplier=2)
+    sep(np.ones((1, 8, 8, 4), "float32"))
+    assert sep.count_params() == 3 * 3 * 4 * 2 + 8 * 16 + 16
+    dw = DepthwiseConv2D(3, depth_multiplier=3)
+    dw(np.ones((1, 8, 8, 4), "float32"))
+    assert dw.count_params() == 3 * 3 * 4 * 3 + 12
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"filters": 0, "kernel_size": 3}, r"filters.*positive integer.*Received: filters=0"),
+    ({"filters": 4, "kernel_size": (3, 3, 3)}, r"kernel_size.*tuple of 2.*Received"),
+    ({"filters": 4, "kernel_size": 3, "padding": "full"},
+     r"padding.*'valid', 'same'.*Received: padding='full'"),
+    ({"filters": 4, "kernel_size": 3, "data_format": "channels_first"},
+     r"channels_last.*Received: data_format='channels_first'"),
+    ({"filters": 5, "kernel_size": 3, "groups": 2}, r"divisible by groups.*filters=5"),
+    ({"filters": 4, "kernel_size": 3, "strides": 0}, r"strides.*positive integer"),
+])
+def test_conv2d_argument_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Conv2D(**kwargs)
+
+
+def test_conv2d_shape_errors_name_the_layer():
+    with pytest.raises(ValueError, match=r"Layer 'c' \(Conv2D\).*too small.*kernel_size=\(5, 5\)"):
+        keras.Sequential([keras.Input((3, 3, 1)), Conv2D(2, 5, name="c")])
+    with pytest.raises(ValueError, match=r"Layer 'c2' \(Conv2D\).*input channels \(3\).*groups \(2\)"):
+        keras.Sequential([keras.Input((5, 5, 3)), Conv2D(2, 3, groups=2, name="c2")])
+    with pytest.raises(ValueError, match=r"Layer 'c3' \(Conv2D\) expected input of rank 4"):
+        keras.Sequential([keras.Input((5, 5)), Conv2D(2, 3, name="c3")])
+    with pytest.raises(ValueError, match=r"padding.*'causal'"):
+        Conv1D(2, 3, padding="full")
+
+
+def test_conv_net_trains_on_float32_and_keeps_dtype():
+    keras.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 8, 8, 1)).astype("float32")
+    y = (x[:, :4].mean(axis=(1, 2, 3)) > x[:, 4:].mean(axis=(1, 2, 3))).astype("int64")
+    model = keras.Sequential([keras.Input((8, 8, 1)), Conv2D(4, 3, activation="relu"),
+                              SeparableConv2D(4, 3, padding="same", activation="relu"),
+                              Conv2D(4, 3, strides=2), keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    hist = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    assert hist.history["accuracy"][-1] > 0.8
+    assert model.predict(x, verbose=0).dtype == np.float32
