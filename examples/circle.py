@@ -3,7 +3,9 @@
 Points are uniform in the unit square and labelled 1 inside a circle of area 0.5 centred at
 (0.5, 0.5). The inputs are standardised (zero mean, unit variance), then five tanh units cut the
 plane into half-planes that a sigmoid output blends into a round region. Binary cross-entropy,
-SGD with momentum 0.8; a second, independent sample serves as validation data.
+SGD with momentum 0.8 and a cosine-decayed learning rate (large steps first to find a good
+arrangement of the five units, small ones last to settle it); a second, independent sample
+serves as validation data.
 
 Run:  python examples/circle.py --epochs 300 --out circle_history.png
 """
@@ -31,12 +33,15 @@ def main():
         keras.layers.Dense(5, activation="tanh"),
         keras.layers.Dense(1, activation="sigmoid"),
     ])
+    batch_size = 32
+    steps = args.epochs * -(-len(x_train) // batch_size)  # total optimizer steps
+    learning_rate = keras.optimizers.schedules.CosineDecay(0.3, decay_steps=steps, alpha=0.01)
     model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.8),
+        optimizer=keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.8),
         loss="binary_crossentropy",
         metrics=["accuracy"],
     )
-    history = model.fit(x_train, y_train, batch_size=32, epochs=args.epochs,
+    history = model.fit(x_train, y_train, batch_size=batch_size, epochs=args.epochs,
                         validation_data=(x_val, y_val), verbose=0)
 
     _, train_accuracy = model.evaluate(x_train, y_train, verbose=0)

@@ -739,11 +739,14 @@ def _quartic(y_true, y_pred):
     return np.mean((y_pred - y_true) ** 4, axis=-1)
 
 
-def test_wrapper_config_round_trip_by_import_path():
+def test_wrapper_config_never_imports_code():
     loss = L.LossFunctionWrapper(_quartic, reduction="sum")
     config = loss.get_config()
-    assert config["fn"] == f"{__name__}._quartic"
-    clone = L.LossFunctionWrapper.from_config(config)
+    assert config["fn"] == "_quartic"                  # a name, never an import path
+    clone = L.LossFunctionWrapper.from_config(config, custom_objects={"_quartic": _quartic})
     assert clone.fn is _quartic and clone.reduction == "sum" and clone.name == "_quartic"
-    with pytest.raises(ValueError, match="not an importable"):
-        L.LossFunctionWrapper.from_config({**config, "fn": "nowhere.at_all"})
+    builtin = L.LossFunctionWrapper.from_config({**config, "fn": "mean_squared_error"})
+    assert builtin.fn is L.mean_squared_error
+    for hostile in ("os.system", "builtins.eval", "_quartic"):
+        with pytest.raises(ValueError, match="not a kerasnp loss function.*custom_objects"):
+            L.LossFunctionWrapper.from_config({**config, "fn": hostile})

@@ -1,6 +1,4 @@
 """`LossFunctionWrapper`: a `Loss` around a plain per-sample loss function."""
-import importlib
-
 import numpy as np
 
 from .base import Loss
@@ -46,30 +44,23 @@ class LossFunctionWrapper(Loss):
         return dp * g.reshape(g.shape + (1,) * (p.ndim - g.ndim))
 
     def get_config(self):
-        """The function is saved by its import path, `"module.qualname"`."""
-        fn = f"{getattr(self.fn, '__module__', '')}.{getattr(self.fn, '__qualname__', '')}"
-        return {**super().get_config(), "fn": fn, **self._fn_kwargs}
+        """The function is saved by name only; no code or import path goes into a config."""
+        return {**super().get_config(), "fn": getattr(self.fn, "__name__", repr(self.fn)),
+                **self._fn_kwargs}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild from a config. A function name is resolved only among kerasnp's own loss
+        functions or `custom_objects`: nothing is ever imported from what a config says."""
         config = dict(config)
-        if isinstance(config.get("fn"), str):
-            config["fn"] = _import_function(config["fn"])
+        name = config.get("fn")
+        if isinstance(name, str):
+            from . import _FUNCTIONS
+            found = (custom_objects or {}).get(name) or {
+                f.__name__: f for f in _FUNCTIONS}.get(name)
+            if found is None:
+                raise ValueError(f"Cannot rebuild the wrapped loss function '{name}': it is not a "
+                                 "kerasnp loss function. Pass it as custom_objects={"
+                                 f"'{name}': {name}}}. Received: fn={name!r}")
+            config["fn"] = found
         return cls(**config)
-
-
-def _import_function(path):
-    """Import `"package.module.function"` (the form `LossFunctionWrapper.get_config` writes)."""
-    parts = path.split(".")
-    for i in range(len(parts) - 1, 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for name in parts[i:]:
-            obj = getattr(obj, name, None)
-        if callable(obj):
-            return obj
-        break
-    raise ValueError(f"Cannot rebuild the wrapped loss function {path!r}: it is not an importable "
-                     f"module-level function; pass the function itself. Received: fn={path!r}")

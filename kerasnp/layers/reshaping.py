@@ -1,0 +1,221 @@
+"""Spatial reshaping layers for channels-last images: ZeroPadding2D, Cropping2D, UpSampling2D."""
+import numbers
+
+import numpy as np
+
+from .. import _validate
+from .base import Layer, register
+from .pooling import check_data_format
+
+INTERPOLATIONS = ("nearest",)
+
+
+def _pairs(value, arg, owner):
+    """Keras's 2-D amount forms -> ((top, bottom), (left, right)) of non-negative ints.
+
+    An int `a` means `((a, a), (a, a))`; `(h, w)` means `((h, h), (w, w))`; a pair of pairs is
+    taken as it is.
+    """
+    expected = "an int, a tuple of 2 ints or a tuple of 2 tuples of 2 ints"
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        a = _validate.non_negative_int(value, arg, owner)
+        return (a, a), (a, a)
+    try:
+        items = tuple(value)
+    except TypeError:
+        items = ()
+    if len(items) != 2:
+        _bad(owner, arg, expected, value)
+    out = []
+    for item in items:
+        if isinstance(item, numbers.Integral) and not isinstance(item, bool):
+            a = _validate.non_negative_int(item, arg, owner)
+            out.append((a, a))
+        else:
+            try:
+                out.append(_validate.int_tuple(item, 2, arg, owner, allow_zero=True))
+            except ValueError:
+                _bad(owner, arg, expected, value)
+    return tuple(out)
+
+
+def _bad(owner, arg, expected, value):
+    raise ValueError(f"{_validate.describe(owner)}: argument `{arg}` must be {expected}. "
+                     f"Received: {arg}={value!r}")
+
+
+def _check_image(layer, input_shape):
+    if len(input_shape) != 4:
+        raise ValueError(f"{_validate.describe(layer)} expected input of rank 4 (batch, rows, "
+                         f"cols, channels), received shape {tuple(input_shape)}.")
+
+
+@register
+class ZeroPadding2D(Layer):
+    """Adds rows and columns of zeros around each image.
+
+    Args:
+        padding: int (same on all four sides), tuple of 2 ints `(rows, cols)` (symmetric), or
+            `((top, bottom), (left, right))`. Defaults to `(1, 1)`.
+        data_format: None or `"channels_last"`.
+
+    Input shape: `(batch, rows, cols, channels)`.
+    Output shape: `(batch, rows + top + bottom, cols + left + right, channels)`.
+
+    Example:
+        >>> import numpy as np, kerasnp as keras
+        >>> keras.layers.ZeroPadding2D(((1, 0), (0, 2)))(np.ones((1, 2, 2, 3))).shape
+        (1, 3, 4, 3)
+    """
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = _pairs(padding, "padding", self)
+        self.data_format = check_data_format(data_format, self)
+
+    def build(self, input_shape):
+        _check_image(self, input_shape)
+
+    def compute_output_shape(self, input_shape):
+        (t, b), (l, r) = self.padding
+        grow = lambda d, k: None if d is None else d + k                 # noqa: E731
+        return (input_shape[0], grow(input_shape[1], t + b), grow(input_shape[2], l + r),
+                input_shape[3])
+
+    def forward(self, x, training=False):
+        (t, b), (l, r) = self.padding
+        n, h, w, c = x.shape
+        y = np.zeros((n, h + t + b, w + l + r, c), dtype=x.dtype)
+        y[:, t:t + h, l:l + w, :] = x                                    # y = pad(x, 0)
+        self._hw = h, w
+        return y
+
+    def backward(self, dy):
+        if not self._needs_dx:
+            return None
+        (t, _), (l, _) = self.padding
+        h, w = self._hw
+        return np.ascontiguousarray(dy[:, t:t + h, l:l + w, :])           # dx = crop(dy)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(padding=[list(p) for p in self.padding], data_format=self.data_format)
+        return cfg
+
+
+@register
+class Cropping2D(Layer):
+    """Removes rows and columns at the borders of each image.
+
+    Args:
+        cropping: int (same on all four sides), tuple of 2 ints `(rows, cols)` (symmetric), or
+            `((top, bottom), (left, right))`. Defaults to `((0, 0), (0, 0))`.
+        data_format: None or `"channels_last"`.
+
+    Input shape: `(batch, rows, cols, channels)`.
+    Output shape: `(batch, rows - top - bottom, cols - left - right, channels)`.
+
+    Example:
+        >>> import numpy as np, kerasnp as keras
+        >>> keras.layers.Cropping2D(((1, 0), (0, 2)))(np.ones((1, 4, 4, 3))).shape
+        (1, 3, 2, 3)
+    """
+
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.cropping = _pairs(cropping, "cropping", self)
+        self.data_format = check_data_format(data_format, self)
+
+    def build(self, input_shape):
+        _check_image(self, input_shape)
+        self.compute_output_shape(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        out = [input_shape[0]]
+        for d, (a, b) in zip(input_shape[1:3], self.cropping):
+            if d is not None and a + b >= d:
+                raise ValueError(f"{_validate.describe(self)}: cropping {self.cropping} leaves "
+                                 f"nothing of an input of shape {tuple(input_shape)}; each "
+                                 f"axis must keep at least one row/column. Received: cropping="
+                                 f"{self.cropping}")
+            out.append(None if d is None else d - a - b)
+        return tuple(out) + (input_shape[3],)
+
+    def forward(self, x, training=False):
+        (t, b), (l, r) = self.cropping
+        self._in_shape = x.shape
+        h, w = x.shape[1:3]
+        return np.ascontiguousarray(x[:, t:h - b, l:w - r, :])             # y = crop(x)
+
+    def backward(self, dy):
+        if not self._needs_dx:
+            return None
+        (t, _), (l, _) = self.cropping
+        dx = np.zeros(self._in_shape, dtype=dy.dtype)
+        dx[:, t:t + dy.shape[1], l:l + dy.shape[2], :] = dy              # dx = pad(dy, 0)
+        return dx
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(cropping=[list(p) for p in self.cropping], data_format=self.data_format)
+        return cfg
+
+
+@register
+class UpSampling2D(Layer):
+    """Repeats each row `size[0]` times and each column `size[1]` times (nearest neighbour).
+
+    Args:
+        size: int or tuple of 2 ints, the upsampling factors `(rows, cols)`. Defaults to `(2, 2)`.
+        data_format: None or `"channels_last"`.
+        interpolation: `"nearest"` (the only mode kerasnp implements).
+
+    Input shape: `(batch, rows, cols, channels)`.
+    Output shape: `(batch, rows·size[0], cols·size[1], channels)`.
+
+    Example:
+        >>> import numpy as np, kerasnp as keras
+        >>> x = np.array([[1.0, 2.0]]).reshape(1, 1, 2, 1)
+        >>> keras.layers.UpSampling2D((1, 2))(x)[0, 0, :, 0].tolist()
+        [1.0, 1.0, 2.0, 2.0]
+    """
+
+    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
+        super().__init__(**kwargs)
+        self.size = _validate.int_tuple(size, 2, "size", self)
+        self.data_format = check_data_format(data_format, self)
+        if interpolation not in INTERPOLATIONS:
+            raise ValueError(f"{_validate.describe(self)}: interpolation={interpolation!r} is not "
+                             f"supported by kerasnp. Valid: {', '.join(map(repr, INTERPOLATIONS))}"
+                             f". Received: interpolation={interpolation!r}")
+        self.interpolation = interpolation
+
+    def build(self, input_shape):
+        _check_image(self, input_shape)
+
+    def compute_output_shape(self, input_shape):
+        grow = lambda d, k: None if d is None else d * k                 # noqa: E731
+        return (input_shape[0], grow(input_shape[1], self.size[0]),
+                grow(input_shape[2], self.size[1]), input_shape[3])
+
+    def forward(self, x, training=False):
+        n, h, w, c = x.shape
+        sh, sw = self.size
+        self._in_shape = x.shape
+        # y[i, a·sh + p, b·sw + q] = x[i, a, b]: one broadcast copy instead of two repeats
+        y = np.empty((n, h, sh, w, sw, c), dtype=x.dtype)
+        y[...] = x[:, :, None, :, None, :]
+        return y.reshape(n, h * sh, w * sw, c)
+
+    def backward(self, dy):
+        if not self._needs_dx:
+            return None
+        n, h, w, c = self._in_shape
+        sh, sw = self.size
+        return dy.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4))           # dx = Σ over each block
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(size=list(self.size), data_format=self.data_format,
+                   interpolation=self.interpolation)
+        return cfg

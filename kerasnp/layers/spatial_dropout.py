@@ -1,0 +1,90 @@
+"""Spatial dropout: drop whole feature maps (channels) instead of single activations."""
+import numpy as np
+
+from .. import _validate
+from .base import Layer, register
+from .pooling import check_data_format
+
+
+class _SpatialDropout(Layer):
+    """Shared code: one keep/drop draw per (sample, channel), broadcast over positions."""
+
+    _rank = 2
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = _validate.rate(rate, "rate", self)
+        self.data_format = check_data_format(data_format, self)
+        self.seed = seed
+        if seed is not None:
+            self._rng = np.random.default_rng(_validate.non_negative_int(seed, "seed", self))
+
+    def build(self, input_shape):
+        if len(input_shape) != self._rank + 2:
+            raise ValueError(f"{_validate.describe(self)} expected input of rank "
+                             f"{self._rank + 2} (batch, {'rows, cols' if self._rank == 2 else 'steps'}"
+                             f", channels), received shape {tuple(input_shape)}.")
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        shape = (x.shape[0],) + (1,) * self._rank + (x.shape[-1],)        # (n, 1, 1, c)
+        keep = self._rng.random(shape, dtype=np.float32) >= self.rate
+        self._mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.rate))
+        return x * self._mask                                             # y = x·m/(1-rate)
+
+    def backward(self, dy):
+        if not self._needs_dx:
+            return None
+        return dy if self._mask is None else dy * self._mask              # dx = dy·m/(1-rate)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(rate=self.rate, seed=self.seed)
+        if self._rank == 2:
+            cfg["data_format"] = self.data_format
+        return cfg
+
+
+@register
+class SpatialDropout2D(_SpatialDropout):
+    """Drops whole channels of an image batch in training, scaling the kept ones by 1/(1-rate).
+
+    Each (sample, channel) pair is kept or dropped as a unit (mask shape `(batch, 1, 1,
+    channels)`), which suits convolutional feature maps whose neighbouring pixels are correlated.
+    Does nothing in inference.
+
+    Args:
+        rate: float in [0, 1), the fraction of channels to drop.
+        data_format: None or `"channels_last"`.
+        seed: optional int seed for this layer's mask generator.
+
+    Input shape: `(batch, rows, cols, channels)`.  Output shape: same as input.
+
+    Example:
+        >>> import numpy as np, kerasnp as keras
+        >>> y = keras.layers.SpatialDropout2D(0.5, seed=0)(np.ones((1, 2, 2, 8)), training=True)
+        >>> sorted(set(y.ravel().tolist())) in ([0.0, 2.0], [0.0], [2.0])
+        True
+    """
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(rate, data_format=data_format, seed=seed, **kwargs)
+
+
+@register
+class SpatialDropout1D(_SpatialDropout):
+    """Drops whole channels of a sequence batch in training (mask shape `(batch, 1, channels)`).
+
+    Args:
+        rate: float in [0, 1), the fraction of channels to drop.
+        seed: optional int seed for this layer's mask generator.
+
+    Input shape: `(batch, steps, channels)`.  Output shape: same as input.
+    """
+
+    _rank = 1
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
