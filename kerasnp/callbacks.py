@@ -101,8 +101,9 @@ def format_logs(logs):
 class ProgbarLogger(Callback):
     """Progress output with tqdm: a bar per epoch (verbose=1) or one line per epoch (verbose=2).
 
-    The bar shows batches done, elapsed time, ETA and the running loss and metrics; when the output
-    is not a terminal it refreshes rarely, so logs stay small. No colour codes are written.
+    The bar shows batches done, elapsed time, ETA and the running loss and metrics. When the output
+    is not a terminal (a log file, a pipe, CI) verbose=1 prints one finished line per epoch, as
+    verbose=2 does, so logs stay small. No colour codes are written.
     """
 
     def __init__(self, verbose=1, file=None):
@@ -141,7 +142,7 @@ class ProgbarLogger(Callback):
         self._print(f"Epoch {epoch + 1}/{self.epochs}")
         self._t0 = time.perf_counter()
         self._seen = 0
-        if self.verbose == 1:
+        if self.verbose == 1 and self._is_tty():
             self._open_bar(self.steps)
 
     def on_train_batch_end(self, batch, logs=None):
@@ -167,11 +168,11 @@ class ProgbarLogger(Callback):
                 self._bar.set_postfix_str(format_logs(logs), refresh=False)
             self._bar.close()
             self._bar = None
-        elif self.verbose == 2 and logs is not None:
+        elif self.verbose in (1, 2) and logs is not None:    # one line per epoch (no tty)
             dt = time.perf_counter() - self._t0
             per = dt / max(self._seen, 1)
-            self._print(f"{self._seen}/{self.steps} - {dt:.0f}s - {per * 1e3:.0f}ms/step - "
-                        f"{format_logs(logs)}")
+            rate = f"{per * 1e3:.0f}ms/step" if per >= 1e-3 else f"{per * 1e6:.0f}us/step"
+            self._print(f"{self._seen}/{self.steps} - {dt:.0f}s - {rate} - {format_logs(logs)}")
 
     # evaluate / predict (only when called directly, with their own verbose)
     def on_test_begin(self, logs=None):

@@ -169,3 +169,10 @@ def test_mkdocs_config_lists_every_page():
     assert re.search(r"^docs_dir: src$", config, re.M)
     for page in DOCS.rglob("*.md"):
         assert str(page.relative_to(DOCS)) in config, f"{page} is missing from the nav"
+
+
+def test_activation_page_lists_every_activation():
+    from kerasnp import activations
+    page = (DOCS / "api" / "activations.md").read_text("utf-8")
+    missing = [name for name in activations.names() if f"`{name}`" not in page]
+    assert not missing, f"docs/src/api/activations.md does not list: {', '.join(missing)}"

@@ -384,3 +384,52 @@ def test_layer_normalization_weights_have_keras_shapes():
     out = ln3(np.random.default_rng(0).normal(size=(2, 4, 5)).astype("float32"))
     np.testing.assert_allclose(out.mean(axis=1), 0, atol=1e-5)
     assert ln3.gamma.shape == (4,)
+
+
+def test_custom_output_layer_gets_the_true_gradient_not_the_fused_one(float64):
+    """A custom layer with an `activation` attribute must not receive the fused softmax+CE
+    gradient: its own backward applies the softmax derivative."""
+    class MyDense(L.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.activation = keras.activations.get("softmax")
+
+        def build(self, input_shape):
+            self.w = self.add_weight("w", (input_shape[-1], self.units))
+
+        def forward(self, x, training=False):
+            self._x = x
+            self._y = self.activation(x @ self.w.value)
+            return self._y
+
+        def backward(self, dy):
+            dz = self.activation.backward(dy, None, self._y)
+            self.w.grad += self._x.T @ dz
+            return dz @ self.w.value.T
+
+    x, y = blobs(n=10)
+    x = x.astype("float64")
+    model = keras.Sequential([keras.Input((4,)), MyDense(3)])
+    model.compile(keras.optimizers.SGD(0.0), "sparse_categorical_crossentropy")
+    model._prepare_training()
+    model._train_batch(x, y, None)
+    g = model.layers[0].w.grad.copy()
+    w = model.layers[0].w.value
+    eps = 1e-6
+    w[0, 0] += eps
+    fp = model.evaluate(x, y, verbose=0)
+    w[0, 0] -= 2 * eps
+    fm = model.evaluate(x, y, verbose=0)
+    w[0, 0] += eps
+    assert g[0, 0] == pytest.approx((fp - fm) / (2 * eps), rel=1e-6)
+
+
+def test_steps_arguments_are_refused_for_arrays():
+    x, y = blobs(n=8)
+    model = mlp()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match="steps_per_epoch applies to generators.*Received"):
+        model.fit(x, y, steps_per_epoch=2)
+    with pytest.raises(ValueError, match="steps applies to generators"):
+        model.predict(x, steps=1)

@@ -8,6 +8,8 @@ from .base import Layer, _serialize, register
 class _FnLayer(Layer):
     """A layer that applies one configured activation function (shared code of the family)."""
 
+    _fuses_activation = True
+
     def _set_fn(self, fn):
         self.activation = fn
 

@@ -211,6 +211,10 @@ class Layer:
         return self.forward(x, training=training)
 
     # -- activation helpers shared by layers that end in an activation ------------------------
+    # A layer class that routes its activation's backward through `_activation_backward` sets
+    # `_fuses_activation = True`; only then may the training engine hand it dL/d(pre-activation)
+    # directly (the fused softmax/sigmoid + cross-entropy gradient). Custom layers never get it.
+    _fuses_activation = False
     _logit_grad = False  # set by the training engine: dy already is dL/d(pre-activation)
     _needs_dx = True     # cleared by a top-level model for layers fed straight by its inputs
 

@@ -39,8 +39,8 @@ class BatchNormalization(Layer):
         >>> import numpy as np, kerasnp as keras
         >>> bn = keras.layers.BatchNormalization()
         >>> y = bn(np.array([[0.0], [2.0]], "float32"), training=True)
-        >>> np.round(y[:, 0], 3).tolist(), np.round(bn.moving_mean.value, 3).tolist()
-        ([-0.999, 0.999], [0.01])
+        >>> [round(float(v), 4) for v in y[:, 0]], round(float(bn.moving_mean.value[0]), 4)
+        ([-0.9995, 0.9995], 0.01)
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
@@ -100,8 +100,15 @@ class BatchNormalization(Layer):
     def _view(self, a):
         return a.reshape(-1, a.shape[-1]) if self._last else a
 
-    def _sum(self, a):
-        return a.sum(axis=0) if self._last else a.sum(axis=self._axes)
+    # Per-feature reductions. On the (m, c) view a BLAS matrix-vector product and einsum are
+    # several times faster than `sum(axis=0)` (and the product accumulates more accurately).
+    def _sum(self, a):                                                  # Σ a
+        if self._last:
+            return np.ones(a.shape[0], dtype=a.dtype) @ a
+        return a.sum(axis=self._axes)
+
+    def _dot(self, a, b):                                               # Σ a·b
+        return np.einsum("ij,ij->j", a, b) if self._last else (a * b).sum(axis=self._axes)
 
     def forward(self, x, training=False):
         self._shape = x.shape
@@ -116,22 +123,20 @@ class BatchNormalization(Layer):
             shift = -self.moving_mean.value * k
             if self.center:
                 shift += self.beta.value
-            return (x2 * self._b(k) + self._b(shift)).reshape(x.shape)    # y = x·γ/σ + (β - μγ/σ)
-        m = dt(x2.size // self.moving_mean.size)
+            y = x2 * self._b(k)                                             # y = x·γ/σ + β - μ·γ/σ
+            y += self._b(shift)
+            return y.reshape(x.shape)
+        m = dt(x2.size // self.moving_mean.value.size)
         mean = self._sum(x2) / m                                            # μ_B
         xc = x2 - self._b(mean)
-        y = np.multiply(xc, xc)
-        var = self._sum(y) / m                                              # σ²_B (biased)
+        var = self._dot(xc, xc) / m                                         # σ²_B (biased)
         inv = 1.0 / np.sqrt(var + dt(self.epsilon))
-        self._xhat = np.multiply(xc, self._b(inv), out=xc)                  # x̂ = (x - μ_B)/σ_B
+        self._xhat = xhat = np.multiply(xc, self._b(inv), out=xc)           # x̂ = (x - μ_B)/σ_B
         self._k = inv if gamma is None else gamma * inv                     # γ/σ_B
         mo = dt(self.momentum)
         self.moving_mean.value[...] = self.moving_mean.value * mo + mean * (1 - mo)
         self.moving_variance.value[...] = self.moving_variance.value * mo + var * (1 - mo)
-        if gamma is not None:
-            np.multiply(self._xhat, self._b(gamma), out=y)                  # y = γ·x̂ + β
-        else:
-            y[...] = self._xhat
+        y = xhat * self._b(gamma) if gamma is not None else xhat.copy()     # y = γ·x̂ + β
         if self.center:
             y += self._b(self.beta.value)
         return y.reshape(x.shape)
@@ -139,24 +144,28 @@ class BatchNormalization(Layer):
     def backward(self, dy):
         dy2 = self._view(dy)
         train, need_dx = self._training, self._needs_dx
-        if self.scale or (train and need_dx):
+        grads = self.trainable                  # frozen: no weight gradients are ever applied
+        if (self.scale and grads) or (train and need_dx):
             xhat = (self._xhat if train else                                # x̂ from moving stats
                     (self._x - self._b(self.moving_mean.value)) * self._b(self._inv))
-            s_dyx = self._sum(dy2 * xhat)                                   # dγ = Σ dy·x̂
-            if self.scale:
+            s_dyx = self._dot(dy2, xhat)                                    # dγ = Σ dy·x̂
+            if self.scale and grads:
                 self.gamma.grad += s_dyx
-        if self.center or (train and need_dx):
+        if (self.center and grads) or (train and need_dx):
             s_dy = self._sum(dy2)                                           # dβ = Σ dy
-            if self.center:
+            if self.center and grads:
                 self.beta.grad += s_dy
         if not need_dx:
             return None
+        k = self._b(self._k)
         if not train:
-            return (dy2 * self._b(self._k)).reshape(self._shape)            # dx = dy·γ/σ
+            return (dy2 * k).reshape(self._shape)                           # dx = dy·γ/σ
         m = dy2.dtype.type(dy2.size // s_dy.size)
-        dx = dy2 - self._b(s_dy / m)            # dx = γ/σ · (dy - Σdy/m - x̂·Σ(dy·x̂)/m)
-        dx -= xhat * self._b(s_dyx / m)
-        dx *= self._b(self._k)
+        # dx = γ/σ · (dy - Σdy/m - x̂·Σ(dy·x̂)/m), in place on one new array
+        dx = np.multiply(xhat, self._b(-s_dyx / m))
+        dx += dy2
+        dx -= self._b(s_dy / m)
+        dx *= k
         return dx.reshape(self._shape)
 
     def get_config(self):

@@ -22,6 +22,8 @@ def padding_arg(padding, owner, valid=PADDINGS):
 class _Conv(Layer):
     """Shared argument handling of the convolution family (`rank` spatial axes)."""
 
+    _fuses_activation = True
+
     rank = 2
     paddings = PADDINGS
 

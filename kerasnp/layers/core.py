@@ -87,6 +87,8 @@ class Dense(Layer):
         (2, 3)
     """
 
+    _fuses_activation = True
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
@@ -166,6 +168,8 @@ class Activation(Layer):
         activation: name or callable (see `kerasnp.activations`).
     Input shape: any.  Output shape: same as input.
     """
+
+    _fuses_activation = True
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)

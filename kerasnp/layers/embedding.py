@@ -29,7 +29,10 @@ class Embedding(Layer):
             "random_uniform" if embeddings_initializer == "uniform" else embeddings_initializer)
         self.embeddings_regularizer = embeddings_regularizer
         self.embeddings_constraint = embeddings_constraint
-        self.mask_zero = bool(mask_zero)
+        if mask_zero:
+            raise NotImplementedError(f"Layer '{self.name}' (Embedding): masking is not supported "
+                                      "yet; use mask_zero=False. Received: mask_zero=True")
+        self.mask_zero = False
 
     def build(self, input_shape):
         self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import _validate
 from .base import Layer, register
-from .pooling import check_data_format
+from .pooling import check_data_format, check_rank
 
 
 class _GlobalPooling(Layer):
@@ -21,10 +21,7 @@ class _GlobalPooling(Layer):
         self.keepdims = _validate.boolean(keepdims, "keepdims", self)
 
     def build(self, input_shape):
-        if len(input_shape) != self._rank + 2:
-            raise ValueError(f"{_validate.describe(self)} expected input of rank "
-                             f"{self._rank + 2} (batch, {'rows, cols' if self._rank == 2 else 'steps'}"
-                             f", channels), received shape {tuple(input_shape)}.")
+        check_rank(self, input_shape, self._rank)
 
     def compute_output_shape(self, input_shape):
         if self.keepdims:
@@ -53,7 +50,8 @@ class _GlobalPooling(Layer):
 class _GlobalAverage(_GlobalPooling):
     def _reduce(self, x3):
         self._count = x3.shape[1]
-        return x3.mean(axis=1)                                          # y = Σ_p x / P
+        # y = Σ_p x / P (einsum is several times faster than mean(axis=1) on this layout)
+        return np.einsum("npc->nc", x3) / x3.dtype.type(self._count)
 
     def _spread(self, dy, n, c):
         dx = np.empty((n, self._count, c), dtype=dy.dtype)

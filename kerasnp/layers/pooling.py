@@ -1,10 +1,10 @@
 """Local pooling layers: Max/Min/Average pooling in 1-D and 2-D (channels-last).
 
 Geometry follows Keras/TensorFlow exactly: "valid" gives `out = floor((in - pool) / stride) + 1`;
-"same" gives `out = ceil(in / stride)` with the total padding `max((out - 1)·stride + pool - in, 0)`
-split so the extra row/column goes to the bottom/right. Padded positions never win a max/min and are
-not counted by an average. 1-D layers view `(batch, steps, channels)` as `(batch, 1, steps, channels)`
-and call the same 2-D kernels.
+"same" gives `out = ceil(in / stride)` with the total padding
+`max((out - 1)·stride + pool - in, 0)` split so the extra row/column goes to the bottom/right.
+Padded positions never win a max/min and are not counted by an average. 1-D layers view
+`(batch, steps, channels)` as `(batch, 1, steps, channels)` and call the same 2-D kernels.
 """
 from .. import _validate, kernels
 from ._padding import output_length, pads_2d
@@ -21,6 +21,14 @@ def check_data_format(value, owner):
                          "supported; kerasnp layers are channels-last only. Valid: None, "
                          f"'channels_last'. Received: data_format={value!r}")
     return _validate.choice(value, "data_format", DATA_FORMATS, owner)
+
+
+def check_rank(layer, input_shape, rank):
+    """Refuse inputs that are not `(batch, <rank spatial axes>, channels)`."""
+    if len(input_shape) != rank + 2:
+        axes = "rows, cols" if rank == 2 else "steps"
+        raise ValueError(f"{_validate.describe(layer)} expected input of rank {rank + 2} "
+                         f"(batch, {axes}, channels), received shape {tuple(input_shape)}.")
 
 
 def check_padding(value, owner):
@@ -47,10 +55,7 @@ class _Pooling(Layer):
         self._strides2 = self.strides if r == 2 else (1,) + self.strides
 
     def build(self, input_shape):
-        if len(input_shape) != self._rank + 2:
-            raise ValueError(f"{_validate.describe(self)} expected input of rank "
-                             f"{self._rank + 2} (batch, {'rows, cols' if self._rank == 2 else 'steps'}"
-                             f", channels), received shape {tuple(input_shape)}.")
+        check_rank(self, input_shape, self._rank)
         self.compute_output_shape(input_shape)
 
     def compute_output_shape(self, input_shape):

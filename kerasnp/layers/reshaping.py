@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import _validate
 from .base import Layer, register
-from .pooling import check_data_format
+from .pooling import check_data_format, check_rank
 
 INTERPOLATIONS = ("nearest",)
 
@@ -44,12 +44,6 @@ def _bad(owner, arg, expected, value):
                      f"Received: {arg}={value!r}")
 
 
-def _check_image(layer, input_shape):
-    if len(input_shape) != 4:
-        raise ValueError(f"{_validate.describe(layer)} expected input of rank 4 (batch, rows, "
-                         f"cols, channels), received shape {tuple(input_shape)}.")
-
-
 @register
 class ZeroPadding2D(Layer):
     """Adds rows and columns of zeros around each image.
@@ -74,7 +68,7 @@ class ZeroPadding2D(Layer):
         self.data_format = check_data_format(data_format, self)
 
     def build(self, input_shape):
-        _check_image(self, input_shape)
+        check_rank(self, input_shape, 2)
 
     def compute_output_shape(self, input_shape):
         (t, b), (l, r) = self.padding
@@ -127,7 +121,7 @@ class Cropping2D(Layer):
         self.data_format = check_data_format(data_format, self)
 
     def build(self, input_shape):
-        _check_image(self, input_shape)
+        check_rank(self, input_shape, 2)
         self.compute_output_shape(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -191,7 +185,7 @@ class UpSampling2D(Layer):
         self.interpolation = interpolation
 
     def build(self, input_shape):
-        _check_image(self, input_shape)
+        check_rank(self, input_shape, 2)
 
     def compute_output_shape(self, input_shape):
         grow = lambda d, k: None if d is None else d * k                 # noqa: E731

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import _validate
 from .base import Layer, register
-from .pooling import check_data_format
+from .pooling import check_data_format, check_rank
 
 
 class _SpatialDropout(Layer):
@@ -20,10 +20,7 @@ class _SpatialDropout(Layer):
             self._rng = np.random.default_rng(_validate.non_negative_int(seed, "seed", self))
 
     def build(self, input_shape):
-        if len(input_shape) != self._rank + 2:
-            raise ValueError(f"{_validate.describe(self)} expected input of rank "
-                             f"{self._rank + 2} (batch, {'rows, cols' if self._rank == 2 else 'steps'}"
-                             f", channels), received shape {tuple(input_shape)}.")
+        check_rank(self, input_shape, self._rank)
 
     def forward(self, x, training=False):
         if not training or self.rate == 0.0:

@@ -1,4 +1,4 @@
-"""Models: `Model` (functional graphs and subclassing) and `Sequential`."""
+"""Models: `Model` (functional graphs) and `Sequential` (a stack of layers)."""
 from .model import Model
 from .sequential import Sequential
 

@@ -15,7 +15,7 @@ from .training import TrainingMixin
 
 @register
 class Model(TrainingMixin, Layer):
-    """A model built from inputs and outputs (functional API) or subclassed.
+    """A model built from inputs and outputs (the functional API).
 
     Args:
         inputs: a `KerasTensor` from `kerasnp.Input`, or a list of them.

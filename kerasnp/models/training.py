@@ -188,7 +188,8 @@ class TrainingMixin:
         self._reg_vars = [v for v in self._train_vars if v.regularizer is not None]
         leaf = self._output_leaf()
         act = getattr(leaf, "activation", None)
-        self._fuse_layer = leaf if act is not None and hasattr(act, "name") else None
+        fusable = getattr(leaf, "_fuses_activation", False) and hasattr(act, "name")
+        self._fuse_layer = leaf if fusable else None
         self._fuse_name = act.name if self._fuse_layer is not None else None
         self._input_layers_need_dx(False)
 
@@ -259,6 +260,7 @@ class TrainingMixin:
             `History` with `history.history` (per-epoch `loss`, metrics and `val_*` values).
         """
         self._require_compiled("fit")
+        _no_steps_for_arrays(steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
         batch_size = 32 if batch_size is None else _validate.positive_int(batch_size, "batch_size",
                                                                           "fit()")
         epochs = _validate.non_negative_int(epochs, "epochs", "fit()")
@@ -382,6 +384,7 @@ class TrainingMixin:
             `{"loss": ..., "accuracy": ...}` with `return_dict=True`.
         """
         self._require_compiled("evaluate")
+        _no_steps_for_arrays(steps=steps)
         batch_size = 32 if batch_size is None else _validate.positive_int(
             batch_size, "batch_size", "evaluate()")
         verbose = _verbose(verbose)
@@ -404,6 +407,7 @@ class TrainingMixin:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for `x`, computed in batches (inference mode: no dropout)."""
+        _no_steps_for_arrays(steps=steps)
         batch_size = 32 if batch_size is None else _validate.positive_int(
             batch_size, "batch_size", "predict()")
         verbose = _verbose(verbose)
@@ -469,6 +473,14 @@ class TrainingMixin:
             return logs
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
+
+
+def _no_steps_for_arrays(**kwargs):
+    for name, value in kwargs.items():
+        if value is not None:
+            raise ValueError(f"{name} applies to generators and datasets; with NumPy arrays every "
+                             "epoch covers all samples (set batch_size instead). "
+                             f"Received: {name}={value!r}")
 
 
 def _verbose(verbose):

@@ -1,0 +1,190 @@
+"""Parity with PyTorch (float64) for the convolution-family layers.
+
+Layouts differ: kerasnp is NHWC (channels last), torch NCHW, so inputs and gradients are permuted
+on the way in and out. Keras "same" padding can be asymmetric (the extra row/column goes to the
+bottom/right); torch pooling pads symmetrically, so asymmetric cases pad explicitly with `F.pad`.
+"""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from kerasnp import config  # noqa: E402
+
+F = torch.nn.functional
+TOL = 1e-10
+
+
+@pytest.fixture(autouse=True)
+def _float64():
+    """float64 in both libraries for the test, float32 / torch's default restored afterwards."""
+    old_floatx, old_torch = config.floatx(), torch.get_default_dtype()
+    config.set_floatx("float64")
+    torch.set_default_dtype(torch.float64)
+    yield
+    config.set_floatx(old_floatx)
+    torch.set_default_dtype(old_torch)
+
+
+def _close(got, want, tol=TOL, what=""):
+    want = want.detach().numpy() if isinstance(want, torch.Tensor) else np.asarray(want)
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=what)
+
+
+def _nchw(a, grad=False):
+    """NHWC (or NSC) NumPy array -> NCHW (or NCS) torch leaf tensor."""
+    a = np.asarray(a, dtype=np.float64)
+    t = torch.tensor(np.moveaxis(a, -1, 1).copy(), requires_grad=grad)
+    return t
+
+
+def _nhwc(t):
+    return np.moveaxis(t.detach().numpy(), 1, -1)
+
+
+def _run(layer, x, seed=1, training=False):
+    """kerasnp forward + backward with a random upstream gradient; returns (y, dy, dx)."""
+    y = layer(x, training=training)
+    for v in layer.weights:
+        v.grad.fill(0)
+    dy = np.random.default_rng(seed).normal(size=y.shape)
+    return y, dy, layer.backward(dy)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling, global pooling and batch normalization
+# ---------------------------------------------------------------------------------------------
+from kerasnp.layers.batch_norm import BatchNormalization  # noqa: E402
+from kerasnp.layers.global_pooling import (GlobalAveragePooling1D,  # noqa: E402
+                                           GlobalAveragePooling2D, GlobalMaxPooling2D)
+from kerasnp.layers.pooling import (AveragePooling1D, AveragePooling2D,  # noqa: E402
+                                    MaxPooling1D, MaxPooling2D)
+
+
+def _tf_same_pads(size, pool, stride):
+    """TensorFlow's (before, after) "same" padding, written out independently of the layers."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + pool - size, 0)
+    return total // 2, total - total // 2
+
+
+def _torch_pool2d(xt, mode, pool, strides, padding):
+    """Keras-semantics pooling in torch: padded cells never win a max, never count in a mean."""
+    h, w = xt.shape[2:]
+    if padding == "valid":
+        pads = (0, 0, 0, 0)
+    else:
+        (t, b), (l, r) = _tf_same_pads(h, pool[0], strides[0]), _tf_same_pads(w, pool[1],
+                                                                             strides[1])
+        pads = (l, r, t, b)                                    # F.pad order: last axis first
+    if mode == "max":
+        return F.max_pool2d(F.pad(xt, pads, value=-np.inf), pool, strides)
+    if pads[0] == pads[1] and pads[2] == pads[3] and 2 * pads[0] <= pool[1] \
+            and 2 * pads[2] <= pool[0]:                        # symmetric: torch pads itself
+        return F.avg_pool2d(xt, pool, strides, padding=(pads[2], pads[0]),
+                            count_include_pad=False)
+    ones = torch.ones_like(xt)                                 # asymmetric: sum / in-bounds count
+    total = F.avg_pool2d(F.pad(xt, pads), pool, strides, divisor_override=1)
+    count = F.avg_pool2d(F.pad(ones, pads), pool, strides, divisor_override=1)
+    return total / count
+
+
+POOL_PARITY = [
+    ("max", (2, 2), (2, 2), "valid", (6, 6)),
+    ("max", (3, 3), (2, 2), "same", (7, 6)),                   # pads (1, 1) rows, (0, 1) cols
+    ("max", (2, 3), (3, 2), "same", (8, 7)),
+    ("max", (3, 2), (1, 1), "valid", (5, 6)),                  # overlapping windows
+    ("avg", (2, 2), (2, 2), "valid", (5, 7)),
+    ("avg", (3, 3), (1, 1), "same", (5, 5)),                   # symmetric (1, 1): torch padding
+    ("avg", (3, 3), (2, 2), "same", (6, 5)),                   # asymmetric
+    ("avg", (2, 4), (3, 3), "same", (7, 8)),
+]
+
+
+@pytest.mark.parametrize("mode, pool, strides, padding, hw", POOL_PARITY)
+def test_pool2d_matches_torch(mode, pool, strides, padding, hw):
+    cls = MaxPooling2D if mode == "max" else AveragePooling2D
+    x = np.random.default_rng(0).normal(size=(2,) + hw + (3,))
+    y, dy, dx = _run(cls(pool, strides=strides, padding=padding), x)
+    xt = _nchw(x, grad=True)
+    yt = _torch_pool2d(xt, mode, pool, strides, padding)
+    (yt * _nchw(dy)).sum().backward()
+    _close(y, _nhwc(yt), what="forward")
+    _close(dx, _nhwc(xt.grad), what="input gradient")
+
+
+@pytest.mark.parametrize("cls, fn", [(MaxPooling1D, F.max_pool1d),
+                                     (AveragePooling1D, F.avg_pool1d)])
+def test_pool1d_valid_matches_torch(cls, fn):
+    x = np.random.default_rng(1).normal(size=(3, 11, 2))
+    y, dy, dx = _run(cls(3, strides=2), x)
+    xt = _nchw(x, grad=True)
+    yt = fn(xt, 3, 2)
+    (yt * _nchw(dy)).sum().backward()
+    _close(y, _nhwc(yt))
+    _close(dx, _nhwc(xt.grad))
+
+
+@pytest.mark.parametrize("cls, fn", [
+    (GlobalAveragePooling2D, lambda t: t.mean(dim=(2, 3))),
+    (GlobalMaxPooling2D, lambda t: t.amax(dim=(2, 3))),
+    (GlobalAveragePooling1D, lambda t: t.mean(dim=2)),
+])
+def test_global_pooling_matches_torch(cls, fn):
+    shape = (3, 4, 5, 6) if cls is not GlobalAveragePooling1D else (3, 7, 6)
+    x = np.random.default_rng(2).normal(size=shape)
+    y, dy, dx = _run(cls(), x)
+    xt = _nchw(x, grad=True)
+    yt = fn(xt)
+    (yt * torch.tensor(dy)).sum().backward()
+    _close(y, yt)
+    _close(dx, _nhwc(xt.grad))
+
+
+@pytest.mark.parametrize("shape", [(6, 5), (4, 5, 3, 3)])
+def test_batch_norm_training_matches_torch(shape):
+    """Forward, gradients and moving statistics over three training steps.
+
+    Keras updates `moving = momentum·moving + (1 - momentum)·batch` with the BIASED batch
+    variance; torch uses `momentum_t = 1 - momentum` and the UNBIASED variance for running_var.
+    The means match directly; for the variance the test recovers torch's unbiased batch variance
+    from its running_var and applies Keras's rule to the biased one, `var_b = var_u·(m - 1)/m`.
+    """
+    rng = np.random.default_rng(3)
+    c, momentum, eps = shape[-1], 0.9, 1e-3
+    m = int(np.prod(shape[:-1]))
+    bn = BatchNormalization(momentum=momentum, epsilon=eps)
+    bn.build((None,) + shape[1:])
+    bn.built = True
+    gamma, beta = rng.normal(1, 0.2, c), rng.normal(0, 0.2, c)
+    bn.set_weights([gamma, beta, np.zeros(c), np.ones(c)])
+    run_mean, run_var = torch.zeros(c), torch.ones(c)
+    want_var = np.ones(c)
+    for step in range(3):
+        x = rng.normal(step, 1 + step, shape)
+        y, dy, dx = _run(bn, x, seed=step, training=True)
+        xt, g, b = _nchw(x, grad=True), torch.tensor(gamma, requires_grad=True), \
+            torch.tensor(beta, requires_grad=True)
+        old_var = run_var.clone()
+        yt = F.batch_norm(xt, run_mean, run_var, g, b, training=True, momentum=1 - momentum,
+                          eps=eps)
+        (yt * _nchw(dy)).sum().backward()
+        _close(y, _nhwc(yt), what="forward")
+        _close(dx, _nhwc(xt.grad), tol=1e-9, what="input gradient")
+        _close(bn.gamma.grad, g.grad, what="gamma gradient")
+        _close(bn.beta.grad, b.grad, what="beta gradient")
+        _close(bn.moving_mean.value, run_mean, what="moving mean")
+        var_unbiased = ((run_var - momentum * old_var) / (1 - momentum)).numpy()
+        want_var = momentum * want_var + (1 - momentum) * var_unbiased * (m - 1) / m
+        _close(bn.moving_variance.value, want_var, what="moving variance")
+        assert not np.allclose(bn.moving_variance.value, run_var.numpy())   # they do differ
+
+    x = rng.normal(size=shape)                                 # inference: moving statistics
+    y, dy, dx = _run(bn, x, training=False)
+    xt = _nchw(x, grad=True)
+    moving = [torch.tensor(v.value) for v in (bn.moving_mean, bn.moving_variance)]
+    yt = F.batch_norm(xt, *moving, torch.tensor(gamma), torch.tensor(beta), training=False,
+                      eps=eps)
+    (yt * _nchw(dy)).sum().backward()
+    _close(y, _nhwc(yt))
+    _close(dx, _nhwc(xt.grad))
