@@ -9,9 +9,10 @@ import re
 
 
 def snake_case(name):
-    """`'LeakyReLU'` -> `'leaky_re_lu'`, `'Dense'` -> `'dense'` (Keras's auto-naming rule)."""
-    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    """Keras's auto-naming rule: `'LeakyReLU'` -> `'leaky_re_lu'`, `'Conv2D'` -> `'conv2d'`,
+    `'MaxPooling2D'` -> `'max_pooling2d'`, `'Conv2DTranspose'` -> `'conv2d_transpose'`."""
+    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
 
 
 class Registry(dict):

@@ -4,10 +4,25 @@ from .base import LAYERS, Layer
 from .conv import Conv1D, Conv2D
 from .conv_depthwise import DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
+from .batch_norm import BatchNormalization
 from .embedding import Embedding
+from .global_pooling import (GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
+                             GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
+                             GlobalMaxPooling1D, GlobalMaxPooling2D)
+from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, MaxPool1D,
+                      MaxPool2D, MaxPooling1D, MaxPooling2D, MinPool1D, MinPool2D,
+                      MinPooling1D, MinPooling2D)
+from .reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
+from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from .noise import GaussianNoise
 from .normalization import LayerNormalization
 
-__all__ = ["Activation", "Conv1D", "Conv2D", "Dense", "DepthwiseConv2D", "Dropout", "ELU", "Embedding", "Flatten", "GaussianNoise",
-           "Input", "InputLayer", "Layer", "LayerNormalization", "LeakyReLU", "PReLU", "ReLU",
-           "Reshape", "SeparableConv2D", "Softmax"]
+__all__ = ["Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
+           "BatchNormalization", "Conv1D", "Conv2D", "Cropping2D", "Dense", "DepthwiseConv2D",
+           "Dropout", "ELU", "Embedding", "Flatten", "GaussianNoise", "GlobalAveragePooling1D",
+           "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+           "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Input", "InputLayer",
+           "Layer", "LayerNormalization", "LeakyReLU", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
+           "MaxPooling2D", "MinPool1D", "MinPool2D", "MinPooling1D", "MinPooling2D", "PReLU",
+           "ReLU", "Reshape", "SeparableConv2D", "Softmax", "SpatialDropout1D",
+           "SpatialDropout2D", "UpSampling2D", "ZeroPadding2D"]
