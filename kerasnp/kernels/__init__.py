@@ -17,11 +17,12 @@ from ._jit import HAVE_NUMBA, JIT_ENABLED
 from .reference import output_size
 
 if HAVE_NUMBA:
-    from .conv import conv2d_backward, conv2d_forward
+    from .conv import conv2d_backward, conv2d_backward_input, conv2d_forward
     from .pool import avgpool2d_backward, avgpool2d_forward, pool2d_backward, pool2d_forward
 else:  # pragma: no cover - exercised only on machines without numba
     from .reference import (avgpool2d_backward, avgpool2d_forward, conv2d_backward,
-                            conv2d_forward, pool2d_backward, pool2d_forward)
+                            conv2d_backward_input, conv2d_forward, pool2d_backward,
+                            pool2d_forward)
 
 WARMUP_DTYPES = (np.float32, np.float64)
 
@@ -57,5 +58,5 @@ def warmup(dtypes=WARMUP_DTYPES):
 
 
 __all__ = ["HAVE_NUMBA", "JIT_ENABLED", "avgpool2d_backward", "avgpool2d_forward",
-           "conv2d_backward", "conv2d_forward", "output_size", "pool2d_backward",
+           "conv2d_backward", "conv2d_backward_input", "conv2d_forward", "output_size", "pool2d_backward",
            "pool2d_forward", "warmup"]

@@ -75,11 +75,21 @@ def jit(func):
     return numba.njit(**_FLAGS)(func)
 
 
+# Threads: the matrix products around these kernels already run on all cores in OpenBLAS, whose
+# threads keep spinning for a while after each product. A Numba thread pool started next to them
+# fights for the same cores: on the 2-core reference machine the CNN epoch was 4x slower with
+# both pools active (4.6 s) than with either one alone (1.14 s). So the `prange` kernels compile
+# serial by default and BLAS keeps the cores; KERASNP_PARALLEL_KERNELS=1 opts into Numba threads
+# (worth trying on many-core machines where BLAS is limited to fewer threads).
+PARALLEL = os.environ.get("KERASNP_PARALLEL_KERNELS", "0") == "1"
+
+
 def jit_parallel(func):
-    """Compile `func` as a parallel kernel: its `prange` loop (over the batch) runs on threads."""
+    """Compile `func` with its `prange` loop (over the batch) parallel when PARALLEL is set,
+    serial otherwise (see the note on threads above)."""
     if not HAVE_NUMBA:
         return func
-    return numba.njit(parallel=True, **_FLAGS)(func)
+    return numba.njit(parallel=PARALLEL, **_FLAGS)(func)
 
 
-__all__ = ["HAVE_NUMBA", "JIT_ENABLED", "jit", "jit_parallel", "prange"]
+__all__ = ["HAVE_NUMBA", "JIT_ENABLED", "PARALLEL", "jit", "jit_parallel", "prange"]

@@ -110,7 +110,7 @@ def _im2col_matrix(x, w_shape, groups, geometry):
 # ------------------------------------------------------------------------------------- public
 
 
-def conv2d_forward(x, w, strides, padding, dilation, groups):
+def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False):
     """2-D convolution (cross-correlation, as in Keras) of an NHWC batch.
 
     Args:
@@ -120,9 +120,12 @@ def conv2d_forward(x, w, strides, padding, dilation, groups):
         padding: `(top, bottom, left, right)` non-negative ints (zeros are padded).
         dilation: `(dh, dw)` ints.
         groups: int dividing `cin` and `cout`.
+        keep_cols: also return the im2col matrix, so `conv2d_backward(..., cols=cols)` need not
+            gather the patches a second time.
 
     Returns:
-        `y` of shape `(n, oh, ow, cout)`, dtype of `x` (float16 is computed in float32).
+        `y` of shape `(n, oh, ow, cout)`, dtype of `x` (float16 is computed in float32); with
+        `keep_cols`, the pair `(y, cols)`.
 
     Example:
         >>> y = conv2d_forward(np.ones((2, 5, 5, 1), "float32"), np.ones((3, 3, 1, 4), "float32"),
@@ -145,34 +148,79 @@ def conv2d_forward(x, w, strides, padding, dilation, groups):
         for g in range(groups):
             co = slice(g * og, (g + 1) * og)
             np.matmul(cols[g], w2[:, co], out=y[:, co])
-    return y.reshape(x.shape[0], oh, ow, cout).astype(in_dtype, copy=False)
+    y = y.reshape(x.shape[0], oh, ow, cout).astype(in_dtype, copy=False)
+    return (y, cols) if keep_cols else y
 
 
-def conv2d_backward(x, w, dy, strides, padding, dilation, groups):
+def conv2d_backward(x, w, dy, strides, padding, dilation, groups, cols=None, need_dx=True):
     """Gradients of `conv2d_forward` with respect to `x` and `w`, given `dy = dL/dy`.
 
     Args:
         x, w, strides, padding, dilation, groups: as given to `conv2d_forward`.
         dy: array `(n, oh, ow, cout)`.
+        cols: the im2col matrix `conv2d_forward(..., keep_cols=True)` returned for this `x`
+            (optional: saves gathering the patches again).
+        need_dx: False skips the input gradient (first layer of a model); `dx` is then None.
 
     Returns:
         `(dx, dw)` shaped like `x` and `w`.
     """
     in_dtype = x.dtype
     dtype = compute_dtype(in_dtype)
-    x, w, groups = as_kernel_array(x, dtype), as_kernel_array(w, dtype), int(groups)
+    w, groups = as_kernel_array(w, dtype), int(groups)
     kh, kw, cg, cout = w.shape
     geometry = _geometry(x.shape, w.shape, strides, padding, dilation)
-    cols = _im2col_matrix(x, w.shape, groups, geometry)          # (groups, m, k)
+    if cols is None:
+        cols = _im2col_matrix(as_kernel_array(x, dtype), w.shape, groups, geometry)
     dy2 = as_kernel_array(dy, dtype).reshape(cols.shape[1], cout)
     w2, og = w.reshape(kh * kw * cg, cout), cout // groups
     dw2 = np.empty_like(w2)
-    dcols = np.empty_like(cols)
     for g in range(groups):
         co = slice(g * og, (g + 1) * og)
         np.matmul(cols[g].T, dy2[:, co], out=dw2[:, co])         # dW = colsᵀ·dY
+    dw = dw2.reshape(w.shape).astype(in_dtype, copy=False)
+    if not need_dx:
+        return None, dw
+    dx = _input_gradient(dy2, w2, x.shape, groups, geometry, dtype)
+    return dx.astype(in_dtype, copy=False), dw
+
+
+def _input_gradient(dy2, w2, x_shape, groups, geometry, dtype):
+    """dX = col2im(dY·Wᵀ) for `dy2` of shape (n·oh·ow, cout) and `w2` (kh·kw·cg, cout)."""
+    cout = w2.shape[1]
+    og = cout // groups
+    dcols = np.empty((groups, dy2.shape[0], w2.shape[0]), dtype=dtype)
+    for g in range(groups):
+        co = slice(g * og, (g + 1) * og)
         np.matmul(dy2[:, co], w2[:, co].T, out=dcols[g])          # dcols = dY·Wᵀ
-    dx = np.empty(x.shape, dtype=dtype)
+    dx = np.empty(x_shape, dtype=dtype)
     oh, ow, args = geometry
-    _col2im(dcols.reshape(groups, x.shape[0], oh, ow, -1), *args, dx)
-    return dx.astype(in_dtype, copy=False), dw2.reshape(w.shape).astype(in_dtype, copy=False)
+    _col2im(dcols.reshape(groups, x_shape[0], oh, ow, -1), *args, dx)
+    return dx
+
+
+def conv2d_backward_input(dy, w, x_shape, strides, padding, dilation, groups):
+    """Only the input gradient of `conv2d_forward` for inputs of shape `x_shape`.
+
+    This is also the forward pass of a transposed convolution (`Conv2DTranspose`).
+
+    Args:
+        dy: array `(n, oh, ow, cout)`.
+        w, strides, padding, dilation, groups: as for `conv2d_forward`.
+        x_shape: `(n, h, w, cin)` of the convolution's input.
+
+    Returns:
+        `dx` of shape `x_shape`, dtype of `dy`.
+    """
+    in_dtype = dy.dtype
+    dtype = compute_dtype(in_dtype)
+    w, groups = as_kernel_array(w, dtype), int(groups)
+    kh, kw, cg, cout = w.shape
+    x_shape = tuple(int(d) for d in x_shape)
+    geometry = _geometry(x_shape, w.shape, strides, padding, dilation)
+    if geometry[:2] != tuple(dy.shape[1:3]):
+        raise ValueError(f"conv2d_backward_input: dy of shape {dy.shape} does not match the "
+                         f"output {geometry[:2]} of a convolution over inputs {x_shape}.")
+    dy2 = as_kernel_array(dy, dtype).reshape(-1, cout)
+    dx = _input_gradient(dy2, w.reshape(kh * kw * cg, cout), x_shape, groups, geometry, dtype)
+    return dx.astype(in_dtype, copy=False)

@@ -40,7 +40,7 @@ def _pad(x, padding):
     return np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
 
 
-def conv2d_forward(x, w, strides, padding, dilation, groups):
+def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False):
     """y[n, oy, ox, o] = Σ x_pad[n, oy·sh + ky·dh, ox·sw + kx·dw, g·cg + c] · w[ky, kx, c, o]."""
     n, cin, (kh, kw, cg, cout) = x.shape[0], x.shape[3], w.shape
     oh, ow = _out_hw(x.shape, (kh, kw), strides, padding, dilation)
@@ -51,11 +51,12 @@ def conv2d_forward(x, w, strides, padding, dilation, groups):
         for g in range(groups):
             ci, co = slice(g * cg, (g + 1) * cg), slice(g * og, (g + 1) * og)
             y[:, oy, ox, co] = np.tensordot(patch[..., ci], w[..., co], axes=3)
-    return y
+    return (y, None) if keep_cols else y     # no column matrix here: backward recomputes
 
 
-def conv2d_backward(x, w, dy, strides, padding, dilation, groups):
-    """Gradients of `conv2d_forward` w.r.t. x and w, given dL/dy. Returns (dx, dw)."""
+def conv2d_backward(x, w, dy, strides, padding, dilation, groups, cols=None, need_dx=True):
+    """Gradients of `conv2d_forward` w.r.t. x and w, given dL/dy. Returns (dx, dw); dx is None
+    when `need_dx` is False. `cols` is accepted for signature parity and ignored."""
     n, h, wd, cin = x.shape
     kh, kw, cg, cout = w.shape
     xp, og = _pad(x, padding), cout // groups
@@ -68,7 +69,14 @@ def conv2d_backward(x, w, dy, strides, padding, dilation, groups):
             dxp[:, rows, cols, ci] += np.tensordot(d, w[..., co], axes=([1], [3]))  # dx += dy·wᵀ
             dw[..., co] += np.tensordot(patch[..., ci], d, axes=([0], [0]))        # dw += xᵀ·dy
     pt, pl = padding[0], padding[2]
-    return dxp[:, pt:pt + h, pl:pl + wd, :].copy(), dw
+    dx = dxp[:, pt:pt + h, pl:pl + wd, :].copy() if need_dx else None
+    return dx, dw
+
+
+def conv2d_backward_input(dy, w, x_shape, strides, padding, dilation, groups):
+    """dL/dx of `conv2d_forward` for inputs of shape `x_shape` (the transposed convolution)."""
+    x = np.zeros(x_shape, dtype=dy.dtype)
+    return conv2d_backward(x, w, dy, strides, padding, dilation, groups)[0]
 
 
 # -------------------------------------------------------------------------------------- pooling

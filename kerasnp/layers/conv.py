@@ -165,15 +165,18 @@ class Conv2D(_Conv):
 
     def forward(self, x, training=False):
         self._x = x
-        z = kernels.conv2d_forward(x, self.kernel.value, *self._geometry(x.shape))  # Z = X ⋆ W
+        out = kernels.conv2d_forward(x, self.kernel.value, *self._geometry(x.shape),
+                                     keep_cols=training)                         # Z = X ⋆ W
+        z, self._cols = out if training else (out, None)    # patches kept for backward
         return self._finish(z)
 
     def backward(self, dy):
         dz = self._start_backward(dy)
         dx, dw = kernels.conv2d_backward(self._x, self.kernel.value, dz,
-                                         *self._geometry(self._x.shape))
-        self.kernel.grad += dw                            # dW = Σ X-patchesᵀ·dZ
-        return dx if self._needs_dx else None             # dX = dZ ⋆ Wᵀ (col2im)
+                                         *self._geometry(self._x.shape), cols=self._cols,
+                                         need_dx=self._needs_dx)
+        self.kernel.grad += dw                            # dW = colsᵀ·dZ (patches kept)
+        return dx                                         # dX = col2im(dZ·Wᵀ)
 
 
 @register

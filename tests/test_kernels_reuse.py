@@ -1,0 +1,43 @@
+"""Conv kernel entry points used by the layers: column reuse, skipped dx, dx-only (transpose)."""
+import numpy as np
+import pytest
+
+from kerasnp import kernels
+from kerasnp.kernels import reference
+
+GEOMS = [((1, 1), (0, 0, 0, 0), (1, 1), 1), ((2, 1), (1, 0, 0, 1), (1, 2), 1),
+         ((1, 2), (1, 1, 1, 1), (1, 1), 2)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("geom", GEOMS)
+def test_backward_with_kept_columns_equals_fresh_and_reference(geom, dtype):
+    strides, pad, dil, groups = geom
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 7, 6, 4)).astype(dtype)
+    w = rng.standard_normal((3, 2, 4 // groups, 6)).astype(dtype)
+    y, cols = kernels.conv2d_forward(x, w, strides, pad, dil, groups, keep_cols=True)
+    np.testing.assert_array_equal(y, kernels.conv2d_forward(x, w, strides, pad, dil, groups))
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    dx, dw = kernels.conv2d_backward(x, w, dy, strides, pad, dil, groups, cols=cols)
+    dx0, dw0 = kernels.conv2d_backward(x, w, dy, strides, pad, dil, groups)
+    np.testing.assert_array_equal(dx, dx0)
+    np.testing.assert_array_equal(dw, dw0)
+    rdx, rdw = reference.conv2d_backward(x, w, dy, strides, pad, dil, groups)
+    tol = 1e-4 if dtype == "float32" else 1e-11
+    np.testing.assert_allclose(dx, rdx, rtol=tol, atol=tol)
+    np.testing.assert_allclose(dw, rdw, rtol=tol, atol=tol)
+    none, dw2 = kernels.conv2d_backward(x, w, dy, strides, pad, dil, groups, need_dx=False)
+    assert none is None
+    np.testing.assert_array_equal(dw2, dw)
+    dxi = kernels.conv2d_backward_input(dy, w, x.shape, strides, pad, dil, groups)
+    np.testing.assert_array_equal(dxi, dx)
+    np.testing.assert_allclose(reference.conv2d_backward_input(dy, w, x.shape, strides, pad, dil,
+                                                               groups), rdx)
+
+
+def test_backward_input_rejects_mismatched_shapes():
+    w = np.ones((3, 3, 1, 2), "float32")
+    with pytest.raises(ValueError, match="does not match"):
+        kernels.conv2d_backward_input(np.ones((1, 4, 4, 2), "float32"), w, (1, 5, 5, 1),
+                                      (1, 1), (0, 0, 0, 0), (1, 1), 1)
