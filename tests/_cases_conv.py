@@ -1,5 +1,6 @@
 """Layer-harness cases for the convolution family (imported by tests/test_layers.py)."""
 from kerasnp.layers.conv import Conv1D, Conv2D
+from kerasnp.layers.conv_transpose import Conv2DTranspose
 from kerasnp.layers.conv_depthwise import DepthwiseConv2D, SeparableConv2D
 
 CASES = {
@@ -28,4 +29,12 @@ CASES = {
                   {}),
     "separable_dilated_tanh": (lambda: SeparableConv2D(3, 2, dilation_rate=2, activation="tanh"),
                                (6, 6, 2), {}),
+    "conv2d_transpose_valid": (lambda: Conv2DTranspose(3, 3), (4, 5, 2), {}),
+    "conv2d_transpose_same_s2": (lambda: Conv2DTranspose(2, 3, strides=2, padding="same",
+                                                         activation="relu"), (3, 4, 3), {}),
+    "conv2d_transpose_k_lt_s": (lambda: Conv2DTranspose(2, 2, strides=3), (3, 3, 2), {}),
+    "conv2d_transpose_outpad": (lambda: Conv2DTranspose(2, 3, strides=2, padding="same",
+                                                        output_padding=1), (3, 3, 2), {}),
+    "conv2d_transpose_dilated": (lambda: Conv2DTranspose(2, 2, dilation_rate=2,
+                                                         padding="valid"), (4, 4, 1), {}),
 }

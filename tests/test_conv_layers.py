@@ -127,3 +127,52 @@ def test_conv_net_trains_on_float32_and_keeps_dtype():
     assert hist.history["loss"][-1] < hist.history["loss"][0]
     assert hist.history["accuracy"][-1] > 0.8
     assert model.predict(x, verbose=0).dtype == np.float32
+
+
+@pytest.mark.parametrize("kwargs,hw", [({"kernel_size": 3}, (4, 5)),
+                                       ({"kernel_size": 3, "strides": 2, "padding": "same"},
+                                        (3, 4)),
+                                       ({"kernel_size": 2, "strides": 3}, (3, 3)),
+                                       ({"kernel_size": 3, "strides": 2, "padding": "same",
+                                         "output_padding": 1}, (3, 3)),
+                                       ({"kernel_size": 4, "strides": 2, "padding": "same"},
+                                        (5, 4))])
+def test_conv2d_transpose_equals_torch(kwargs, hw, float64):
+    torch = pytest.importorskip("torch")
+    from kerasnp.layers._padding import pads_2d
+    from kerasnp.layers.conv_transpose import Conv2DTranspose
+    layer = Conv2DTranspose(3, **kwargs)
+    x = _rand(2, *hw, 2, seed=3)
+    y = layer(x)
+    dy = _rand(*y.shape, seed=4)
+    for v in layer.weights:
+        v.grad.fill(0)
+    dx = layer.backward(dy)
+    k, s = layer.kernel_size, layer.strides
+    xt = torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
+    wt = torch.tensor(layer.kernel.value.transpose(3, 2, 0, 1), requires_grad=True)
+    full = torch.nn.functional.conv_transpose2d(xt, wt, stride=s)      # no padding: then crop
+    top, bottom, left, right = pads_2d(y.shape[1], y.shape[2], k, s, layer.padding)
+    out = full[:, :, top:, left:]
+    extra_h, extra_w = y.shape[1] - out.shape[2], y.shape[2] - out.shape[3]
+    out = torch.nn.functional.pad(out, (0, max(extra_w, 0), 0, max(extra_h, 0)))
+    out = out[:, :, :y.shape[1], :y.shape[2]]
+    out = out + torch.from_numpy(layer.bias.value)[None, :, None, None]
+    np.testing.assert_allclose(y, out.detach().numpy().transpose(0, 2, 3, 1), atol=1e-12)
+    (out * torch.from_numpy(dy.transpose(0, 3, 1, 2))).sum().backward()
+    np.testing.assert_allclose(dx, xt.grad.numpy().transpose(0, 2, 3, 1), atol=1e-10)
+    np.testing.assert_allclose(layer.kernel.grad, wt.grad.numpy().transpose(2, 3, 1, 0),
+                               atol=1e-10)
+
+
+def test_conv2d_transpose_output_sizes_follow_keras():
+    from kerasnp.layers.conv_transpose import Conv2DTranspose
+    x = np.ones((1, 7, 7, 2), "float32")
+    assert Conv2DTranspose(4, 3, strides=2, padding="same")(x).shape == (1, 14, 14, 4)
+    assert Conv2DTranspose(4, 3, strides=2)(x).shape == (1, 15, 15, 4)
+    assert Conv2DTranspose(4, 1, strides=2)(x).shape == (1, 14, 14, 4)
+    assert Conv2DTranspose(4, 3, strides=2, padding="same", output_padding=1)(x).shape \
+        == (1, 14, 14, 4)
+    assert Conv2DTranspose(4, 3, strides=2, output_padding=1)(x).shape == (1, 16, 16, 4)
+    with pytest.raises(ValueError, match="output_padding must be smaller than strides"):
+        Conv2DTranspose(4, 3, strides=2, output_padding=2)

@@ -2,6 +2,7 @@
 from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .base import LAYERS, Layer
 from .conv import Conv1D, Conv2D
+from .conv_transpose import Conv2DTranspose
 from .conv_depthwise import DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from .batch_norm import BatchNormalization
@@ -18,7 +19,7 @@ from .noise import GaussianNoise
 from .normalization import LayerNormalization
 
 __all__ = ["Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
-           "BatchNormalization", "Conv1D", "Conv2D", "Cropping2D", "Dense", "DepthwiseConv2D",
+           "BatchNormalization", "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D",
            "Dropout", "ELU", "Embedding", "Flatten", "GaussianNoise", "GlobalAveragePooling1D",
            "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
            "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Input", "InputLayer",
