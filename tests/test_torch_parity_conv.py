@@ -188,3 +188,56 @@ def test_batch_norm_training_matches_torch(shape):
     (yt * _nchw(dy)).sum().backward()
     _close(y, _nhwc(yt))
     _close(dx, _nhwc(xt.grad))
+
+
+# ---------------------------------------------------------------------------------------------
+# A small CNN trained for 3 Adam steps in both libraries ends with the same weights
+# ---------------------------------------------------------------------------------------------
+def test_small_cnn_three_adam_steps_match_torch():
+    import kerasnp as keras
+    from kerasnp import layers as L
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 9, 9, 2))
+    y = rng.integers(0, 3, 8)
+    model = keras.Sequential([
+        keras.Input((9, 9, 2)), L.Conv2D(4, 3, padding="same", activation="relu"),
+        L.MaxPooling2D(2), L.BatchNormalization(), L.Conv2D(5, 2, strides=2, activation="tanh"),
+        L.Flatten(), L.Dense(3, activation="softmax")])
+    model.compile(keras.optimizers.Adam(1e-2, epsilon=1e-16), "sparse_categorical_crossentropy")
+    c1, bn, c2, d = (model.layers[i] for i in (0, 2, 3, 5))
+
+    nn = torch.nn
+    t_c1, t_bn = nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4, eps=1e-3, momentum=0.01)
+    t_c2, t_d = nn.Conv2d(4, 5, 2, stride=2), nn.Linear(5 * 2 * 2, 3)
+    with torch.no_grad():
+        for t, k in ((t_c1, c1), (t_c2, c2)):
+            t.weight.copy_(torch.from_numpy(k.kernel.value.transpose(3, 2, 0, 1)))
+            t.bias.copy_(torch.from_numpy(k.bias.value))
+        t_d.weight.copy_(torch.from_numpy(d.kernel.value.T.copy()))   # torch flattens NHWC too
+        t_d.bias.copy_(torch.from_numpy(d.bias.value))
+    params = [p for m in (t_c1, t_bn, t_c2, t_d) for p in m.parameters()]
+    opt = torch.optim.Adam(params, lr=1e-2, eps=1e-16)
+    tx, ty = _nchw(x), torch.from_numpy(y)
+
+    for step in range(3):
+        loss = model.train_on_batch(x, y)
+        opt.zero_grad()
+        h = F.max_pool2d(torch.relu(t_c1(tx)), 2)
+        h = torch.tanh(t_c2(t_bn(h)))
+        logits = t_d(_flatten_nhwc(h))
+        t_loss = F.cross_entropy(logits, ty)
+        t_loss.backward()
+        opt.step()
+        assert loss == pytest.approx(t_loss.item(), rel=1e-9, abs=1e-12), f"step {step}"
+
+    _close(c1.kernel.value, t_c1.weight.detach().numpy().transpose(2, 3, 1, 0), 1e-8, "conv1")
+    _close(c2.kernel.value, t_c2.weight.detach().numpy().transpose(2, 3, 1, 0), 1e-8, "conv2")
+    _close(bn.gamma.value, t_bn.weight, 1e-8, "gamma")
+    _close(bn.beta.value, t_bn.bias, 1e-8, "beta")
+    _close(bn.moving_mean.value, t_bn.running_mean, 1e-8, "moving mean")
+    _close(d.kernel.value, t_d.weight.detach().numpy().T, 1e-8, "dense")
+
+
+def _flatten_nhwc(h):
+    """Flatten an NCHW tensor in NHWC order, as kerasnp's Flatten sees it."""
+    return h.permute(0, 2, 3, 1).reshape(h.shape[0], -1)

@@ -89,7 +89,9 @@ def jit_parallel(func):
     serial otherwise (see the note on threads above)."""
     if not HAVE_NUMBA:
         return func
-    return numba.njit(parallel=PARALLEL, **_FLAGS)(func)
+    # Numba's cache key ignores `parallel`, so a cached serial build would be loaded silently in
+    # parallel mode (and the reverse); only the default serial build is cached.
+    return numba.njit(parallel=PARALLEL, **dict(_FLAGS, cache=not PARALLEL))(func)
 
 
 __all__ = ["HAVE_NUMBA", "JIT_ENABLED", "PARALLEL", "jit", "jit_parallel", "prange"]
