@@ -24,8 +24,8 @@ class BatchNormalization(Layer):
         momentum: float in [0, 1], weight of the old value in the moving averages.
         epsilon: positive float added to the variance.
         center, scale: whether to learn `beta` (shift) and `gamma` (scale).
-        beta_initializer, gamma_initializer, moving_mean_initializer,
-            moving_variance_initializer: initializer names or objects.
+        beta_initializer, gamma_initializer: initializer names or objects.
+        moving_mean_initializer, moving_variance_initializer: initializers of the statistics.
         beta_regularizer, gamma_regularizer: optional regularizers.
         beta_constraint, gamma_constraint: optional constraints.
         synchronized: accepted for Keras compatibility (a single process has nothing to sync).
