@@ -433,3 +433,13 @@ def test_steps_arguments_are_refused_for_arrays():
         model.fit(x, y, steps_per_epoch=2)
     with pytest.raises(ValueError, match="steps applies to generators"):
         model.predict(x, steps=1)
+
+
+def test_predict_results_do_not_depend_on_batch_size():
+    x = np.random.default_rng(0).standard_normal((300, 6, 6, 2)).astype("float32")
+    model = keras.Sequential([keras.Input((6, 6, 2)), L.Conv2D(3, 3, activation="relu"),
+                              L.BatchNormalization(), L.Dropout(0.5), L.Flatten(), L.Dense(2)])
+    outs = [model.predict(x, batch_size=bs, verbose=0) for bs in (300, 129, 7)]
+    for o in outs[1:]:
+        np.testing.assert_allclose(o, outs[0], rtol=1e-5, atol=1e-6)
+    assert outs[0].shape == (300, 2)

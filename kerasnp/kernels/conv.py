@@ -11,15 +11,28 @@ single `cols @ w2` whose result already is `y` in NHWC order: no transposes anyw
 """
 import numpy as np
 
-from ._jit import jit_parallel, prange
+from ._jit import jit, jit_parallel, prange
 from .reference import output_size
 
 # ------------------------------------------------------------------------------------- kernels
 
 
+@jit
+def _span(size, out, stride, offset):
+    """Output positions o in [lo, hi) whose input o·stride + offset lies in [0, size)."""
+    lo = (-offset + stride - 1) // stride if offset < 0 else 0
+    hi = (size - 1 - offset) // stride + 1 if offset < size else 0
+    hi = min(hi, out)
+    return min(lo, hi), hi
+
+
 @jit_parallel
 def _im2col(x, kh, kw, sh, sw, pt, pl, dh, dw, cols):
-    """cols[g, i, oy, ox, (ky·kw + kx)·cg + c] = x_pad[i, oy·sh + ky·dh, ox·sw + kx·dw, g·cg + c]."""
+    """cols[g, i, oy, ox, (ky·kw + kx)·cg + c] = x_pad[i, oy·sh + ky·dh, ox·sw + kx·dw, g·cg + c].
+
+    For each tap the in-bounds output columns form one range, so the copy loop has no branches
+    and only the padded borders are zeroed.
+    """
     n, h, wd, _ = x.shape
     groups, _, oh, ow, _ = cols.shape
     cg = cols.shape[4] // (kh * kw)
@@ -27,19 +40,20 @@ def _im2col(x, kh, kw, sh, sw, pt, pl, dh, dw, cols):
         for g in range(groups):
             c0 = g * cg
             for oy in range(oh):
-                for ox in range(ow):
-                    k = 0
-                    for ky in range(kh):
-                        iy = oy * sh - pt + ky * dh
-                        for kx in range(kw):
-                            ix = ox * sw - pl + kx * dw
-                            if 0 <= iy < h and 0 <= ix < wd:
-                                for c in range(cg):
-                                    cols[g, i, oy, ox, k + c] = x[i, iy, ix, c0 + c]
-                            else:             # zero padding
-                                for c in range(cg):
-                                    cols[g, i, oy, ox, k + c] = 0
-                            k += cg
+                for ky in range(kh):
+                    iy = oy * sh - pt + ky * dh
+                    for kx in range(kw):
+                        k, off = (ky * kw + kx) * cg, kx * dw - pl
+                        lo, hi = _span(wd, ow, sw, off) if 0 <= iy < h else (0, 0)
+                        for ox in range(lo):                      # zero padding (left)
+                            for c in range(cg):
+                                cols[g, i, oy, ox, k + c] = 0
+                        for ox in range(lo, hi):
+                            for c in range(cg):
+                                cols[g, i, oy, ox, k + c] = x[i, iy, ox * sw + off, c0 + c]
+                        for ox in range(hi, ow):                  # zero padding (right)
+                            for c in range(cg):
+                                cols[g, i, oy, ox, k + c] = 0
 
 
 @jit_parallel
@@ -53,16 +67,16 @@ def _col2im(dcols, kh, kw, sh, sw, pt, pl, dh, dw, dx):
         for g in range(groups):
             c0 = g * cg
             for oy in range(oh):
-                for ox in range(ow):
-                    k = 0
-                    for ky in range(kh):
-                        iy = oy * sh - pt + ky * dh
-                        for kx in range(kw):
-                            ix = ox * sw - pl + kx * dw
-                            if 0 <= iy < h and 0 <= ix < wd:
-                                for c in range(cg):
-                                    dx[i, iy, ix, c0 + c] += dcols[g, i, oy, ox, k + c]
-                            k += cg
+                for ky in range(kh):
+                    iy = oy * sh - pt + ky * dh
+                    if iy < 0 or iy >= h:
+                        continue
+                    for kx in range(kw):
+                        k, off = (ky * kw + kx) * cg, kx * dw - pl
+                        lo, hi = _span(wd, ow, sw, off)
+                        for ox in range(lo, hi):
+                            for c in range(cg):
+                                dx[i, iy, ox * sw + off, c0 + c] += dcols[g, i, oy, ox, k + c]
 
 
 # ------------------------------------------------------------------------------------- helpers
