@@ -246,16 +246,17 @@ def test_pool_matches_torch(case, mode):
     torch = pytest.importorskip("torch")
     f = torch.nn.functional
     x_shape, size, strides, (pt, pb, pl, pr) = POOL_CASES[case]
-    if mode == "avg" and (pt, pl) != (pb, pr):
-        pytest.skip("torch cannot exclude asymmetric padding from the average")
     rng = np.random.default_rng(4)
     x = rng.standard_normal(x_shape)
     tx = torch.tensor(_nchw(x).copy(), requires_grad=True)
     if mode == "max":   # pad with -inf so padded positions never win, like ours
         ty = f.max_pool2d(f.pad(tx, (pl, pr, pt, pb), value=-np.inf), size, strides)
         y, idx = kernels.pool2d_forward(x, size, strides, (pt, pb, pl, pr), "max")
-    else:
-        ty = f.avg_pool2d(tx, size, strides, padding=(pt, pl), count_include_pad=False)
+    else:   # mean over in-bounds elements only = pooled sum of x / pooled count of real cells
+        pads = (pl, pr, pt, pb)
+        ones = torch.ones_like(tx)
+        ty = (f.avg_pool2d(f.pad(tx, pads), size, strides)
+              / f.avg_pool2d(f.pad(ones, pads), size, strides))
         y = kernels.avgpool2d_forward(x, size, strides, (pt, pb, pl, pr))
     np.testing.assert_allclose(y, _nhwc(ty), rtol=1e-10, atol=1e-10)
     dy = rng.standard_normal(y.shape)
@@ -278,8 +279,9 @@ def _dispatchers():
 def test_warmup_compiles_one_specialisation_per_dtype_and_no_more():
     assert kernels.warmup() >= 0.0
     before = {k: len(d.signatures) for k, d in _dispatchers().items()}
-    # Array kernels: one specialisation per dtype; integer helpers (`_span`): exactly one.
-    assert len(before) >= 6 and all(1 <= n <= len(kernels.WARMUP_DTYPES) for n in before.values())
+    # One specialisation per dtype; integer helpers called only from other kernels (`_span`)
+    # list one when compiled in this process and none when loaded from the cache.
+    assert all(n <= len(kernels.WARMUP_DTYPES) for n in before.values())
     assert sum(n == len(kernels.WARMUP_DTYPES) for n in before.values()) >= 6
     rng = np.random.default_rng(5)
     for dtype in DTYPES:
