@@ -180,7 +180,7 @@ class ProgbarLogger(Callback):
             self._open_bar(self.params.get("steps"))
 
     def on_test_batch_end(self, batch, logs=None):
-        if self._bar is not None:
+        if self._bar is not None and self.params.get("mode") != "fit":   # not fit's validation
             self._bar.update(1)
 
     def on_test_end(self, logs=None):

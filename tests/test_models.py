@@ -443,3 +443,29 @@ def test_predict_results_do_not_depend_on_batch_size():
     for o in outs[1:]:
         np.testing.assert_allclose(o, outs[0], rtol=1e-5, atol=1e-6)
     assert outs[0].shape == (300, 2)
+
+
+def test_test_and_predict_hooks_fire_in_evaluate_predict_and_validation():
+    x, y = blobs(n=40)
+    model = mlp()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    calls = []
+
+    class Rec(keras.callbacks.Callback):
+        pass
+
+    rec = Rec()
+    for hook in ("on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
+                 "on_predict_begin", "on_predict_end", "on_predict_batch_begin",
+                 "on_predict_batch_end"):
+        setattr(rec, hook, (lambda h: lambda *a: calls.append(h))(hook))
+    model.evaluate(x, y, batch_size=20, verbose=0, callbacks=[rec])
+    assert calls == ["on_test_begin"] + ["on_test_batch_begin", "on_test_batch_end"] * 2 \
+        + ["on_test_end"]
+    calls.clear()
+    model.predict(x, batch_size=40, verbose=0, callbacks=[rec])
+    assert calls == ["on_predict_begin", "on_predict_batch_begin", "on_predict_batch_end",
+                     "on_predict_end"]
+    calls.clear()
+    model.fit(x, y, epochs=1, validation_split=0.5, batch_size=20, verbose=0, callbacks=[rec])
+    assert calls == ["on_test_begin", "on_test_batch_begin", "on_test_batch_end", "on_test_end"]

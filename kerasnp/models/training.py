@@ -348,7 +348,9 @@ class TrainingMixin:
                         break
                     logs = self._logs()
                     if val is not None and (epoch + 1) % validation_freq == 0:
-                        vlogs = self._test_loop(*val, validation_batch_size or batch_size)
+                        cbl.on_test_begin()
+                        vlogs = self._test_loop(*val, validation_batch_size or batch_size, cbl)
+                        cbl.on_test_end(vlogs)
                         logs.update({"val_" + k: v for k, v in vlogs.items()})
                     cbl.on_epoch_end(epoch, logs)
                     if self.stop_training:
@@ -367,12 +369,14 @@ class TrainingMixin:
         n = len(x)
         for step, lo in enumerate(range(0, n, batch_size)):
             hi = min(n, lo + batch_size)
+            if cbl is not None:
+                cbl.on_test_batch_begin(step)
             y_pred = self.forward(x[lo:hi], training=False)
             swb = None if sw is None else sw[lo:hi]
             loss = self._loss_and_grad_start(y[lo:hi], y_pred, swb)
             self._update_metrics(loss, y[lo:hi], y_pred, swb)
             if cbl is not None:
-                cbl.on_test_batch_end(step, None)
+                cbl.on_test_batch_end(step, self._logs())
         return self._logs()
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
@@ -421,6 +425,7 @@ class TrainingMixin:
         out = None
         for step, lo in enumerate(range(0, n, batch_size)):
             hi = min(n, lo + batch_size)
+            cbl.on_predict_batch_begin(step)
             # Inference is per sample, so a large batch runs through the network in chunks that
             # keep activations and im2col matrices in cache (same results, ~1.7x faster at 1,000).
             for c in range(lo, hi, _INFER_CHUNK):
