@@ -64,3 +64,15 @@ def resolve(identifier, registry, instantiate=True):
             return obj.from_config(config) if hasattr(obj, "from_config") else obj(**config)
         return obj
     return identifier
+
+
+class SerializationError(TypeError, ValueError):
+    """An object that has no config (not an instance of the serializable base class)."""
+
+
+def serialize_object(obj, base, arg):
+    """`{"class_name": ..., "config": ...}` for an instance of `base` (the shared `serialize`)."""
+    if not isinstance(obj, base):
+        raise SerializationError(f"Only {base.__name__} instances can be serialized; plain "
+                                 f"functions have no config. Received: {arg}={obj!r}")
+    return {"class_name": type(obj).__name__, "config": obj.get_config()}

@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from . import _validate, config
-from ._registry import Registry, resolve
+from ._registry import Registry, resolve, serialize_object
 
 _REGISTRY = Registry("constraint")
 
@@ -157,10 +157,7 @@ def get(identifier):
 
 def serialize(constraint):
     """Return `{"class_name": ..., "config": ...}` for a `Constraint` instance."""
-    if not isinstance(constraint, Constraint):
-        raise ValueError(f"Only Constraint instances can be serialized. "
-                         f"Received: constraint={constraint!r}")
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    return serialize_object(constraint, Constraint, "constraint")
 
 
 def deserialize(config):

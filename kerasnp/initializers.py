@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _validate, config
 from . import random as _random
-from ._registry import Registry, resolve
+from ._registry import Registry, resolve, serialize_object
 
 _REGISTRY = Registry("initializer")
 _TRUNC_STD = 0.87962566103423978  # std of a standard normal truncated to [-2, 2]
@@ -431,10 +431,7 @@ def get(identifier):
 
 def serialize(initializer):
     """Return `{"class_name": ..., "config": ...}` for an `Initializer` instance."""
-    if not isinstance(initializer, Initializer):
-        raise ValueError(f"Only Initializer instances can be serialized; wrap plain functions in "
-                         f"an Initializer subclass. Received: initializer={initializer!r}")
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    return serialize_object(initializer, Initializer, "initializer")
 
 
 def deserialize(config):

@@ -6,7 +6,7 @@ shape and dtype of `w` (float32 weights give a float32 gradient).
 import numpy as np
 
 from . import _validate, config
-from ._registry import Registry, resolve
+from ._registry import Registry, resolve, serialize_object
 
 _REGISTRY = Registry("regularizer")
 # Keras documents that the string "l1_l2" means l1=0.01, l2=0.01 (the class defaults are 0.0).
@@ -196,10 +196,7 @@ def get(identifier):
 
 def serialize(regularizer):
     """Return `{"class_name": ..., "config": ...}` for a `Regularizer` instance."""
-    if not isinstance(regularizer, Regularizer):
-        raise ValueError(f"Only Regularizer instances can be serialized. "
-                         f"Received: regularizer={regularizer!r}")
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    return serialize_object(regularizer, Regularizer, "regularizer")
 
 
 def deserialize(config):

@@ -89,9 +89,11 @@ def jit_parallel(func):
     serial otherwise (see the note on threads above)."""
     if not HAVE_NUMBA:
         return func
-    # Numba's cache key ignores `parallel`, so a cached serial build would be loaded silently in
-    # parallel mode (and the reverse); only the default serial build is cached.
-    return numba.njit(parallel=PARALLEL, **dict(_FLAGS, cache=not PARALLEL))(func)
+    # Numba's on-disk cache is keyed by the function's qualified name, not by the `parallel`
+    # flag, so a build cached in one mode would be loaded in the other (including caches left by
+    # older versions): the two modes get distinct names, and both are cached.
+    func.__qualname__ += "__parallel" if PARALLEL else "__serial"
+    return numba.njit(parallel=PARALLEL, **_FLAGS)(func)
 
 
 __all__ = ["HAVE_NUMBA", "JIT_ENABLED", "PARALLEL", "jit", "jit_parallel", "prange"]

@@ -251,6 +251,11 @@ def _unique(variables):
     return out
 
 
+def _serialize_attrs(layer, *names):
+    """`{name: serialized getattr(layer, name)}` for initializer/regularizer/constraint args."""
+    return {name: _serialize(getattr(layer, name)) for name in names}
+
+
 def _serialize(obj):
     """Config of a registry object (`{"class_name", "config"}`), or its name for functions."""
     if obj is None:

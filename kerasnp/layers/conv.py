@@ -3,9 +3,10 @@
 The layers validate Keras arguments, resolve padding to explicit pixel counts and call the Numba
 kernels in `kerasnp.kernels`; all numeric work happens there.
 """
-from .. import _validate, activations, initializers, kernels
+from .. import _validate, activations, constraints, initializers, kernels, regularizers
 from ._padding import PADDINGS, output_length, pads_2d
-from .base import Layer, _serialize, register
+from .base import Layer, _serialize_attrs, register
+from .core import KERNEL_BIAS_ARGS
 
 
 def check_data_format(data_format, owner):
@@ -48,8 +49,10 @@ class _Conv(Layer):
         self.use_bias = _validate.boolean(use_bias, "use_bias", self)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def _check_channels(self, input_shape):
         if len(input_shape) != self.rank + 2:
@@ -99,23 +102,8 @@ class _Conv(Layer):
                    strides=list(self.strides), padding=self.padding,
                    dilation_rate=list(self.dilation_rate), groups=self.groups,
                    activation=activations.serialize(self.activation), use_bias=self.use_bias,
-                   kernel_initializer=_serialize(self.kernel_initializer),
-                   bias_initializer=_serialize(self.bias_initializer),
-                   kernel_regularizer=_serialize(_get_reg(self.kernel_regularizer)),
-                   bias_regularizer=_serialize(_get_reg(self.bias_regularizer)),
-                   kernel_constraint=_serialize(_get_con(self.kernel_constraint)),
-                   bias_constraint=_serialize(_get_con(self.bias_constraint)))
+                   **_serialize_attrs(self, *KERNEL_BIAS_ARGS))
         return cfg
-
-
-def _get_reg(identifier):
-    from .. import regularizers
-    return regularizers.get(identifier)
-
-
-def _get_con(identifier):
-    from .. import constraints
-    return constraints.get(identifier)
 
 
 @register

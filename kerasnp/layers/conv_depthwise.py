@@ -1,8 +1,7 @@
 """Depthwise and separable convolutions: grouped convolutions with one group per input channel."""
-from .. import _validate, activations, initializers, kernels
-from .base import _serialize
-from .base import register
-from .conv import Conv2D, _Conv, _get_con, _get_reg
+from .. import _validate, constraints, initializers, kernels, regularizers
+from .base import _serialize, register
+from .conv import Conv2D, _Conv
 
 
 @register
@@ -35,13 +34,17 @@ class DepthwiseConv2D(_Conv):
         self.filters = input_shape[-1] * self.depth_multiplier
         return super().compute_output_shape(input_shape)
 
-    def build(self, input_shape):
+    def _build_depthwise(self, input_shape):
         cin = self._check_channels(input_shape)
         self.compute_output_shape(input_shape)
         self.depthwise_kernel = self.add_weight(
             "depthwise_kernel", (*self.kernel_size, cin, self.depth_multiplier),
             self.kernel_initializer, regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint)
+        return cin
+
+    def build(self, input_shape):
+        self._build_depthwise(input_shape)
         self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
                                      regularizer=self.bias_regularizer,
                                      constraint=self.bias_constraint) if self.use_bias else None)
@@ -78,8 +81,8 @@ class DepthwiseConv2D(_Conv):
             cfg.pop(key)
         cfg.update(depth_multiplier=self.depth_multiplier,
                    depthwise_initializer=_serialize(self.kernel_initializer),
-                   depthwise_regularizer=_serialize(_get_reg(self.kernel_regularizer)),
-                   depthwise_constraint=_serialize(_get_con(self.kernel_constraint)))
+                   depthwise_regularizer=_serialize(self.kernel_regularizer),
+                   depthwise_constraint=_serialize(self.kernel_constraint))
         return cfg
 
 
@@ -110,20 +113,15 @@ class SeparableConv2D(DepthwiseConv2D):
                          activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
         self.out_filters = _validate.positive_int(filters, "filters", self)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.pointwise_regularizer = pointwise_regularizer
-        self.pointwise_constraint = pointwise_constraint
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def compute_output_shape(self, input_shape):
         shape = super().compute_output_shape(input_shape)
         return shape[:-1] + (self.out_filters,)
 
     def build(self, input_shape):
-        cin = self._check_channels(input_shape)
-        self.compute_output_shape(input_shape)
-        self.depthwise_kernel = self.add_weight(
-            "depthwise_kernel", (*self.kernel_size, cin, self.depth_multiplier),
-            self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
+        cin = self._build_depthwise(input_shape)
         self.pointwise_kernel = self.add_weight(
             "pointwise_kernel", (1, 1, cin * self.depth_multiplier, self.out_filters),
             self.pointwise_initializer, regularizer=self.pointwise_regularizer,
@@ -152,6 +150,6 @@ class SeparableConv2D(DepthwiseConv2D):
         cfg = super().get_config()
         cfg.update(filters=self.out_filters,
                    pointwise_initializer=_serialize(self.pointwise_initializer),
-                   pointwise_regularizer=_serialize(_get_reg(self.pointwise_regularizer)),
-                   pointwise_constraint=_serialize(_get_con(self.pointwise_constraint)))
+                   pointwise_regularizer=_serialize(self.pointwise_regularizer),
+                   pointwise_constraint=_serialize(self.pointwise_constraint))
         return cfg

@@ -3,8 +3,12 @@ import math
 
 import numpy as np
 
-from .. import _validate, activations, initializers
-from .base import Layer, _serialize, register
+from .. import _validate, activations, constraints, initializers, regularizers
+from .activation import _FnLayer
+from .base import Layer, _serialize_attrs, register
+
+KERNEL_BIAS_ARGS = ("kernel_initializer", "bias_initializer", "kernel_regularizer",
+                    "bias_regularizer", "kernel_constraint", "bias_constraint")
 
 
 @register
@@ -99,8 +103,10 @@ class Dense(Layer):
         self.use_bias = _validate.boolean(use_bias, "use_bias", self)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape):
         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),
@@ -140,28 +146,12 @@ class Dense(Layer):
     def get_config(self):
         cfg = super().get_config()
         cfg.update(units=self.units, activation=activations.serialize(self.activation),
-                   use_bias=self.use_bias,
-                   kernel_initializer=_serialize(self.kernel_initializer),
-                   bias_initializer=_serialize(self.bias_initializer),
-                   kernel_regularizer=_serialize(_reg(self.kernel_regularizer)),
-                   bias_regularizer=_serialize(_reg(self.bias_regularizer)),
-                   kernel_constraint=_serialize(_con(self.kernel_constraint)),
-                   bias_constraint=_serialize(_con(self.bias_constraint)))
+                   use_bias=self.use_bias, **_serialize_attrs(self, *KERNEL_BIAS_ARGS))
         return cfg
 
 
-def _reg(identifier):
-    from .. import regularizers
-    return regularizers.get(identifier)
-
-
-def _con(identifier):
-    from .. import constraints
-    return constraints.get(identifier)
-
-
 @register
-class Activation(Layer):
+class Activation(_FnLayer):
     """Applies an activation function: `Activation("relu")`.
 
     Args:
@@ -169,19 +159,9 @@ class Activation(Layer):
     Input shape: any.  Output shape: same as input.
     """
 
-    _fuses_activation = True
-
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.activation = activations.get(activation)
-
-    def forward(self, x, training=False):
-        self._x = x if self.activation.uses_input else None
-        self._y = self.activation(x)
-        return self._y
-
-    def backward(self, dy):
-        return self._activation_backward(dy, self._x, self._y)
+        self._set_fn(activations.get(activation))
 
     def get_config(self):
         cfg = super().get_config()

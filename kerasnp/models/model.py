@@ -4,9 +4,6 @@ Forward runs the nodes in order; backward runs them in reverse, summing gradient
 fans out. Sequential is the chain case of the same structure, so summary, weights and training have
 one code path (`training.TrainingMixin`).
 """
-import numpy as np
-
-from .. import _validate
 from ..layers.base import Layer, register
 from ..layers.core import InputLayer
 from . import graph

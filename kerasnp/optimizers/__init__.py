@@ -9,7 +9,7 @@ Example:
     >>> opt.learning_rate
     0.001
 """
-from kerasnp._registry import resolve
+from kerasnp._registry import resolve, serialize_object
 from kerasnp.optimizers import schedules
 from kerasnp.optimizers.adagrad import Adadelta, Adagrad
 from kerasnp.optimizers.adam import Adam, Adamax, AdamW, Nadam
@@ -25,10 +25,7 @@ __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta"
 
 def serialize(optimizer):
     """Return `{"class_name": ..., "config": ...}` for an optimizer."""
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"serialize() expects an Optimizer instance. "
-                        f"Received: optimizer={optimizer!r}")
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return serialize_object(optimizer, Optimizer, "optimizer")
 
 
 def deserialize(config):

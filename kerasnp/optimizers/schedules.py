@@ -15,7 +15,7 @@ import math
 import numbers
 
 from kerasnp import _validate as validate
-from kerasnp._registry import Registry, resolve
+from kerasnp._registry import Registry, resolve, serialize_object
 
 registry = Registry("learning rate schedule")
 
@@ -216,10 +216,7 @@ class CosineDecay(LearningRateSchedule):
 
 def serialize(schedule):
     """Return `{"class_name": ..., "config": ...}` for a schedule."""
-    if not isinstance(schedule, LearningRateSchedule):
-        raise TypeError(f"serialize() expects a LearningRateSchedule. "
-                        f"Received: schedule={schedule!r}")
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    return serialize_object(schedule, LearningRateSchedule, "schedule")
 
 
 def deserialize(config):
