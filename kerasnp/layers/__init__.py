@@ -7,6 +7,7 @@ from .conv_depthwise import DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from .batch_norm import BatchNormalization
 from .embedding import Embedding
+from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .global_pooling import (GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                              GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
                              GlobalMaxPooling1D, GlobalMaxPooling2D)
@@ -18,7 +19,8 @@ from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from .noise import GaussianNoise
 from .normalization import LayerNormalization
 
-__all__ = ["Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
+__all__ = ["Activation", "Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply",
+           "Subtract", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
            "BatchNormalization", "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D",
            "Dropout", "ELU", "Embedding", "Flatten", "GaussianNoise", "GlobalAveragePooling1D",
            "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",

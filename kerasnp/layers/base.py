@@ -224,6 +224,16 @@ class Layer:
             return dy
         return self.activation.backward(dy, z, y)
 
+    def check_gradients(self, x, eps=1e-6, print_fn=None):
+        """Check this layer's backward against float64 central differences at input `x`.
+
+        Prints a table of the max relative error of the input gradient and of each weight's
+        gradient, flagging failures, and returns it as a dict. See
+        `kerasnp.utils.gradient_check.layer_gradient_report`.
+        """
+        from ..utils.gradient_check import layer_gradient_report
+        return layer_gradient_report(self, x, eps=eps, print_fn=print_fn)
+
     # -- serialisation ----------------------------------------------------------------------
     def get_config(self):
         """Constructor arguments as a JSON-friendly dict (extended by subclasses)."""

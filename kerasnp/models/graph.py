@@ -36,6 +36,7 @@ def call_symbolic(layer, inputs):
                         f"symbolic and concrete inputs. Received: {inputs!r}")
     shapes = [t.shape for t in tensors]
     arg = shapes if isinstance(inputs, (list, tuple)) else shapes[0]
+    layer._inbound_layer_names = [t.name for t in tensors]    # for error messages at merges
     layer._build_once(arg)
     return KerasTensor(layer.compute_output_shape(arg), layer, tensors)
 

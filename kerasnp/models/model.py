@@ -187,6 +187,15 @@ class Model(TrainingMixin, Layer):
             "input_ids": list(self._input_ids), "output_ids": list(self._output_ids)}
         return cfg
 
+    def check_gradients(self, x, y, eps=1e-6, print_fn=None):
+        """Check every layer's backward inside this model against float64 central differences.
+
+        Prints a per-layer, per-weight table of max relative errors (failures flagged) and returns
+        it. See `kerasnp.utils.gradient_check.model_gradient_report`.
+        """
+        from ..utils.gradient_check import model_gradient_report
+        return model_gradient_report(self, x, y, eps=eps, print_fn=print_fn)
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         """Print (or pass to `print_fn`) the table of layers, output shapes and parameters."""
