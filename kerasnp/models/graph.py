@@ -7,8 +7,32 @@ Sequential models produce the same structure as a chain.
 """
 
 
+class SymbolicOpError(TypeError):
+    """Arithmetic on a symbolic tensor: kerasnp graphs are made of layer calls only."""
+
+
+def _no_ops(name):
+    def op(self, *args, **kwargs):
+        raise SymbolicOpError(
+            f"Cannot apply '{name}' to the symbolic tensor from layer '{self.name}': kerasnp "
+            "records layer calls only (that is how it knows the backward). Use a layer instead: "
+            "keras.layers.Add/Subtract/Multiply/Concatenate, Activation, Reshape, or a Lambda "
+            "with a backward=.")
+    return op
+
+
 class KerasTensor:
     """A symbolic tensor: a shape (batch axis `None`) and the layer call that produced it."""
+
+    __add__ = __radd__ = _no_ops("+")
+    __sub__ = __rsub__ = _no_ops("-")
+    __mul__ = __rmul__ = _no_ops("*")
+    __truediv__ = __rtruediv__ = _no_ops("/")
+    __matmul__ = __rmatmul__ = _no_ops("@")
+    __neg__ = _no_ops("unary -")
+    __pow__ = _no_ops("**")
+    __getitem__ = _no_ops("indexing")
+    __array__ = _no_ops("numpy conversion")
 
     def __init__(self, shape, layer, inputs, dtype=None):
         self.shape = tuple(shape)

@@ -12,7 +12,7 @@ from .training import TrainingMixin
 
 @register
 class Model(TrainingMixin, Layer):
-    """A model built from inputs and outputs (the functional API).
+    """A model built from inputs and outputs (the functional API), or subclassed with `call`.
 
     Args:
         inputs: a `KerasTensor` from `kerasnp.Input`, or a list of them.
@@ -31,6 +31,7 @@ class Model(TrainingMixin, Layer):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         TrainingMixin.__init__(self)
         self._nodes, self._input_ids, self._output_ids = [], [], []
+        self._all_layers = []
         self._multi_input = self._multi_output = False
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
@@ -41,6 +42,48 @@ class Model(TrainingMixin, Layer):
             ins = list(inputs) if self._multi_input else [inputs]
             outs = list(outputs) if self._multi_output else [outputs]
             self._set_graph(*graph.trace(ins, outs))
+
+    # -- subclassing --------------------------------------------------------------------------
+    def call(self, inputs, training=False):
+        """The model's computation. Subclasses override it, composing layers created in
+        `__init__`; kerasnp traces it once on symbolic inputs (at `build`, or at the first call
+        on data) into the same layer graph the functional API builds, so backward, summary and
+        saving follow the recorded layer calls. Python control flow that depends on `training`
+        is not traced: layers such as Dropout receive `training` from fit/predict themselves."""
+        if not self._nodes:
+            raise NotImplementedError(
+                f"Model '{self.name}' has no graph: build it as Model(inputs, outputs), or "
+                "subclass Model and implement call(self, inputs, training=False).")
+        return self.forward(inputs, training=training)
+
+    def build(self, input_shape=None):
+        """Trace `call` on symbolic inputs of `input_shape` (a tuple with the batch axis, e.g.
+        `(None, 784)`, or a list of them for several inputs)."""
+        if self._nodes:
+            return
+        if type(self).call is Model.call:
+            raise ValueError(f"Model '{self.name}' has no layers graph: create it as "
+                             "Model(inputs, outputs) or subclass Model and define call().")
+        if input_shape is None:
+            raise ValueError(f"Model '{self.name}' (subclassed) needs an input shape to build: "
+                             "call model.build((None, features)) or fit/predict on data.")
+        from ..layers.core import Input
+        multi = isinstance(input_shape, list)
+        shapes = input_shape if multi else [input_shape]
+        inputs = [Input(tuple(s)[1:]) for s in shapes]
+        try:
+            outputs = self.call(inputs if multi else inputs[0])
+        except graph.SymbolicOpError:
+            raise
+        self._multi_input = multi
+        self._multi_output = isinstance(outputs, (list, tuple))
+        outs = list(outputs) if self._multi_output else [outputs]
+        self._set_graph(*graph.trace(inputs, outs))
+
+    def _build_once(self, input_shape):
+        if not self.built or not self._nodes:
+            self.build(input_shape)
+            self.built = True
 
     # -- graph ------------------------------------------------------------------------------
     def _set_graph(self, nodes, input_ids, output_ids):
@@ -176,9 +219,10 @@ class Model(TrainingMixin, Layer):
         return layer._output_leaf() if isinstance(layer, Model) else layer
 
     def __call__(self, inputs, training=False):
-        if not isinstance(inputs, (list, tuple, graph.KerasTensor)) and self.built:
-            return self.forward(self._cast_inputs(inputs), training=training)
-        return Layer.__call__(self, inputs, training=training)
+        first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
+        if isinstance(first, graph.KerasTensor):
+            return Layer.__call__(self, inputs, training=training)
+        return self.forward(self._arg(self._cast_inputs(inputs)), training=training)
 
     def get_config(self):
         cfg = {"name": self.name, "trainable": self.trainable, "layers": [
