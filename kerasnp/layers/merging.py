@@ -89,6 +89,8 @@ class Multiply(_Merge):
         return y
 
     def backward(self, dy):
+        if not self._needs_dx:                       # fed by model inputs: no dx wanted
+            return None
         grads = []
         for i in range(len(self._x)):                # ∂(Πxⱼ)/∂xᵢ = Πⱼ≠ᵢ xⱼ
             others = [t for j, t in enumerate(self._x) if j != i]
@@ -130,6 +132,8 @@ class _Extremum(_Merge):
         return y
 
     def backward(self, dy):
+        if not self._needs_dx:
+            return None
         zero = dy.dtype.type(0)
         return [np.where(self._arg == i, dy, zero) for i in range(self._n)]
 
@@ -315,6 +319,8 @@ class Dot(_Merge):
         return y.reshape((n,) + ((self._ra + self._rb) or (1,)))
 
     def backward(self, dy):
+        if not self._needs_dx:
+            return None
         if self._a.ndim == 2 and self._b.ndim == 2:
             da, db = dy * self._b, dy * self._a                    # ∂y/∂a = b, ∂y/∂b = a
         else:

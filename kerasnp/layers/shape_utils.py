@@ -226,9 +226,13 @@ class Lambda(Layer):
                     f"Cannot rebuild Lambda layer '{config.get('name')}': its {key} "
                     f"'{name}' is Python code, and kerasnp never saves code. Lambda functions "
                     f"must be passed again via custom objects: custom_objects={{'{name}': "
-                    f"{name}}}. Received: {key}={name!r}")
+                    f"{name}}}{_LAMBDA_HINT if name == '<lambda>' else ''}. "
+                    f"Received: {key}={name!r}")
             config[key] = objects[name]
         return cls(**config)
+
+
+_LAMBDA_HINT = " (an anonymous lambda has no usable name: define it with def)"
 
 
 def _fn_name(fn):

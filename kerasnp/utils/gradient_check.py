@@ -1,8 +1,12 @@
-"""Finite-difference gradient checks for layers (float64 central differences).
+"""Finite-difference gradient checks for layers and whole models (float64 central differences).
 
 `layer_gradient_errors(layer, x)` runs the layer's own `backward` and compares every gradient it
 produces (input and each weight) with central differences of `sum(forward(x) * dy)`. Layers that
 draw random numbers in training are re-seeded before every forward, so all calls see one mask.
+
+`layer_gradient_report` and `model_gradient_report` (behind `layer.check_gradients(x)` and
+`model.check_gradients(x, y)`) run the check on float64 copies of the weights, whatever dtype the
+layer or model was built in, print a table with failures flagged and restore the original weights.
 """
 import numpy as np
 
@@ -65,3 +69,201 @@ def layer_gradient_errors(layer, x, dy=None, eps=1e-6, training=False, max_check
         idx, num = _numeric(f, v.value, eps, max_checks, rng)
         errors[v.name] = _rel_err(grads[v.name].reshape(-1)[idx], num)
     return errors
+
+
+# -- reports ---------------------------------------------------------------------------------------
+def _to_float64(variables):
+    """Swap each variable's value and grad for float64 copies; return what `_restore` needs."""
+    saved = []
+    for v in variables:
+        saved.append((v, v.value, v.grad))
+        v.value = v.value.astype(np.float64)        # always a copy: originals are never touched
+        v.grad = np.zeros_like(v.value)
+    return saved
+
+
+def _restore(saved):
+    for v, value, grad in saved:
+        v.value, v.grad = value, grad
+
+
+def layer_gradient_report(layer, x, eps=1e-6, print_fn=None, tol=1e-5, training=False,
+                          max_checks=60, seed=0):
+    """Check `layer.backward` at input `x` against float64 central differences and print a table.
+
+    The check runs on float64 copies of the layer's weights (a float32 layer works too); the
+    original weight arrays, their values and dtype, and the layer's random generator are restored
+    afterwards. An unbuilt layer is built from `x` first.
+
+    Args:
+        layer: the layer to check.
+        x: a batch of inputs (integer inputs, as for `Embedding`, skip the input gradient).
+        eps: finite-difference step.
+        print_fn: called with each line of the table (default `print`).
+        tol: largest max relative error that counts as a match.
+        training: run forward in training mode (random layers see one fixed mask).
+        max_checks: entries sampled per gradient.
+        seed: seed of the random `dy` and of the sampled entries.
+
+    Returns:
+        dict mapping `"input"` and each trainable weight's name to its max relative error.
+
+    Example:
+        >>> import numpy as np, kerasnp as keras
+        >>> layer = keras.layers.Dense(3)
+        >>> errors = layer_gradient_report(layer, np.ones((2, 4)), print_fn=lambda line: None)
+        >>> max(errors.values()) < 1e-6
+        True
+    """
+    x = np.asarray(x)
+    if not layer.built:
+        layer._build_once((None,) + x.shape[1:])
+    saved, rng = _to_float64(layer.weights), getattr(layer, "_rng", None)
+    try:
+        errors = layer_gradient_errors(layer, x, eps=eps, training=training,
+                                       max_checks=max_checks, seed=seed,
+                                       check_input=x.dtype.kind == "f")
+    finally:
+        _restore(saved)
+        if rng is not None:
+            layer._rng = rng
+    shapes = {v.name: v.shape for v in layer.weights}
+    shapes["input"] = x.shape
+    rows = [(layer.name, name, shapes[name], err) for name, err in errors.items()]
+    _print_report(f'Gradient check: layer "{layer.name}" ({type(layer).__name__})', rows, eps,
+                  tol, print_fn)
+    return errors
+
+
+def model_gradient_report(model, x, y, eps=1e-6, print_fn=None, tol=1e-5, max_checks=20, seed=0):
+    """Check every layer's backward inside a compiled model against float64 central differences.
+
+    The analytic gradient is the model's own: forward, the compiled loss's gradient (the fused
+    softmax/sigmoid + cross-entropy path included, exactly as in a training step), backward and the
+    regularizers' gradients, without an optimizer step. It is compared, for up to `max_checks`
+    random entries of each trainable weight, with `(L(w + eps) - L(w - eps)) / (2 eps)`, where `L`
+    is the model's total loss (weight and activity penalties included). Everything runs in
+    inference mode (`training=False`: Dropout is off and BatchNormalization uses its moving
+    statistics) and in float64, on copies of the weights; the model's own weight arrays, values
+    and dtypes are restored afterwards.
+
+    Args:
+        model: a compiled model.
+        x, y: a (small) batch of inputs and targets.
+        eps: finite-difference step.
+        print_fn: called with each line of the table (default `print`).
+        tol: largest max relative error that counts as a match (`FAIL` is printed above it).
+        max_checks: entries sampled per weight.
+        seed: seed of the sampled entries.
+
+    Returns:
+        dict mapping `(layer_name, weight_name)` to the max relative error of that gradient.
+    """
+    model._require_compiled("check_gradients")
+    if not model.built:
+        model._prepare_data(x, y, None, None, "check_gradients")   # builds the model from x
+    saved = _to_float64(model.weights)
+    rng = np.random.default_rng(seed)
+    try:
+        # The weights are float64 now, so the model casts x and float targets to float64.
+        xs, ys, _ = model._prepare_data(x, y, None, None, "check_gradients")
+        xa = model._arg(xs)
+        spec = model._prepare_training()
+        grads = _model_gradients(model, spec, xa, ys)
+
+        def loss():
+            out = model.forward(xa, training=False)
+            return float(model._total_loss(ys, out if model._multi_output else [out], None))
+
+        errors, rows = {}, []
+        for layer, var in _trainable_by_layer(model):
+            idx, num = _numeric(loss, var.value, eps, max_checks, rng)
+            err = _rel_err(grads[id(var)].reshape(-1)[idx], num)
+            errors[(layer.name, var.name)] = err
+            rows.append((layer.name, var.name, var.shape, err))
+    finally:
+        model._input_layers_need_dx(True)
+        _restore(saved)
+    _print_report(f'Gradient check: model "{model.name}"', rows, eps, tol, print_fn)
+    return errors
+
+
+def _model_gradients(model, spec, xa, ys):
+    """The model's d(loss)/d(weight) as its training step computes them, without the update.
+
+    Mirrors `TrainingMixin._train_batch` (per-output loss gradients, fused logit gradients,
+    regularizer gradients) in inference mode.
+    """
+    out = model.forward(xa, training=False)
+    preds = out if model._multi_output else [out]
+    for v in model._train_vars:
+        v.grad.fill(0)
+    grads, fused_layers = [], []
+    for k, (lossf, w) in enumerate(zip(spec.losses, spec.weights)):
+        dy, fuse = None, model._fuse[k]
+        if fuse is not None:
+            dy = lossf.logit_gradient(ys[k], preds[k], fuse[1], None)
+            if dy is not None:
+                fused_layers.append(fuse[0])
+        if dy is None:
+            dy = lossf.gradient(ys[k], preds[k], None)
+        grads.append(dy * w if w != 1.0 else dy)
+    for layer in fused_layers:
+        layer._logit_grad = True
+    try:
+        model.backward(grads if model._multi_output else grads[0])
+    finally:
+        for layer in fused_layers:
+            layer._logit_grad = False
+    for v in model._reg_vars:
+        v.grad += v.regularizer.gradient(v.value)
+    return {id(v): v.grad.copy() for v in model._train_vars}
+
+
+def _trainable_by_layer(model):
+    """(leaf layer, variable) for each trainable variable, nested models walked, each once."""
+    wanted = {id(v) for v in model._train_vars}
+    out, seen = [], set()
+
+    def walk(m):
+        for layer in dict.fromkeys(node.layer for node in m._nodes):
+            if getattr(layer, "_nodes", None):
+                walk(layer)
+                continue
+            for v in layer.trainable_weights:
+                if id(v) in wanted and id(v) not in seen:
+                    seen.add(id(v))
+                    out.append((layer, v))
+
+    walk(model)
+    return out
+
+
+def _print_report(title, rows, eps, tol, print_fn):
+    """Keras-summary-like box: Layer | Weight | Shape | Max rel. error | OK."""
+    header = ("Layer", "Weight", "Shape", "Max rel. error", "OK")
+    cells = [(layer, name, str(tuple(shape)), f"{err:.2e}", "ok" if err <= tol else "FAIL")
+             for layer, name, shape, err in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
+
+    def line(row):
+        return "│" + "│".join(f" {c:>{w}} " if i == 3 else f" {c:<{w}} "
+                               for i, (c, w) in enumerate(zip(row, widths))) + "│"
+
+    def rule(l, m, r, h):
+        return l + m.join(h * (w + 2) for w in widths) + r
+
+    bad = [f"{r[0]}/{r[1]}" for r in cells if r[4] == "FAIL"]
+    out = [f"{title}, float64 central differences, eps={eps:g}",
+           rule("┏", "┳", "┓", "━"), line(header).replace("│", "┃"), rule("┡", "╇", "┩", "━"),
+           *(line(r) for r in cells), rule("└", "┴", "┘", "─")]
+    if bad:
+        out.append(f" FAIL: {len(bad)} of {len(cells)} gradients exceed tol={tol:g}: "
+                   + ", ".join(bad))
+    else:
+        worst = max((r[3] for r in rows), default=0.0)
+        out.append(f" OK: all {len(cells)} gradients match (max rel. error {worst:.2e} "
+                   f"<= tol={tol:g})")
+    fn = print_fn or print
+    for text in out:
+        fn(text)
