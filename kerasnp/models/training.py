@@ -371,7 +371,16 @@ class TrainingMixin:
         ybufs = [np.empty((batch_size,) + t.shape[1:], t.dtype) for t in ys]
         swbuf = np.empty(batch_size, sw.dtype) if sw is not None else None
         logs = {}
+        self._resume = None
         cbl.on_train_begin()
+        if self._resume is not None:
+            # A callback (BackupAndRestore) restored a checkpoint in on_train_begin: continue
+            # from its epoch with its history, so the History reads as one uninterrupted run.
+            initial_epoch = max(initial_epoch, int(self._resume["epoch"]))
+            history.history = {k: list(v) for k, v in self._resume.get("history", {}).items()}
+            history.epoch = list(range(initial_epoch))
+            self._resume = None
+        quiet_nan = any(getattr(cb, "stops_on_nan", False) for cb in cbs)
         try:
             with interrupted:
                 for epoch in range(initial_epoch, epochs):
@@ -391,6 +400,11 @@ class TrainingMixin:
                             yb = [np.take(t, idx, axis=0, out=b[:m]) for t, b in zip(ys, ybufs)]
                             swb = None if sw is None else np.take(sw, idx, out=swbuf[:m])
                         loss = self._train_batch(self._arg(xb), yb, swb)
+                        if not math.isfinite(loss) and quiet_nan:
+                            print(f"Epoch {epoch + 1}, batch {step + 1}: invalid loss {loss}, "
+                                  "terminating training (weights from before this batch kept).")
+                            self.stop_training = True
+                            break
                         if not math.isfinite(loss):
                             raise NonFiniteLossError(
                                 f"Model '{self.name}': the loss became {loss} at epoch "
@@ -401,6 +415,8 @@ class TrainingMixin:
                             cbl.on_train_batch_end(step, self._logs())
                         if interrupted.flag or self.stop_training:
                             break
+                    if not math.isfinite(loss):     # TerminateOnNaN stopped mid-epoch
+                        break
                     if interrupted.flag:
                         warnings.warn(f"Training interrupted (Ctrl-C) at epoch {epoch + 1}, "
                                       f"batch {step + 1}; the weights trained so far are kept.",
