@@ -135,14 +135,18 @@ def test_ties_send_the_gradient_to_exactly_one_input(cls):
     np.testing.assert_array_equal(grads[2] != 0, win)
 
 
-def test_dot_normalize_at_zero_vector_has_finite_gradient(float64):
-    a = np.zeros((2, 3))
-    b = np.random.default_rng(0).standard_normal((2, 3))
+@pytest.mark.parametrize("scale", [0.0, 1e-9])
+def test_dot_normalize_below_epsilon_divides_by_epsilon(scale, float64):
+    """`x / max(‖x‖, ε)`: below ε the norm is the constant ε, so dx = du / ε (no projection)."""
+    rng = np.random.default_rng(0)
+    a, b = scale * rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    v = b / np.linalg.norm(b, axis=1, keepdims=True)
     layer = Dot(axes=1, normalize=True)
-    np.testing.assert_array_equal(layer([a, b]), np.zeros((2, 1)))
-    da, db = layer.backward(np.ones((2, 1)))
+    np.testing.assert_allclose(layer([a, b]), np.sum(a / 1e-7 * v, axis=1, keepdims=True))
+    dy = rng.standard_normal((2, 1))
+    da, db = layer.backward(dy)
     assert np.all(np.isfinite(da)) and np.all(np.isfinite(db))
-    np.testing.assert_allclose(da, b / np.linalg.norm(b, axis=1, keepdims=True) / 1e-7)
+    np.testing.assert_allclose(da, dy * v / 1e-7, rtol=1e-9)
 
 
 # -- Concatenate sizes and shapes -----------------------------------------------------------------

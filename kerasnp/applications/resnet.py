@@ -192,7 +192,7 @@ def _resnet(stacks, basic, fname, include_top, weights, input_tensor, input_shap
     x = L.Conv2D(64, 7, strides=2, use_bias=bias, name="conv1_conv")(x)
     x = _bn("conv1_bn", **bn_args)(x)
     x = L.Activation("relu", name="conv1_relu")(x)
-    x = L.ZeroPadding2D(0, name="pool1_pad")(x)
+    x = L.ZeroPadding2D(1, name="pool1_pad")(x)
     x = L.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
     x = stacks(x)
     if include_top:

@@ -328,7 +328,7 @@ class Dot(_Merge):
             dy3 = dy.reshape(n, a3.shape[1], b3.shape[2])
             da = (dy3 @ b3.transpose(0, 2, 1)).reshape((n,) + self._ra + (a3.shape[2],))
             db = (a3.transpose(0, 2, 1) @ dy3).reshape((n, b3.shape[1]) + self._rb)
-            da, db = np.moveaxis(da, -1, self._ia), np.moveaxis(db, 1, self._ia)
+            da, db = np.moveaxis(da, -1, self._ia), np.moveaxis(db, 1, self._ib)
         if self.normalize:
             da = _l2_normalize_backward(da, self._a, self._ia, self._sa)
             db = _l2_normalize_backward(db, self._b, self._ib, self._sb)
