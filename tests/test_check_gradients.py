@@ -152,7 +152,8 @@ def test_functional_two_inputs_nested_and_frozen_layers():
     model = keras.Model([a, b], L.Dense(2, name="head")(h))
     model.compile("adam", "mse")
     rng = np.random.default_rng(0)
-    xa, xb, y = rng.standard_normal((6, 4)), rng.standard_normal((6, 2)), rng.standard_normal((6, 2))
+    xa, xb = rng.standard_normal((6, 4)), rng.standard_normal((6, 2))
+    y = rng.standard_normal((6, 2))
     errors = model.check_gradients([xa, xb], y, print_fn=lambda line: None)
     assert set(errors) == {("inner_dense", "kernel"), ("inner_dense", "bias"),
                            ("head", "kernel"), ("head", "bias")}   # frozen weights skipped

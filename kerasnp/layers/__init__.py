@@ -7,7 +7,8 @@ from .conv_depthwise import DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from .batch_norm import BatchNormalization
 from .embedding import Embedding
-from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from .shape_utils import Identity, Lambda, Permute, RepeatVector
 from .global_pooling import (GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                              GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
                              GlobalMaxPooling1D, GlobalMaxPooling2D)
@@ -21,10 +22,10 @@ from .normalization import LayerNormalization
 
 __all__ = ["Activation", "Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply",
            "Subtract", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
-           "BatchNormalization", "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D",
+           "BatchNormalization", "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D", "Dot",
            "Dropout", "ELU", "Embedding", "Flatten", "GaussianNoise", "GlobalAveragePooling1D",
            "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
-           "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Input", "InputLayer",
+           "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity", "Lambda", "Permute", "RepeatVector", "Input", "InputLayer",
            "Layer", "LayerNormalization", "LeakyReLU", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
            "MaxPooling2D", "MinPool1D", "MinPool2D", "MinPooling1D", "MinPooling2D", "PReLU",
            "ReLU", "Reshape", "SeparableConv2D", "Softmax", "SpatialDropout1D",

@@ -7,21 +7,21 @@ Inputs and targets are handled as lists (one array per model input / output); a 
 single-output model simply has lists of one.
 """
 import math
-import signal
-import threading
 import warnings
 
 import numpy as np
 
-from .. import _validate, config, losses, optimizers
+from .. import _validate, losses, optimizers
 from ..callbacks import CallbackList, History, ProgbarLogger
 from ..errors import NonFiniteLossError
-from .compile_utils import CompiledSpec, as_list, class_weights_to_sample_weights
+from .compile_utils import CompiledSpec
+from ._loop_utils import _join, _no_steps_for_arrays, _SigintFlag, _values, _verbose
+from .data_adapter import DataMixin
 
 _INFER_CHUNK = 128   # samples per forward pass inside predict (cache-friendly size)
 
 
-class TrainingMixin:
+class TrainingMixin(DataMixin):
     """compile/fit/evaluate/predict for `Model` (state lives on the model)."""
 
     def __init__(self):
@@ -79,135 +79,6 @@ class TrainingMixin:
     def metrics_names(self):
         return [m.name for m in self.metrics]
 
-    # -- data -------------------------------------------------------------------------------
-    @property
-    def input_names(self):
-        return [self._nodes[i].layer.name for i in self._input_ids]
-
-    @property
-    def output_names(self):
-        return [self._nodes[i].layer.name for i in self._output_ids]
-
-    @property
-    def output_shapes(self):
-        return [self._nodes[i].shape for i in self._output_ids]
-
-    def _dtype(self):
-        ws = self._all_weights() if self.built else []
-        return ws[0].value.dtype if ws else np.dtype(config.floatx())
-
-    def _ensure_built(self, xs):
-        if not self.built:
-            shapes = [(None,) + np.shape(a)[1:] for a in xs]
-            self.build(shapes if len(shapes) > 1 else shapes[0])
-
-    def _cast_inputs(self, x, where="predict"):
-        """x (array, list or dict) -> list of contiguous arrays of the model's dtype."""
-        if self.built and self._nodes:
-            raw = as_list(x, self.input_names, "input", where, self.name)
-        else:
-            raw = list(x) if isinstance(x, (list, tuple)) and len(x) and \
-                not np.isscalar(x[0]) and np.ndim(x[0]) > 0 and isinstance(x[0], np.ndarray) \
-                else [x]
-        xs = [self._to_array(a, where) for a in raw]
-        self._ensure_built(xs)
-        if len(xs) != len(self._input_ids):
-            xs = [self._to_array(a, where) for a in as_list(x, self.input_names, "input", where,
-                                                              self.name)]
-        n = len(xs[0])
-        dtype = self._dtype()
-        out = []
-        for k, (a, i) in enumerate(zip(xs, self._input_ids)):
-            expected = self._nodes[i].shape
-            if len(expected) != a.ndim or any(e is not None and e != d
-                                              for e, d in zip(expected[1:], a.shape[1:])):
-                raise ValueError(f"{self._input_consumer(i)} expected input of shape {expected} "
-                                 f"(batch first), received shape {a.shape}.")
-            if len(a) != n:
-                raise ValueError(f"Model '{self.name}': all inputs must have the same number of "
-                                 f"samples. Received: {[len(b) for b in xs]}")
-            if a.dtype != dtype:
-                a = a.astype(dtype)
-            a = np.ascontiguousarray(a)
-            if a.dtype.kind == "f" and not np.isfinite(a).all():
-                bad = np.argwhere(~np.isfinite(a))[0]
-                name = f"x[{k}]" if len(xs) > 1 else "x"
-                raise ValueError(f"Model '{self.name}': {where}() received non-finite input "
-                                 f"(NaN or inf), first at {name}[{', '.join(map(str, bad))}]. "
-                                 "Clean or impute the data first.")
-            out.append(a)
-        return out
-
-    def _to_array(self, a, where):
-        if not isinstance(a, np.ndarray):
-            try:
-                a = np.asarray(a)
-            except Exception:
-                raise TypeError(f"Model '{self.name}': {where}() expects x as NumPy arrays. "
-                                f"Received: x of type {type(a).__name__}") from None
-        if a.dtype.kind not in "fiub":
-            raise TypeError(f"Model '{self.name}': {where}() expects numeric x. "
-                            f"Received: x with dtype {a.dtype}")
-        if a.ndim == 0:
-            raise ValueError(f"Model '{self.name}': {where}() expects a batch of samples, "
-                             f"received a scalar x={a!r}.")
-        return a
-
-    def _input_consumer(self, input_id):
-        """How an input-shape error names its culprit: the first layer reading that input."""
-        for node in self._nodes:
-            if input_id in node.inputs:
-                return f"Layer '{node.layer.name}' ({type(node.layer).__name__})"
-        return f"Model '{self.name}'"
-
-    def _cast_targets(self, y, n, where):
-        if y is None:
-            raise ValueError(f"Model '{self.name}': {where}() needs targets y. Received: y=None")
-        spec = self._spec.resolve(self)
-        ys = as_list(y, spec.names, "output", where, self.name)
-        out = []
-        for i, (t, loss, shape) in enumerate(zip(ys, spec.losses, self.output_shapes)):
-            t = np.asarray(t)
-            if t.ndim == 0 or len(t) != n:
-                raise ValueError(f"Model '{self.name}': x and y must have the same number of "
-                                 f"samples. Received: {n} samples in x, y.shape={t.shape}"
-                                 + (f" for output '{spec.names[i]}'" if spec.multi else ""))
-            t = loss.check_targets(t, shape)
-            if t.dtype.kind in "fiub" and t.ndim == len(shape) and t.dtype != self._dtype():
-                t = t.astype(self._dtype())
-            if t.dtype.kind == "f" and not np.isfinite(t).all():
-                raise ValueError(f"Model '{self.name}': {where}() received non-finite targets "
-                                 "(NaN or inf) in y.")
-            out.append(np.ascontiguousarray(t))
-        return out
-
-    def _cast_weights(self, sample_weight, n, where):
-        if sample_weight is None:
-            return None
-        sw = np.asarray(sample_weight, dtype=self._dtype()).reshape(-1)
-        if len(sw) != n:
-            raise ValueError(f"Model '{self.name}': {where}() sample_weight must have one weight "
-                             f"per sample ({n}). Received: sample_weight.shape="
-                             f"{np.shape(sample_weight)}")
-        return sw
-
-    def _prepare_data(self, x, y, sample_weight, class_weight, where):
-        xs = self._cast_inputs(x, where)
-        n = len(xs[0])
-        ys = self._cast_targets(y, n, where)
-        sw = self._cast_weights(sample_weight, n, where)
-        if class_weight is not None:
-            if len(ys) > 1:
-                raise ValueError(f"Model '{self.name}': class_weight works for single-output "
-                                 "models; pass sample_weight instead.")
-            cw = class_weights_to_sample_weights(class_weight, ys[0], self.output_shapes[0][-1],
-                                                 self._dtype())
-            sw = cw if sw is None else sw * cw
-        return xs, ys, sw
-
-    def _arg(self, xs):
-        return xs if self._multi_input else xs[0]
-
     # -- steps ------------------------------------------------------------------------------
     def _prepare_training(self):
         spec = self._spec.resolve(self)
@@ -250,13 +121,16 @@ class TrainingMixin:
             total += float(v.regularizer(v.value))
         return total
 
-    def _train_batch(self, xb, ys, sw):
+    def _compute_gradients(self, xb, ys, sw, training=True):
+        """Forward, total loss and backward: fills every trainable variable's `.grad` with
+        d(total loss)/d(weight) (regularizers included). Returns `(loss, predictions)`; when the
+        loss is not finite, returns before touching any gradient."""
         spec = self._spec
-        out = self.forward(xb, training=True)
+        out = self.forward(xb, training=training)
         preds = out if self._multi_output else [out]
         loss = self._total_loss(ys, preds, sw)
         if not math.isfinite(loss):
-            return loss
+            return loss, preds
         for v in self._train_vars:
             v.grad.fill(0)
         grads, fused_layers = [], []
@@ -278,8 +152,13 @@ class TrainingMixin:
                 layer._logit_grad = False
         for v in self._reg_vars:
             v.grad += v.regularizer.gradient(v.value)
-        self.optimizer.apply(self._train_vars)         # also applies weight constraints
-        self._update_metrics(loss, ys, preds, sw)
+        return loss, preds
+
+    def _train_batch(self, xb, ys, sw):
+        loss, preds = self._compute_gradients(xb, ys, sw)
+        if math.isfinite(loss):
+            self.optimizer.apply(self._train_vars)     # also applies weight constraints
+            self._update_metrics(loss, ys, preds, sw)
         return loss
 
     def _update_metrics(self, loss, ys, preds, sw, per_output=True):
@@ -551,57 +430,3 @@ class TrainingMixin:
         return self._total_loss(ys, preds, sw)
 
 
-def _values(logs):
-    values = list(logs.values())
-    return values[0] if len(values) == 1 else values
-
-
-def _join(metrics, weighted_metrics):
-    if weighted_metrics is None:
-        return metrics
-    if metrics is None:
-        return weighted_metrics
-    if isinstance(metrics, (list, tuple)) and isinstance(weighted_metrics, (list, tuple)):
-        return list(metrics) + list(weighted_metrics)
-    raise ValueError("Give weighted_metrics as a list together with a list of metrics.")
-
-
-def _no_steps_for_arrays(**kwargs):
-    for name, value in kwargs.items():
-        if value is not None:
-            raise ValueError(f"{name} applies to generators and datasets; with NumPy arrays every "
-                             "epoch covers all samples (set batch_size instead). "
-                             f"Received: {name}={value!r}")
-
-
-def _verbose(verbose):
-    if verbose == "auto":
-        return 1
-    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
-        raise ValueError(f"verbose must be 0 (silent), 1 (progress bar), 2 (one line per epoch) "
-                         f"or 'auto'. Received: verbose={verbose!r}")
-    return verbose
-
-
-class _SigintFlag:
-    """Within `with`, the first Ctrl-C sets `.flag` (fit stops after the batch); a second one
-    raises KeyboardInterrupt as usual."""
-
-    def __init__(self):
-        self.flag = False
-        self._old = None
-
-    def _handler(self, signum, frame):
-        if self.flag:
-            raise KeyboardInterrupt
-        self.flag = True
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def __exit__(self, *exc):
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
-        return False

@@ -1,0 +1,59 @@
+"""Small helpers of the training loop: result shaping, argument checks, Ctrl-C handling."""
+import signal
+import threading
+
+
+def _values(logs):
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _join(metrics, weighted_metrics):
+    if weighted_metrics is None:
+        return metrics
+    if metrics is None:
+        return weighted_metrics
+    if isinstance(metrics, (list, tuple)) and isinstance(weighted_metrics, (list, tuple)):
+        return list(metrics) + list(weighted_metrics)
+    raise ValueError("Give weighted_metrics as a list together with a list of metrics.")
+
+
+def _no_steps_for_arrays(**kwargs):
+    for name, value in kwargs.items():
+        if value is not None:
+            raise ValueError(f"{name} applies to generators and datasets; with NumPy arrays every "
+                             "epoch covers all samples (set batch_size instead). "
+                             f"Received: {name}={value!r}")
+
+
+def _verbose(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(f"verbose must be 0 (silent), 1 (progress bar), 2 (one line per epoch) "
+                         f"or 'auto'. Received: verbose={verbose!r}")
+    return verbose
+
+
+class _SigintFlag:
+    """Within `with`, the first Ctrl-C sets `.flag` (fit stops after the batch); a second one
+    raises KeyboardInterrupt as usual."""
+
+    def __init__(self):
+        self.flag = False
+        self._old = None
+
+    def _handler(self, signum, frame):
+        if self.flag:
+            raise KeyboardInterrupt
+        self.flag = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        return False

@@ -1,0 +1,144 @@
+"""Turning what users pass to fit/evaluate/predict into lists of validated arrays.
+
+`x` may be one array, a list in model-input order or a dict keyed by input layer names (likewise
+`y` per output). Everything is validated once here, at the boundary: shapes against the model's
+inputs, sample counts, dtypes (cast once to the model's float type), NaN/inf, label formats
+(through each output's loss), sample and class weights.
+"""
+import numpy as np
+
+from .. import config
+from .compile_utils import as_list, class_weights_to_sample_weights
+
+
+class DataMixin:
+    """Input/target adapters of `Model` (see the module docstring)."""
+
+    @property
+    def input_names(self):
+        return [self._nodes[i].layer.name for i in self._input_ids]
+
+    @property
+    def output_names(self):
+        return [self._nodes[i].layer.name for i in self._output_ids]
+
+    @property
+    def output_shapes(self):
+        return [self._nodes[i].shape for i in self._output_ids]
+
+    def _dtype(self):
+        ws = self._all_weights() if self.built else []
+        return ws[0].value.dtype if ws else np.dtype(config.floatx())
+
+    def _ensure_built(self, xs):
+        if not self.built:
+            shapes = [(None,) + np.shape(a)[1:] for a in xs]
+            self.build(shapes if len(shapes) > 1 else shapes[0])
+
+    def _cast_inputs(self, x, where="predict"):
+        """x (array, list or dict) -> list of contiguous arrays of the model's dtype."""
+        if self.built and self._nodes:
+            raw = as_list(x, self.input_names, "input", where, self.name)
+        else:
+            raw = list(x) if isinstance(x, (list, tuple)) and len(x) and \
+                not np.isscalar(x[0]) and np.ndim(x[0]) > 0 and isinstance(x[0], np.ndarray) \
+                else [x]
+        xs = [self._to_array(a, where) for a in raw]
+        self._ensure_built(xs)
+        if len(xs) != len(self._input_ids):
+            xs = [self._to_array(a, where) for a in as_list(x, self.input_names, "input", where,
+                                                              self.name)]
+        n = len(xs[0])
+        dtype = self._dtype()
+        out = []
+        for k, (a, i) in enumerate(zip(xs, self._input_ids)):
+            expected = self._nodes[i].shape
+            if len(expected) != a.ndim or any(e is not None and e != d
+                                              for e, d in zip(expected[1:], a.shape[1:])):
+                raise ValueError(f"{self._input_consumer(i)} expected input of shape {expected} "
+                                 f"(batch first), received shape {a.shape}.")
+            if len(a) != n:
+                raise ValueError(f"Model '{self.name}': all inputs must have the same number of "
+                                 f"samples. Received: {[len(b) for b in xs]}")
+            if a.dtype != dtype:
+                a = a.astype(dtype)
+            a = np.ascontiguousarray(a)
+            if a.dtype.kind == "f" and not np.isfinite(a).all():
+                bad = np.argwhere(~np.isfinite(a))[0]
+                name = f"x[{k}]" if len(xs) > 1 else "x"
+                raise ValueError(f"Model '{self.name}': {where}() received non-finite input "
+                                 f"(NaN or inf), first at {name}[{', '.join(map(str, bad))}]. "
+                                 "Clean or impute the data first.")
+            out.append(a)
+        return out
+
+    def _to_array(self, a, where):
+        if not isinstance(a, np.ndarray):
+            try:
+                a = np.asarray(a)
+            except Exception:
+                raise TypeError(f"Model '{self.name}': {where}() expects x as NumPy arrays. "
+                                f"Received: x of type {type(a).__name__}") from None
+        if a.dtype.kind not in "fiub":
+            raise TypeError(f"Model '{self.name}': {where}() expects numeric x. "
+                            f"Received: x with dtype {a.dtype}")
+        if a.ndim == 0:
+            raise ValueError(f"Model '{self.name}': {where}() expects a batch of samples, "
+                             f"received a scalar x={a!r}.")
+        return a
+
+    def _input_consumer(self, input_id):
+        """How an input-shape error names its culprit: the first layer reading that input."""
+        for node in self._nodes:
+            if input_id in node.inputs:
+                return f"Layer '{node.layer.name}' ({type(node.layer).__name__})"
+        return f"Model '{self.name}'"
+
+    def _cast_targets(self, y, n, where):
+        if y is None:
+            raise ValueError(f"Model '{self.name}': {where}() needs targets y. Received: y=None")
+        spec = self._spec.resolve(self)
+        ys = as_list(y, spec.names, "output", where, self.name)
+        out = []
+        for i, (t, loss, shape) in enumerate(zip(ys, spec.losses, self.output_shapes)):
+            t = np.asarray(t)
+            if t.ndim == 0 or len(t) != n:
+                raise ValueError(f"Model '{self.name}': x and y must have the same number of "
+                                 f"samples. Received: {n} samples in x, y.shape={t.shape}"
+                                 + (f" for output '{spec.names[i]}'" if spec.multi else ""))
+            t = loss.check_targets(t, shape)
+            if t.dtype.kind in "fiub" and t.ndim == len(shape) and t.dtype != self._dtype():
+                t = t.astype(self._dtype())
+            if t.dtype.kind == "f" and not np.isfinite(t).all():
+                raise ValueError(f"Model '{self.name}': {where}() received non-finite targets "
+                                 "(NaN or inf) in y.")
+            out.append(np.ascontiguousarray(t))
+        return out
+
+    def _cast_weights(self, sample_weight, n, where):
+        if sample_weight is None:
+            return None
+        sw = np.asarray(sample_weight, dtype=self._dtype()).reshape(-1)
+        if len(sw) != n:
+            raise ValueError(f"Model '{self.name}': {where}() sample_weight must have one weight "
+                             f"per sample ({n}). Received: sample_weight.shape="
+                             f"{np.shape(sample_weight)}")
+        return sw
+
+    def _prepare_data(self, x, y, sample_weight, class_weight, where):
+        xs = self._cast_inputs(x, where)
+        n = len(xs[0])
+        ys = self._cast_targets(y, n, where)
+        sw = self._cast_weights(sample_weight, n, where)
+        if class_weight is not None:
+            if len(ys) > 1:
+                raise ValueError(f"Model '{self.name}': class_weight works for single-output "
+                                 "models; pass sample_weight instead.")
+            cw = class_weights_to_sample_weights(class_weight, ys[0], self.output_shapes[0][-1],
+                                                 self._dtype())
+            sw = cw if sw is None else sw * cw
+        return xs, ys, sw
+
+    def _arg(self, xs):
+        return xs if self._multi_input else xs[0]
+
