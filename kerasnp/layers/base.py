@@ -224,7 +224,7 @@ class Layer:
             return dy
         return self.activation.backward(dy, z, y)
 
-    def check_gradients(self, x, eps=1e-6, print_fn=None):
+    def check_gradients(self, x, eps=1e-6, print_fn=None, tol=1e-5):
         """Check this layer's backward against float64 central differences at input `x`.
 
         Prints a table of the max relative error of the input gradient and of each weight's
@@ -232,7 +232,7 @@ class Layer:
         `kerasnp.utils.gradient_check.layer_gradient_report`.
         """
         from ..utils.gradient_check import layer_gradient_report
-        return layer_gradient_report(self, x, eps=eps, print_fn=print_fn)
+        return layer_gradient_report(self, x, eps=eps, print_fn=print_fn, tol=tol)
 
     # -- serialisation ----------------------------------------------------------------------
     def get_config(self):

@@ -231,18 +231,21 @@ class Model(TrainingMixin, Layer):
             "input_ids": list(self._input_ids), "output_ids": list(self._output_ids)}
         return cfg
 
-    def check_gradients(self, x, y, eps=1e-6, print_fn=None):
+    def check_gradients(self, x, y, eps=1e-6, print_fn=None, tol=1e-5):
         """Check every layer's backward inside this model against float64 central differences.
 
         Prints a per-layer, per-weight table of max relative errors (failures flagged) and returns
         it. See `kerasnp.utils.gradient_check.model_gradient_report`.
         """
         from ..utils.gradient_check import model_gradient_report
-        return model_gradient_report(self, x, y, eps=eps, print_fn=print_fn)
+        return model_gradient_report(self, x, y, eps=eps, print_fn=print_fn, tol=tol)
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
-        """Print (or pass to `print_fn`) the table of layers, output shapes and parameters."""
+                show_trainable=False, layer_range=None, show_flops=False):
+        """Print (or pass to `print_fn`, one line per call) Keras's table of layers, output
+        shapes and parameters; functional models add `Connected to`. `expand_nested` lists the
+        layers of nested models; `show_flops` adds multiply-adds per sample (beyond Keras)."""
         from .summary import print_summary
         return print_summary(self, line_length=line_length, print_fn=print_fn,
-                             show_trainable=show_trainable)
+                             show_trainable=show_trainable, expand_nested=expand_nested,
+                             show_flops=show_flops)

@@ -189,34 +189,9 @@ def model_gradient_report(model, x, y, eps=1e-6, print_fn=None, tol=1e-5, max_ch
 
 
 def _model_gradients(model, spec, xa, ys):
-    """The model's d(loss)/d(weight) as its training step computes them, without the update.
-
-    Mirrors `TrainingMixin._train_batch` (per-output loss gradients, fused logit gradients,
-    regularizer gradients) in inference mode.
-    """
-    out = model.forward(xa, training=False)
-    preds = out if model._multi_output else [out]
-    for v in model._train_vars:
-        v.grad.fill(0)
-    grads, fused_layers = [], []
-    for k, (lossf, w) in enumerate(zip(spec.losses, spec.weights)):
-        dy, fuse = None, model._fuse[k]
-        if fuse is not None:
-            dy = lossf.logit_gradient(ys[k], preds[k], fuse[1], None)
-            if dy is not None:
-                fused_layers.append(fuse[0])
-        if dy is None:
-            dy = lossf.gradient(ys[k], preds[k], None)
-        grads.append(dy * w if w != 1.0 else dy)
-    for layer in fused_layers:
-        layer._logit_grad = True
-    try:
-        model.backward(grads if model._multi_output else grads[0])
-    finally:
-        for layer in fused_layers:
-            layer._logit_grad = False
-    for v in model._reg_vars:
-        v.grad += v.regularizer.gradient(v.value)
+    """The model's d(loss)/d(weight) exactly as its training step computes them (fused logit
+    gradients and regularizers included), in inference mode and without the optimizer update."""
+    model._compute_gradients(xa, ys, None, training=False)
     return {id(v): v.grad.copy() for v in model._train_vars}
 
 
