@@ -39,10 +39,10 @@ class DataMixin:
         """x (array, list or dict) -> list of contiguous arrays of the model's dtype."""
         if self.built and self._nodes:
             raw = as_list(x, self.input_names, "input", where, self.name)
+        elif isinstance(x, (list, tuple)) and x and all(isinstance(a, np.ndarray) for a in x):
+            raw = list(x)          # not built yet: a list of arrays means several inputs
         else:
-            raw = list(x) if isinstance(x, (list, tuple)) and len(x) and \
-                not np.isscalar(x[0]) and np.ndim(x[0]) > 0 and isinstance(x[0], np.ndarray) \
-                else [x]
+            raw = [x]
         xs = [self._to_array(a, where) for a in raw]
         self._ensure_built(xs)
         if len(xs) != len(self._input_ids):
