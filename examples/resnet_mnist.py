@@ -6,12 +6,15 @@ with random initial weights (kerasnp ships no pretrained weights), trained with 
 of the training images. On 32x32 inputs the stem and four stride-2 stages shrink each image to
 1x1x512 (ResNet18/34) or 1x1x2048 (ResNet50/101/152) before global average pooling.
 
-The default (ResNet18, 3 epochs on 2,000 images) takes about a minute on two cores and reaches a
-test accuracy around 0.9 on the offline 5,000-image MNIST subset (4,000 train / 1,000 test).
+The default (ResNet18, 5 epochs on 2,000 images, batch 32) takes about 30 seconds on two cores
+and reaches a test accuracy of about 0.87-0.94 (depending on the seed) on the offline
+5,000-image MNIST subset (4,000 train / 1,000 test). BatchNormalization's moving statistics lag
+behind weights that change fast, so inference accuracy needs some 60 training steps before it
+follows training accuracy; batch 32 gives that within the first epoch.
 The deeper Keras models (50, 101, 152) keep Keras's BatchNormalization momentum 0.99, so their
 moving statistics need more steps than a few short epochs give before inference is accurate.
 
-Run:  python examples/resnet_mnist.py --depth 18 --epochs 3 --out resnet_mnist_history.png
+Run:  python examples/resnet_mnist.py --depth 18 --epochs 5 --out resnet_mnist_history.png
 """
 import argparse
 import time
@@ -34,8 +37,8 @@ def prepare(x):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--depth", type=int, default=18, choices=sorted(MODELS))
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--train-samples", type=int, default=2000,
                         help="train on the first N training images (0: all)")
     parser.add_argument("--test-samples", type=int, default=0,

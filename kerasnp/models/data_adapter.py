@@ -5,6 +5,8 @@
 inputs, sample counts, dtypes (cast once to the model's float type), NaN/inf, label formats
 (through each output's loss), sample and class weights.
 """
+import warnings
+
 import numpy as np
 
 from .. import config
@@ -60,6 +62,9 @@ class DataMixin:
             if len(a) != n:
                 raise ValueError(f"Model '{self.name}': all inputs must have the same number of "
                                  f"samples. Received: {[len(b) for b in xs]}")
+            if isinstance(a, np.memmap):
+                out.append(a)      # memory-mapped: cast and checked per batch, never loaded
+                continue
             if a.dtype != dtype:
                 a = a.astype(dtype)
             a = np.ascontiguousarray(a)
@@ -142,3 +147,43 @@ class DataMixin:
     def _arg(self, xs):
         return xs if self._multi_input else xs[0]
 
+    def _adapt_batch(self, x, y, sample_weight, where):
+        """One batch from a PyDataset or generator -> validated lists (targets may be None)."""
+        xs = self._cast_inputs(x, where)
+        if y is None:
+            if where not in ("predict", "predict_on_batch"):
+                raise ValueError(f"Model '{self.name}': {where}() needs batches (x, y) or "
+                                 "(x, y, sample_weight); a batch had no targets.")
+            return xs, None, None
+        n = len(xs[0])
+        return xs, self._cast_targets(y, n, where), self._cast_weights(sample_weight, n, where)
+
+    def _make_source(self, x, y, sample_weight, class_weight, batch_size, shuffle, steps, where,
+                     steps_arg="steps"):
+        """The batches of `x` (arrays, PyDataset/DataLoader, or generator) for one loop."""
+        from .data_sources import ArraySource, GeneratorSource, SequenceSource, is_stream
+        if is_stream(x):
+            for name, value in (("y", y), ("sample_weight", sample_weight),
+                                ("class_weight", class_weight)):
+                if value is not None:
+                    raise ValueError(f"Model '{self.name}': {where}() got a dataset or generator "
+                                     f"as x, whose batches carry their own targets and weights; "
+                                     f"{name} must be None. Received: {name} of type "
+                                     f"{type(value).__name__}")
+            if hasattr(x, "__next__"):
+                if shuffle and where == "fit":
+                    warnings.warn("fit(shuffle=True) is ignored for generators: kerasnp takes "
+                                  "their batches in the order they come.", UserWarning,
+                                  stacklevel=3)
+                source = GeneratorSource(self, x, steps, where, steps_arg)
+            else:
+                source = SequenceSource(self, x, shuffle and where == "fit", where, steps)
+            return source
+        if steps is not None:
+            raise ValueError(f"{steps_arg} applies to generators and datasets; with NumPy arrays "
+                             "every epoch covers all samples (set batch_size instead). "
+                             f"Received: {steps_arg}={steps!r}")
+        if where == "predict":
+            return ArraySource(self, self._cast_inputs(x, where), None, None, batch_size, False)
+        xs, ys, sw = self._prepare_data(x, y, sample_weight, class_weight, where)
+        return ArraySource(self, xs, ys, sw, batch_size, shuffle)

@@ -6,12 +6,14 @@ one code path (`training.TrainingMixin`).
 """
 from ..layers.base import Layer, register
 from ..layers.core import InputLayer
+from ..saving.mixin import SavingMixin
+from ..saving.serialization import functional_from_config, serialize_layer
 from . import graph
 from .training import TrainingMixin
 
 
 @register
-class Model(TrainingMixin, Layer):
+class Model(SavingMixin, TrainingMixin, Layer):
     """A model built from inputs and outputs (the functional API), or subclassed with `call`.
 
     Args:
@@ -225,11 +227,23 @@ class Model(TrainingMixin, Layer):
         return self.forward(self._arg(self._cast_inputs(inputs)), training=training)
 
     def get_config(self):
+        """The graph: one entry per layer call (`class_name`, `config`, `inbound` node ids)."""
         cfg = {"name": self.name, "trainable": self.trainable, "layers": [
-            {"class_name": type(n.layer).__name__, "config": n.layer.get_config(),
-             "inbound": list(n.inputs)} for n in self._nodes],
-            "input_ids": list(self._input_ids), "output_ids": list(self._output_ids)}
+            {**serialize_layer(n.layer), "inbound": list(n.inputs)} for n in self._nodes],
+            "input_ids": list(self._input_ids), "output_ids": list(self._output_ids),
+            "multi_input": self._multi_input, "multi_output": self._multi_output}
         return cfg
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild a model from `get_config()` (a subclass's own config goes to its `__init__`).
+
+        Layer classes are resolved from kerasnp's registry, `custom_objects` and classes
+        registered with `kerasnp.saving.register_serializable`, never imported by name.
+        """
+        if all(k in config for k in ("layers", "input_ids", "output_ids")):
+            return functional_from_config(cls, config, custom_objects)
+        return cls(**config)
 
     def check_gradients(self, x, y, eps=1e-6, print_fn=None, tol=1e-5):
         """Check every layer's backward inside this model against float64 central differences.

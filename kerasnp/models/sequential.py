@@ -1,6 +1,7 @@
 """Sequential: a plain stack of layers, the chain case of `Model`'s graph."""
 from ..layers.base import Layer, register
 from ..layers.core import InputLayer
+from ..saving.serialization import sequential_from_config, serialize_layer
 from . import graph
 from .model import Model
 
@@ -112,8 +113,12 @@ class Sequential(Model):
             self.build(input_shape)
 
     def get_config(self):
-        layers = [{"class_name": type(l).__name__, "config": l.get_config()} for l in self._stack]
+        layers = [serialize_layer(l) for l in self._stack]
         if self._input_layer is not None:
-            layers.insert(0, {"class_name": "InputLayer",
-                              "config": self._input_layer.get_config()})
+            layers.insert(0, serialize_layer(self._input_layer))
         return {"name": self.name, "trainable": self.trainable, "layers": layers}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild a Sequential model from `get_config()` (see `Model.from_config`)."""
+        return sequential_from_config(cls, config, custom_objects)

@@ -15,8 +15,9 @@ from .. import _validate, losses, optimizers
 from ..callbacks import CallbackList, History, ProgbarLogger
 from ..errors import NonFiniteLossError
 from .compile_utils import CompiledSpec
-from ._loop_utils import _join, _no_steps_for_arrays, _SigintFlag, _values, _verbose
+from ._loop_utils import _join, _SigintFlag, _values, _verbose
 from .data_adapter import DataMixin
+from .data_sources import ArraySource, is_stream
 
 _INFER_CHUNK = 128   # samples per forward pass inside predict (cache-friendly size)
 
@@ -204,7 +205,6 @@ class TrainingMixin(DataMixin):
             `History` with `history.history` (per-epoch `loss`, metrics and `val_*` values).
         """
         self._require_compiled("fit")
-        _no_steps_for_arrays(steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
         batch_size = 32 if batch_size is None else _validate.positive_int(batch_size, "batch_size",
                                                                           "fit()")
         epochs = _validate.non_negative_int(epochs, "epochs", "fit()")
@@ -212,27 +212,43 @@ class TrainingMixin(DataMixin):
         verbose = _verbose(verbose)
         validation_split = _validate.number(validation_split, "validation_split", "fit()",
                                             low=0.0, high=1.0, high_open=True)
-        xs, ys, sw = self._prepare_data(x, y, sample_weight, class_weight, "fit")
-        n = len(xs[0])
-        val = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val,"
-                                 f" sample_weight_val). Received: {type(validation_data).__name__}"
-                                 f" of length {len(validation_data) if hasattr(validation_data, '__len__') else '?'}")
-            val = self._prepare_data(validation_data[0], validation_data[1],
-                                     validation_data[2] if len(validation_data) == 3 else None,
-                                     None, "fit")
-        elif validation_split > 0:
+        if validation_split > 0 and validation_data is None:
+            if is_stream(x):
+                raise ValueError("validation_split needs arrays; with a dataset or generator "
+                                 "pass validation_data instead.")
+            xs, ys, sw = self._prepare_data(x, y, sample_weight, class_weight, "fit")
+            n = len(xs[0])
             cut = int(n * (1.0 - validation_split))
             if cut == 0 or cut == n:
                 raise ValueError(f"validation_split={validation_split} leaves no training or no "
                                  f"validation samples out of {n}.")
-            val = ([a[cut:] for a in xs], [t[cut:] for t in ys], None if sw is None else sw[cut:])
-            xs, ys = [a[:cut] for a in xs], [t[:cut] for t in ys]
-            sw = None if sw is None else sw[:cut]
-            n = cut
-        steps = math.ceil(n / batch_size)
+            val = ArraySource(self, [a[cut:] for a in xs], [t[cut:] for t in ys],
+                              None if sw is None else sw[cut:],
+                              validation_batch_size or batch_size, False)
+            train = ArraySource(self, [a[:cut] for a in xs], [t[:cut] for t in ys],
+                                None if sw is None else sw[:cut], batch_size, shuffle)
+        else:
+            train = self._make_source(x, y, sample_weight, class_weight, batch_size, shuffle,
+                                      steps_per_epoch, "fit", "steps_per_epoch")
+            val = None
+            if validation_data is not None:
+                if is_stream(validation_data):
+                    val = self._make_source(validation_data, None, None, None, None, False,
+                                            validation_steps, "fit", "validation_steps")
+                elif (isinstance(validation_data, (tuple, list))
+                      and len(validation_data) in (2, 3)):
+                    val = self._make_source(validation_data[0], validation_data[1],
+                                            validation_data[2] if len(validation_data) == 3
+                                            else None, None,
+                                            validation_batch_size or batch_size, False,
+                                            validation_steps, "fit", "validation_steps")
+                else:
+                    raise ValueError(
+                        "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                        "sample_weight_val), a PyDataset or a generator. Received: "
+                        f"{type(validation_data).__name__}")
+        train.build_model()
+        steps = train.steps
         history = History()
         cbs = list(callbacks or [])
         if verbose:
@@ -244,11 +260,6 @@ class TrainingMixin(DataMixin):
         self.stop_training = False
         self._prepare_training()
         interrupted = _SigintFlag()
-        shuffle_rng = self._rng
-        # Preallocated batch buffers: no per-batch allocation for the gathered inputs/targets.
-        xbufs = [np.empty((batch_size,) + a.shape[1:], a.dtype) for a in xs]
-        ybufs = [np.empty((batch_size,) + t.shape[1:], t.dtype) for t in ys]
-        swbuf = np.empty(batch_size, sw.dtype) if sw is not None else None
         logs = {}
         self._resume = None
         cbl.on_train_begin()
@@ -265,19 +276,8 @@ class TrainingMixin(DataMixin):
                 for epoch in range(initial_epoch, epochs):
                     self._reset_metrics()
                     cbl.on_epoch_begin(epoch)
-                    order = shuffle_rng.permutation(n) if shuffle else None
-                    for step in range(steps):
+                    for step, (xb, yb, swb) in enumerate(train.batches()):
                         cbl.on_train_batch_begin(step)
-                        lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
-                        if order is None:
-                            xb = [a[lo:hi] for a in xs]
-                            yb = [t[lo:hi] for t in ys]
-                            swb = None if sw is None else sw[lo:hi]
-                        else:
-                            idx, m = order[lo:hi], hi - lo
-                            xb = [np.take(a, idx, axis=0, out=b[:m]) for a, b in zip(xs, xbufs)]
-                            yb = [np.take(t, idx, axis=0, out=b[:m]) for t, b in zip(ys, ybufs)]
-                            swb = None if sw is None else np.take(sw, idx, out=swbuf[:m])
                         loss = self._train_batch(self._arg(xb), yb, swb)
                         if not math.isfinite(loss) and quiet_nan:
                             print(f"Epoch {epoch + 1}, batch {step + 1}: invalid loss {loss}, "
@@ -294,6 +294,7 @@ class TrainingMixin(DataMixin):
                             cbl.on_train_batch_end(step, self._logs())
                         if interrupted.flag or self.stop_training:
                             break
+                    train.end_epoch()
                     if not math.isfinite(loss):     # TerminateOnNaN stopped mid-epoch
                         break
                     if interrupted.flag:
@@ -304,7 +305,7 @@ class TrainingMixin(DataMixin):
                     logs = self._logs()
                     if val is not None and (epoch + 1) % validation_freq == 0:
                         cbl.on_test_begin()
-                        vlogs = self._test_loop(*val, validation_batch_size or batch_size, cbl)
+                        vlogs = self._test_loop(val, cbl)
                         cbl.on_test_end(vlogs)
                         logs.update({"val_" + k: v for k, v in vlogs.items()})
                     cbl.on_epoch_end(epoch, logs)
@@ -312,28 +313,28 @@ class TrainingMixin(DataMixin):
                         break
         finally:
             self._input_layers_need_dx(True)
+            train.close()
+            if val is not None:
+                val.close()
             cbl.on_train_end(logs)
         return history
 
     # -- evaluate / predict -----------------------------------------------------------------
-    def _test_loop(self, xs, ys, sw, batch_size, cbl=None):
+    def _test_loop(self, source, cbl=None):
         self._reset_metrics()
         if not hasattr(self, "_reg_vars"):
             self._prepare_training()
             self._input_layers_need_dx(True)
-        n = len(xs[0])
-        for step, lo in enumerate(range(0, n, batch_size)):
-            hi = min(n, lo + batch_size)
+        for step, (xb, yb, swb) in enumerate(source.batches()):
             if cbl is not None:
                 cbl.on_test_batch_begin(step)
-            out = self.forward(self._arg([a[lo:hi] for a in xs]), training=False)
+            out = self.forward(self._arg(xb), training=False)
             preds = out if self._multi_output else [out]
-            yb = [t[lo:hi] for t in ys]
-            swb = None if sw is None else sw[lo:hi]
             loss = self._total_loss(yb, preds, swb)
             self._update_metrics(loss, yb, preds, swb)
             if cbl is not None:
                 cbl.on_test_batch_end(step, self._logs())
+        source.end_epoch()
         return self._logs()
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
@@ -345,52 +346,56 @@ class TrainingMixin(DataMixin):
             `{"loss": ..., "accuracy": ...}` with `return_dict=True`.
         """
         self._require_compiled("evaluate")
-        _no_steps_for_arrays(steps=steps)
         batch_size = 32 if batch_size is None else _validate.positive_int(
             batch_size, "batch_size", "evaluate()")
         verbose = _verbose(verbose)
-        xs, ys, sw = self._prepare_data(x, y, sample_weight, None, "evaluate")
+        source = self._make_source(x, y, sample_weight, None, batch_size, False, steps,
+                                   "evaluate")
+        source.build_model()
         self._prepare_training()
         self._input_layers_need_dx(True)
         cbs = list(callbacks or []) + ([ProgbarLogger(verbose)] if verbose else [])
         cbl = CallbackList(cbs, self, {"verbose": verbose, "epochs": 1, "mode": "test",
-                                       "steps": math.ceil(len(xs[0]) / batch_size)})
+                                       "steps": source.steps})
         cbl.on_test_begin()
-        logs = self._test_loop(xs, ys, sw, batch_size, cbl)
+        try:
+            logs = self._test_loop(source, cbl)
+        finally:
+            source.close()
         cbl.on_test_end(logs)
         return logs if return_dict else _values(logs)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for `x`, computed in batches (inference mode: no dropout)."""
-        _no_steps_for_arrays(steps=steps)
         batch_size = 32 if batch_size is None else _validate.positive_int(
             batch_size, "batch_size", "predict()")
         verbose = _verbose(verbose)
-        xs = self._cast_inputs(x, "predict")
-        n = len(xs[0])
-        steps = math.ceil(n / batch_size)
+        source = self._make_source(x, None, None, None, batch_size, False, steps, "predict")
+        source.build_model()
         cbs = list(callbacks or []) + ([ProgbarLogger(verbose)] if verbose else [])
-        cbl = CallbackList(cbs, self, {"verbose": verbose, "epochs": 1, "steps": steps,
+        cbl = CallbackList(cbs, self, {"verbose": verbose, "epochs": 1, "steps": source.steps,
                                        "mode": "predict"})
         cbl.on_predict_begin()
-        outs = None
-        for step, lo in enumerate(range(0, n, batch_size)):
-            hi = min(n, lo + batch_size)
-            cbl.on_predict_batch_begin(step)
-            # Inference is per sample, so a large batch runs through the network in chunks that
-            # keep activations and im2col matrices in cache (same results, ~1.7x faster at 1,000).
-            for c in range(lo, hi, _INFER_CHUNK):
-                e = min(hi, c + _INFER_CHUNK)
-                yc = self.forward(self._arg([a[c:e] for a in xs]), training=False)
-                yc = yc if self._multi_output else [yc]
-                if outs is None:
-                    outs = [np.empty((n,) + o.shape[1:], o.dtype) for o in yc]
-                for o, part in zip(outs, yc):
-                    o[c:e] = part
-            cbl.on_predict_batch_end(step, {"outputs": [o[lo:hi] for o in outs]})
+        parts = []
+        try:
+            for step, (xb, _, _) in enumerate(source.batches()):
+                cbl.on_predict_batch_begin(step)
+                n = len(xb[0])
+                # Inference is per sample, so a large batch runs through the network in chunks
+                # that keep activations and im2col matrices in cache (same results, faster).
+                chunks = [self.forward(self._arg([a[c:c + _INFER_CHUNK] for a in xb]),
+                                       training=False) for c in range(0, n, _INFER_CHUNK)]
+                chunks = [c if self._multi_output else [c] for c in chunks]
+                batch = [np.concatenate(p) if len(p) > 1 else p[0] for p in zip(*chunks)]
+                parts.append(batch)
+                cbl.on_predict_batch_end(step, {"outputs": batch})
+        finally:
+            source.close()
         cbl.on_predict_end()
-        if outs is None:
+        if not parts:
             outs = [np.empty((0,) + tuple(s[1:]), self._dtype()) for s in self.output_shapes]
+        else:
+            outs = [np.concatenate(p) if len(p) > 1 else p[0] for p in zip(*parts)]
         return outs if self._multi_output else outs[0]
 
     # -- on-batch API -----------------------------------------------------------------------
@@ -416,7 +421,7 @@ class TrainingMixin(DataMixin):
         xs, ys, sw = self._prepare_data(x, y, sample_weight, None, "test_on_batch")
         self._prepare_training()
         self._input_layers_need_dx(True)
-        logs = self._test_loop(xs, ys, sw, max(len(xs[0]), 1))
+        logs = self._test_loop(ArraySource(self, xs, ys, sw, max(len(xs[0]), 1), False))
         return logs if return_dict else _values(logs)
 
     def predict_on_batch(self, x):

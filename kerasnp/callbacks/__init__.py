@@ -1,0 +1,18 @@
+"""Callbacks: hooks into fit/evaluate/predict. History and the progress bar are callbacks too.
+
+Keras's callbacks, with Keras's names and arguments: EarlyStopping, ModelCheckpoint,
+ReduceLROnPlateau, LearningRateScheduler, CSVLogger, TerminateOnNaN and BackupAndRestore (whose
+resumed runs are bitwise identical to uninterrupted ones).
+"""
+from .backup_and_restore import BackupAndRestore
+from .base import Callback, CallbackList, LambdaCallback
+from .checkpoint import ModelCheckpoint
+from .csv_logger import CSVLogger
+from .early_stopping import EarlyStopping
+from .history import History, ProgbarLogger, format_logs
+from .learning_rate import LearningRateScheduler, ReduceLROnPlateau
+from .terminate_on_nan import TerminateOnNaN
+
+__all__ = ["BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping",
+           "History", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
+           "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN", "format_logs"]

@@ -1,0 +1,25 @@
+"""Saving and loading models safely: one zip file of JSON and `.npy` arrays, never pickle.
+
+- `save_model(model, path)` / `model.save(path)`: architecture, weights, compile config,
+  optimizer state, History and random-generator states in one `.kerasnp` file, written
+  atomically.
+- `load_model(path, custom_objects=None, compile=True)`: the model back, predicting
+  bit-identically and resuming training exactly.
+- `load_into(model, path)`: restore a checkpoint into an existing model (used by callbacks).
+- `register_serializable()`: make custom layers and functions loadable by name.
+
+Files from strangers are safe to open: classes come only from kerasnp's registries or the
+caller's `custom_objects`, every limit is checked before allocating, and every problem raises
+`ModelFileError`.
+"""
+from .checks import ModelFileError
+from .model_io import load_into, load_model, load_weights, model_from_json, save_model, \
+    save_weights
+from .serialization import get_registered_name, get_registered_object, register_serializable
+
+register_keras_serializable = register_serializable   # the Keras spelling, for ported scripts
+
+__all__ = ["ModelFileError", "get_registered_name", "get_registered_object", "load_into",
+           "load_model", "load_weights", "model_from_json", "register_keras_serializable",
+           "register_serializable",
+           "save_model", "save_weights"]
