@@ -1,0 +1,192 @@
+"""Arrays, PyDatasets, DataLoaders and generators feed fit/evaluate/predict the same way."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import kerasnp as keras
+from kerasnp import layers as L
+from kerasnp.data import DataLoader
+from kerasnp.utils.py_dataset import PyDataset
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(96, 5)).astype("float32")
+Y = (X[:, 0] + X[:, 1] > 0).astype("int64")
+
+
+class Batches(PyDataset):
+    def __init__(self, x, y, bs=16, fail_at=None, **kwargs):
+        super().__init__(**kwargs)
+        self.x, self.y, self.bs, self.fail_at = x, y, bs, fail_at
+
+    def __len__(self):
+        return -(-len(self.x) // self.bs)
+
+    def __getitem__(self, i):
+        if i == self.fail_at:
+            raise ValueError(f"corrupt record in batch {i}")
+        s = slice(i * self.bs, (i + 1) * self.bs)
+        return self.x[s], self.y[s]
+
+
+class Samples:
+    def __len__(self):
+        return len(X)
+
+    def __getitem__(self, i):
+        return X[i], Y[i]
+
+
+def _model():
+    keras.utils.clear_session()
+    keras.set_random_seed(7)
+    model = keras.Sequential([keras.Input((5,)), L.Dense(8, activation="relu"), L.Dropout(0.2),
+                              L.Dense(2, activation="softmax")])
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def _train(data, **kwargs):
+    model = _model()
+    hist = model.fit(data, epochs=2, verbose=0, shuffle=False, **kwargs)
+    return model.get_weights(), hist.history
+
+
+def _gen(epochs=2, bs=16):
+    for _ in range(epochs):
+        for i in range(0, len(X), bs):
+            yield X[i:i + bs], Y[i:i + bs]
+
+
+def test_arrays_pydataset_dataloader_and_generator_give_identical_weights():
+    ref_w, ref_h = _train(X, y=Y, batch_size=16)
+    for data, kwargs in ((Batches(X, Y), {}),
+                         (DataLoader(Samples(), batch_size=16, shuffle=False), {}),
+                         (_gen(), {"steps_per_epoch": 6}),
+                         (Batches(X, Y, workers=3), {}),
+                         (Batches(X, Y, workers=2, use_multiprocessing=True), {})):
+        w, h = _train(data, **kwargs)
+        for a, b in zip(w, ref_w):
+            np.testing.assert_array_equal(a, b)
+        assert h == ref_h
+
+
+def test_evaluate_and_predict_take_datasets_and_generators():
+    model = _model()
+    model.fit(X, Y, epochs=1, verbose=0)
+    ref = model.evaluate(X, Y, batch_size=16, verbose=0)
+    assert model.evaluate(Batches(X, Y), verbose=0) == pytest.approx(ref)
+    assert model.evaluate(_gen(1), steps=6, verbose=0) == pytest.approx(ref)
+    p = model.predict(X, verbose=0)
+    np.testing.assert_array_equal(model.predict(Batches(X, Y), verbose=0), p)
+    np.testing.assert_array_equal(model.predict((b for b, _ in _gen(1)), steps=6, verbose=0), p)
+
+
+def test_validation_data_as_dataset_and_freq():
+    model = _model()
+    hist = model.fit(Batches(X, Y), validation_data=Batches(X[:32], Y[:32]), epochs=4,
+                     validation_freq=2, verbose=0)
+    assert len(hist.history["loss"]) == 4 and len(hist.history["val_loss"]) == 2
+
+
+def test_dataloader_shuffles_reproducibly_and_collates():
+    a = DataLoader(Samples(), batch_size=10, seed=3)
+    b = DataLoader(Samples(), batch_size=10, seed=3)
+    assert len(a) == 10 and len(DataLoader(Samples(), batch_size=10, drop_last=True)) == 9
+    xa, ya = a[0]
+    xb, yb = b[0]
+    np.testing.assert_array_equal(xa, xb)
+    assert xa.shape == (10, 5) and ya.shape == (10,)
+    a.on_epoch_end()
+    assert not np.array_equal(a[0][0], xa)
+    with pytest.raises(TypeError, match="__len__ and __getitem__"):
+        DataLoader(42)
+
+
+def test_worker_exceptions_surface_with_the_original_message():
+    for kwargs in ({"workers": 2}, {"workers": 2, "use_multiprocessing": True}, {}):
+        model = _model()
+        with pytest.raises(ValueError, match="corrupt record in batch 3"):
+            model.fit(Batches(X, Y, fail_at=3, **kwargs), epochs=1, verbose=0)
+
+
+def test_generator_errors_and_warnings():
+    model = _model()
+    with pytest.raises(ValueError, match="without steps_per_epoch.*infinite.*PyDataset"):
+        model.fit(_gen(), epochs=1, verbose=0, shuffle=False)
+    with pytest.warns(UserWarning, match="shuffle=True\\) is ignored for generators"):
+        model.fit(_gen(1), steps_per_epoch=6, epochs=1, verbose=0)
+    with pytest.warns(RuntimeWarning, match="ran out of data"):
+        model.fit(_gen(1), steps_per_epoch=6, epochs=2, verbose=0, shuffle=False)
+    with pytest.raises(ValueError, match="y must be None"):
+        model.fit(Batches(X, Y), Y, verbose=0)
+    with pytest.raises(ValueError, match="validation_split needs arrays"):
+        model.fit(Batches(X, Y), validation_split=0.2, verbose=0)
+    with pytest.raises(ValueError, match="steps_per_epoch applies to generators"):
+        model.fit(X, Y, steps_per_epoch=3, verbose=0)
+
+
+def _run(code, timeout=120):
+    env = dict(os.environ, PYTHONPATH=ROOT, KERASNP_OFFLINE="1")
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_ctrl_c_with_process_workers_leaves_no_processes_behind():
+    done = _run("""
+        import multiprocessing, os, signal, numpy as np, kerasnp as keras
+        from kerasnp.utils.py_dataset import PyDataset
+        class DS(PyDataset):
+            def __len__(self): return 50
+            def __getitem__(self, i):
+                return np.ones((8, 3), "float32") * i, np.zeros((8, 1), "float32")
+        class Stop(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if batch == 5:
+                    os.kill(os.getpid(), signal.SIGINT)
+        m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        m.compile("sgd", "mse")
+        import warnings; warnings.simplefilter("ignore")
+        h = m.fit(DS(workers=2, use_multiprocessing=True), epochs=3, verbose=0,
+                  callbacks=[Stop()])
+        print("children", len(multiprocessing.active_children()), "epochs", len(h.epoch))
+    """)
+    assert done.returncode == 0, done.stderr
+    assert "children 0 epochs 0" in done.stdout
+
+
+def test_training_from_a_memory_mapped_array_larger_than_the_memory_limit(tmp_path):
+    path = tmp_path / "big.npy"
+    rows, cols = 100_000, 1_000                               # 400 MB of float32
+    arr = np.lib.format.open_memmap(path, mode="w+", dtype="float32", shape=(rows, cols))
+    for i in range(0, rows, 10_000):
+        arr[i:i + 10_000] = 0.001 * (np.arange(10_000)[:, None] % 7)
+    arr.flush()
+    del arr
+    done = _run(f"""
+        import resource, numpy as np, kerasnp as keras
+        x = np.load({str(path)!r}, mmap_mode="r")
+        y = np.zeros((len(x), 1), "float32")
+        m = keras.Sequential([keras.Input(({cols},)), keras.layers.Dense(1)])
+        m.compile("sgd", "mse")
+        m.fit(x[:2000], y[:2000], batch_size=500, epochs=1, verbose=0)   # warm up imports
+        # Private memory may now grow by at most 150 MB: far less than the 400 MB array.
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        used = int(open("/proc/self/statm").read().split()[5]) * resource.getpagesize()
+        resource.setrlimit(resource.RLIMIT_DATA, (used + 150 * 2**20, hard))
+        h = m.fit(x, y, batch_size=1000, epochs=1, verbose=0)
+        print("ok", len(h.history["loss"]))
+        try:
+            np.array(x)                                        # loading it whole must fail
+            print("loaded whole")
+        except MemoryError:
+            print("whole load refused")
+    """, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "ok 1" in done.stdout
+    assert "whole load refused" in done.stdout
