@@ -184,3 +184,21 @@ def test_graph_errors_name_what_went_wrong():
 
     with pytest.raises(ValueError, match="no layers graph.*call"):
         NoCall().build((None, 3))
+
+
+def test_model_input_and_output_tensors_extend_a_model_keras_style():
+    base = keras.Sequential([keras.Input((6,)), L.Dense(4, activation="relu", name="feat")])
+    assert base.input.shape == (None, 6) and base.output.shape == (None, 4)
+    head = L.Dense(2, activation="softmax", name="head")(base.output)
+    model = keras.Model(base.input, head)
+    assert [l.name for l in model.layers][1:] == ["feat", "head"]
+    base.layers[0].trainable = False
+    model.compile("adam", "sparse_categorical_crossentropy")
+    frozen = base.get_weights()
+    x = np.random.default_rng(0).normal(size=(16, 6))
+    model.fit(x, np.arange(16) % 2, epochs=1, verbose=0)
+    for a, b in zip(frozen, base.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    two = _two_in_two_out()
+    assert [t.name for t in two.inputs] == ["a", "b"]
+    assert [t.shape for t in two.outputs] == [(None, 1), (None, 3)]

@@ -34,6 +34,7 @@ class Model(SavingMixin, TrainingMixin, Layer):
         TrainingMixin.__init__(self)
         self._nodes, self._input_ids, self._output_ids = [], [], []
         self._all_layers = []
+        self._tensors = ([], [])
         self._multi_input = self._multi_output = False
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
@@ -44,6 +45,7 @@ class Model(SavingMixin, TrainingMixin, Layer):
             ins = list(inputs) if self._multi_input else [inputs]
             outs = list(outputs) if self._multi_output else [outputs]
             self._set_graph(*graph.trace(ins, outs))
+            self._tensors = (ins, outs)
 
     # -- subclassing --------------------------------------------------------------------------
     def call(self, inputs, training=False):
@@ -81,6 +83,7 @@ class Model(SavingMixin, TrainingMixin, Layer):
         self._multi_output = isinstance(outputs, (list, tuple))
         outs = list(outputs) if self._multi_output else [outputs]
         self._set_graph(*graph.trace(inputs, outs))
+        self._tensors = (inputs, outs)
 
     def _build_once(self, input_shape):
         if not self.built or not self._nodes:
@@ -133,7 +136,21 @@ class Model(SavingMixin, TrainingMixin, Layer):
 
     @property
     def inputs(self):
-        return [self._nodes[i] for i in self._input_ids]
+        """The model's symbolic input tensors (as `keras.Input` made them)."""
+        return list(self._tensors[0])
+
+    @property
+    def outputs(self):
+        """The model's symbolic output tensors: call layers on them to extend the model."""
+        return list(self._tensors[1])
+
+    @property
+    def input(self):
+        return self.inputs if self._multi_input else self.inputs[0]
+
+    @property
+    def output(self):
+        return self.outputs if self._multi_output else self.outputs[0]
 
     @property
     def output_shape(self):

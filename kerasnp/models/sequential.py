@@ -106,6 +106,7 @@ class Sequential(Model):
                                  f"({type(layer).__name__}) cannot take input of shape "
                                  f"{tensor.shape}: {err}") from None
         self._set_graph(*graph.trace([first], [tensor]))
+        self._tensors = ([first], [tensor])
         self._all_layers = list(self._stack)
 
     def _build_once(self, input_shape):
