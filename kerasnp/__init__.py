@@ -7,14 +7,15 @@ Port a Keras script by changing its import line::
 """
 __version__ = "0.1.0"
 
-from . import (activations, applications, callbacks, config, constraints, datasets, initializers, layers,
-               losses, metrics, models, optimizers, regularizers, saving, utils)
+from . import (activations, applications, callbacks, config, constraints, data, datasets,
+               initializers, layers, losses, metrics, models, optimizers, regularizers, saving,
+               utils)
 from .layers import Input, InputLayer, Layer
 from .models import Model, Sequential
 from .random import set_random_seed
 
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "applications",
            "callbacks",
-           "config", "constraints", "datasets", "initializers", "layers", "losses", "metrics",
+           "config", "constraints", "data", "datasets", "initializers", "layers", "losses", "metrics",
            "models", "optimizers", "regularizers", "saving", "set_random_seed", "utils",
            "__version__"]

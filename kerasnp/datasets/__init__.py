@@ -1,6 +1,9 @@
-"""Datasets: MNIST (cached, with an offline fallback) and small synthetic 2-D problems."""
-from . import mnist
+"""Datasets: MNIST, Fashion-MNIST and CIFAR-10 (cached, Keras's return conventions), scikit-learn's
+8x8 digits, and small synthetic 2-D problems."""
+from . import cifar10, fashion_mnist, mnist
+from .digits import load_digits
 from .mnist import mnist_subset
-from .synthetic import make_circle, make_spiral
+from .synthetic import make_circle, make_moons, make_spiral
 
-__all__ = ["mnist", "mnist_subset", "make_spiral", "make_circle"]
+__all__ = ["cifar10", "fashion_mnist", "load_digits", "make_circle", "make_moons", "make_spiral",
+           "mnist", "mnist_subset"]

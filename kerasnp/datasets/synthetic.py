@@ -1,4 +1,4 @@
-"""Small 2-D toy datasets for demos and tests: CS231n's spiral and a circle in a square."""
+"""Small 2-D toy datasets for demos and tests: CS231n's spiral, a circle in a square, moons."""
 import math
 
 import numpy as np
@@ -92,3 +92,45 @@ def make_circle(n_samples=1000, radius=None, seed=None):
     d2 = np.square(x - np.float32(0.5)).sum(axis=1, keepdims=True)
     y = (d2 < np.float32(radius * radius)).astype(np.float32)
     return x, y
+
+
+def make_moons(n_samples=100, noise=None, seed=None):
+    """Two interleaving half circles, like scikit-learn's `make_moons`.
+
+    Class 0 is the upper half of the unit circle centred at (0, 0); class 1 the lower half of the
+    unit circle centred at (1, 0.5), so the two arcs interlock. Points are evenly spaced along each
+    arc (class 0 gets `n_samples // 2` of them, class 1 the rest), Gaussian noise of standard
+    deviation `noise` is added to both coordinates, and the rows are shuffled.
+
+    Args:
+        n_samples: int >= 2, total number of points.
+        noise: None (no noise) or float >= 0, standard deviation of the Gaussian noise.
+        seed: None or non-negative int (None draws from `kerasnp.random`).
+
+    Returns:
+        `(x, y)`: x float32 of shape `(n_samples, 2)`, y int64 labels of shape `(n_samples,)`
+        in {0, 1}.
+
+    Example:
+        >>> x, y = make_moons(100, noise=0.1, seed=0)
+        >>> x.shape, y.dtype, np.bincount(y).tolist()
+        ((100, 2), dtype('int64'), [50, 50])
+    """
+    owner = "make_moons"
+    n_samples = _validate.positive_int(n_samples, "n_samples", owner)
+    if n_samples < 2:
+        raise ValueError(f"{owner}: argument `n_samples` must be at least 2 (one point per "
+                         f"moon). Received: n_samples={n_samples!r}")
+    noise = 0.0 if noise is None else _validate.number(noise, "noise", owner, low=0.0)
+    rng = _generator(seed, owner)
+    n_out = n_samples // 2
+    n_in = n_samples - n_out
+    t_out = np.linspace(0.0, np.pi, n_out)
+    t_in = np.linspace(0.0, np.pi, n_in)
+    x = np.concatenate([np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
+                        np.stack([1.0 - np.cos(t_in), 0.5 - np.sin(t_in)], axis=1)])
+    y = np.concatenate([np.zeros(n_out, np.int64), np.ones(n_in, np.int64)])
+    if noise:
+        x += noise * rng.standard_normal(x.shape)
+    perm = rng.permutation(n_samples)
+    return x[perm].astype(np.float32), y[perm]

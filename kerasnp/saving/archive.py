@@ -186,7 +186,7 @@ class ArchiveReader:
     def _check_directory(self, infos, size, formats):
         src = self.source
         names = [i.filename for i in infos]
-        _reject_foreign(src, names, self)
+        checks.reject_foreign(src, names, self.zip)
         present = checks.check_members(src, infos, size)
         self.infos = {i.filename: i for i in infos}
         if "metadata.json" not in present:
@@ -194,9 +194,10 @@ class ArchiveReader:
         meta = checks.parse_json(src, "metadata.json", self._read_raw("metadata.json"))
         if not isinstance(meta, dict) or meta.get("format") not in formats:
             if isinstance(meta, dict) and "keras_version" in meta:
-                _keras_file(src, meta)
+                checks.keras_file(src, meta)
             fail(src, f"metadata.json does not describe a {' or '.join(formats)} file "
-                      f"(format={_get(meta, 'format')!r}).", "metadata.json")
+                      f"(format={meta.get('format') if isinstance(meta, dict) else None!r}).",
+                 "metadata.json")
         version = meta.get("format_version")
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             fail(src, f"bad format_version {version!r}.", "metadata.json")
@@ -308,31 +309,3 @@ class _Tee:
         data = self.fp.read(n)
         self.sha.update(data)
         return data
-
-
-def _get(meta, key):
-    return meta.get(key) if isinstance(meta, dict) else None
-
-
-def _reject_foreign(src, names, reader):
-    if "model.weights.h5" in names or "model.weights.npz" in names:
-        meta = {}
-        if "metadata.json" in names and names.count("metadata.json") == 1:
-            info = reader.zip.getinfo("metadata.json")
-            if info.file_size <= 2**16:
-                try:
-                    meta = json.loads(reader.zip.read(info))
-                except Exception:
-                    meta = {}
-        _keras_file(src, meta if isinstance(meta, dict) else {})
-    if names and all(n.endswith(".npy") and "/" not in n for n in names):
-        fail(src, "this is a NumPy '.npz' archive, not a kerasnp model file. Weights saved with "
-                  "np.savez can be set with model.set_weights([...]).")
-
-
-def _keras_file(src, meta):
-    version = meta.get("keras_version")
-    fail(src, f"this is a Keras '.keras' file (keras_version {version!r}): its weights are "
-              "stored in HDF5 (model.weights.h5), which kerasnp cannot read. Rebuild the model "
-              "in kerasnp from the same code and copy the weights with get_weights()/"
-              "set_weights() from a Keras session.")

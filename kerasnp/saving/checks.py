@@ -24,7 +24,7 @@ MAX_JSON_DEPTH = 128             # nesting of JSON lists/objects
 MAX_LAYERS = 10_000              # layer entries in a model config (all nesting levels)
 MAX_NPY_HEADER = 4096            # bytes of one .npy header (numpy writes ~128)
 MAX_NDIM = 32
-MAX_PARAMS_WITHOUT_WEIGHTS = 2**30   # scalars a bare config (model_from_json) may allocate
+MAX_BYTES_WITHOUT_WEIGHTS = 2**32    # weights a bare config (model_from_json) may allocate
 
 _NPY_MAGIC = b"\x93NUMPY"
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -44,7 +44,8 @@ class ModelFileError(ValueError):
 def fail(source, message, member=None):
     """Raise `ModelFileError` for `source` (a path or '<json string>'), optionally a member."""
     where = f"'{source}'" + (f", member '{member}'" if member else "")
-    raise ModelFileError(f"Cannot load {where}: {message}")
+    # `from None`: the message says everything; no NumPy/zipfile/json traceback is chained.
+    raise ModelFileError(f"Cannot load {where}: {message}") from None
 
 
 # ----------------------------------------------------------------------------- file kinds
@@ -64,6 +65,33 @@ def sniff(source, head, size):
     shown = head[:8].hex(" ")
     fail(source, f"it is not a kerasnp model file (not a zip archive: it starts with bytes "
                  f"{shown}, expected a zip header 50 4b 03 04).")
+
+
+# ----------------------------------------------------------------------------- foreign zips
+def reject_foreign(src, names, zf):
+    """Recognise the zip archives that are not kerasnp files (Keras 3 `.keras`, NumPy `.npz`)."""
+    if "model.weights.h5" in names or "model.weights.npz" in names:
+        meta = {}
+        if names.count("metadata.json") == 1:
+            info = zf.getinfo("metadata.json")
+            if info.file_size <= 2**16:
+                try:
+                    meta = json.loads(zf.read(info))
+                except Exception:
+                    meta = {}
+        keras_file(src, meta if isinstance(meta, dict) else {})
+    if names and all(n.endswith(".npy") and "/" not in n for n in names):
+        fail(src, "this is a NumPy '.npz' archive, not a kerasnp model file. Weights saved with "
+                  "np.savez can be set with model.set_weights([...]).")
+
+
+def keras_file(src, meta):
+    """Raise the error for a Keras 3 `.keras` file (HDF5 weights)."""
+    version = meta.get("keras_version")
+    fail(src, f"this is a Keras '.keras' file (keras_version {version!r}): its weights are "
+              "stored in HDF5 (model.weights.h5), which kerasnp cannot read. Rebuild the model "
+              "in kerasnp from the same code and copy the weights with get_weights()/"
+              "set_weights() from a Keras session.")
 
 
 # ----------------------------------------------------------------------------- members

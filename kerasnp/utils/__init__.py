@@ -2,13 +2,19 @@
 from ..random import set_random_seed
 from .numerical import normalize, to_categorical
 from .plotting import plot_decision_boundary, plot_history
+from .py_dataset import PyDataset, Sequence
 from .session import clear_session
+from .split import split_dataset, train_test_split
 
 __all__ = [
     "clear_session",
     "normalize",
     "plot_decision_boundary",
     "plot_history",
+    "PyDataset",
+    "Sequence",
     "set_random_seed",
+    "split_dataset",
     "to_categorical",
+    "train_test_split",
 ]
