@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import zipfile
 
@@ -160,13 +161,16 @@ class ArchiveReader:
     def _open(self, formats):
         src = self.source
         try:
-            size = os.path.getsize(src)
+            st = os.stat(src)
+            if stat.S_ISDIR(st.st_mode):
+                fail(src, "it is a directory, not a model file.")
+            if not stat.S_ISREG(st.st_mode):
+                fail(src, "it is not a regular file (a pipe or device?).")
+            size = st.st_size
             with open(src, "rb") as fp:
                 head = fp.read(16)
         except FileNotFoundError:
             fail(src, "no such file.")
-        except IsADirectoryError:
-            fail(src, "it is a directory, not a model file.")
         except OSError as err:
             fail(src, f"the file cannot be read ({type(err).__name__}: {err}).")
         if not head.startswith(b"PK"):
@@ -265,7 +269,8 @@ class ArchiveReader:
                               "file is damaged.", name)
 
     def read_array(self, name, shape, dtype, what):
-        """Read an array member whose header must say exactly `shape` and `dtype`.
+        """Read an array member whose header must say exactly `shape` (and `dtype`, unless
+        `dtype` is None: any plain numeric dtype, for callers that cast on assignment).
 
         `what` names the weight for messages ("layer 'dense' weight 'kernel'"). The header is
         validated before the data is read into a new array of the expected size.
@@ -280,7 +285,7 @@ class ArchiveReader:
                 if got_shape != tuple(shape):
                     fail(src, f"{what} has shape {got_shape} in the file, but the model's "
                               f"architecture needs shape {tuple(shape)}.", name)
-                if got_dtype != np.dtype(dtype):
+                if dtype is not None and got_dtype != np.dtype(dtype):
                     fail(src, f"{what} has dtype {got_dtype.name} in the file, but the model "
                               f"expects {np.dtype(dtype).name}.", name)
                 array = np.empty(got_shape, got_dtype)

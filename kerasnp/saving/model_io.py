@@ -58,9 +58,10 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, extra_me
     extra = _encode(extra_metadata or {}, "extra_metadata")
     desc = ser.serialize_model(model)
     desc["compile_config"] = serialize_compile(model)
-    desc["floatx"] = model._dtype().name
-    config_json = _encode(desc, f"the config of model '{model.name}'")
     weights = model.weights
+    floats = [v.dtype.name for v in weights if v.dtype.kind == "f"]
+    desc["floatx"] = floats[0] if floats else _config.floatx()   # the dtype to rebuild in
+    config_json = _encode(desc, f"the config of model '{model.name}'")
     opt_items = None
     if include_optimizer and getattr(model, "optimizer", None) is not None:
         opt_items = model.optimizer.variables_for(model.trainable_weights)
@@ -163,7 +164,7 @@ def load_into(model, filepath):
     _check_model(model, "load_into")
     with archive.ArchiveReader(filepath, (MODEL_FORMAT,)) as ar:
         cfg = _read_config(ar)
-        plan = state.read_state(ar, model, cfg)
+        plan = state.read_state(ar, model, cfg, cast=True)
     state.apply(model, plan, set_history=False)
     return {"epoch": plan["epoch"], "history": plan["history"][0] if plan["history"] else {}}
 
@@ -173,7 +174,7 @@ def load_weights(model, filepath):
     the i-th saved array goes to the i-th weight of `model.weights`, shapes checked."""
     _check_model(model, "load_weights")
     with archive.ArchiveReader(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT)) as ar:
-        pairs = state.read_weights(ar, model.weights)
+        pairs = state.read_weights(ar, model.weights, cast=True)
     for var, value in pairs:
         var.value[...] = value
 

@@ -68,8 +68,9 @@ def _label(path):
     return f"layer '{layer}' weight '{name}'" if layer else f"weight '{path}'"
 
 
-def read_weights(ar, variables):
-    """`[(variable, array)]` for `variables` (by position), every array validated."""
+def read_weights(ar, variables, cast=False):
+    """`[(variable, array)]` for `variables` (by position), every array validated; with
+    `cast`, a saved dtype other than the variable's is accepted (converted on assignment)."""
     names = members(ar, "weights", "weights")
     saved = ar.meta["weights"]
     if len(saved) != len(variables):
@@ -79,7 +80,7 @@ def read_weights(ar, variables):
     out = []
     for var, member, path in zip(variables, names, saved):
         what = _label(var.path) + (f" (saved as '{path}')" if path != var.path else "")
-        out.append((var, ar.read_array(member, var.shape, var.dtype, what)))
+        out.append((var, ar.read_array(member, var.shape, None if cast else var.dtype, what)))
     return out
 
 
@@ -87,14 +88,17 @@ def _short(paths, n=6):
     return ", ".join(paths[:n]) + (f", ... ({len(paths)} in all)" if len(paths) > n else "")
 
 
-def read_state(ar, model, cfg):
-    """Read and validate everything to restore; nothing is changed on the model yet."""
-    plan = {"weights": read_weights(ar, model.weights), "optimizer": None, "lr": None}
+def read_state(ar, model, cfg, cast=False):
+    """Read and validate everything to restore; nothing is changed on the model yet.
+
+    `cfg` (config.json) enables restoring the optimizer; `cast` accepts weights saved in another
+    dtype (an existing model trained in float64, resumed in float32)."""
+    plan = {"weights": read_weights(ar, model.weights, cast), "optimizer": None, "lr": None}
     opt = getattr(model, "optimizer", None)
     if cfg is not None and opt is not None:
         names = members(ar, "optimizer_variables", "optimizer")
         if names is not None:
-            plan["optimizer"] = _read_optimizer(ar, model, opt, names)
+            plan["optimizer"] = _read_optimizer(ar, model, opt, names, cast)
             plan["lr"] = _saved_lr(cfg, opt)
     state = ar.read_json("state.json") if ar.has("state.json") else {}
     if not isinstance(state, dict):
@@ -112,7 +116,7 @@ def read_state(ar, model, cfg):
     return plan
 
 
-def _read_optimizer(ar, model, opt, member_names):
+def _read_optimizer(ar, model, opt, member_names, cast):
     members, names = member_names, ar.meta["optimizer_variables"]
     var_list = model.trainable_weights
     slots = list(opt._slot_names())
@@ -132,7 +136,7 @@ def _read_optimizer(ar, model, opt, member_names):
             if saved.rpartition("/")[2] != slot:
                 fail(ar.source, f"optimizer variable '{saved}' is not slot '{slot}' of "
                                 f"'{var.path}' as {type(opt).__name__} expects.", members[k])
-            arrays.append(ar.read_array(members[k], var.shape, var.dtype,
+            arrays.append(ar.read_array(members[k], var.shape, None if cast else var.dtype,
                                         f"optimizer slot '{slot}' of {_label(var.path)}"))
             k += 1
     return opt, var_list, arrays
