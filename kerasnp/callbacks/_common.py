@@ -59,7 +59,8 @@ def save_freq_arg(save_freq, owner, allow_false=False):
 
 def verbose_arg(verbose, owner):
     if isinstance(verbose, bool) or verbose not in (0, 1, 2):
-        raise ValueError(f"{owner}: argument `verbose` must be 0 (silent), 1 or 2 (print messages). "
+        raise ValueError(f"{owner}: argument `verbose` must be 0 (silent), 1 or 2 (print "
+                         "messages). "
                          f"Received: verbose={verbose!r}")
     return int(verbose)
 

@@ -19,9 +19,9 @@ class EarlyStopping(Callback):
         verbose: 0 silent, 1 prints when it stops and when it restores weights.
         mode: "min", "max" or "auto" (max for accuracy-like names such as acc, auc, precision,
             recall, f1; min otherwise, losses and errors included).
-        baseline: a value the monitored quantity must beat; while it does not, `wait` keeps
-            counting even when the quantity improves, so training stops after `patience` epochs
-            unless the baseline is beaten.
+        baseline: a value the monitored quantity must beat; until it does, improvements do
+            not reset the patience counter, so training stops at the first epoch without
+            improvement once `patience` epochs have passed.
         restore_best_weights: at the end of training, set the weights back to those of the best
             epoch (of the epochs from `start_from_epoch` on). When no epoch improved on the
             first, those of the first monitored epoch.
