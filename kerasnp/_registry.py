@@ -66,6 +66,21 @@ def resolve(identifier, registry, instantiate=True):
     return identifier
 
 
+def get_object(identifier, registry, base, kind):
+    """The shared `get()` of registries whose objects are callables: a class of `base` gives a
+    new instance; a name or config dict is resolved; instances and plain callables pass through;
+    anything else is an error that lists the valid names."""
+    if isinstance(identifier, type) and issubclass(identifier, base):
+        return identifier()
+    obj = resolve(identifier, registry)
+    if obj is not None and not callable(obj):
+        article = "an" if base.__name__[0] in "AEIOU" else "a"
+        raise ValueError(f"Could not interpret {kind} identifier: expected a name, a config "
+                         f"dict, {article} {base.__name__} or a callable. Valid names: "
+                         f"{', '.join(sorted(registry))}. Received: identifier={identifier!r}")
+    return obj
+
+
 class SerializationError(TypeError, ValueError):
     """An object that has no config (not an instance of the serializable base class)."""
 

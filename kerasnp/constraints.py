@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from . import _validate, config
-from ._registry import Registry, resolve, serialize_object
+from ._registry import Registry, get_object, serialize_object
 
 _REGISTRY = Registry("constraint")
 
@@ -145,14 +145,7 @@ def get(identifier):
 
     Names: `"max_norm"`, `"non_neg"`, `"unit_norm"`, `"min_max_norm"` or the class names.
     """
-    if isinstance(identifier, type) and issubclass(identifier, Constraint):
-        return identifier()
-    obj = resolve(identifier, _REGISTRY)
-    if obj is not None and not callable(obj):
-        raise ValueError(f"Could not interpret constraint identifier: expected a name, a config "
-                         f"dict, a Constraint or a callable. Valid names: "
-                         f"{', '.join(sorted(_REGISTRY))}. Received: identifier={identifier!r}")
-    return obj
+    return get_object(identifier, _REGISTRY, Constraint, "constraint")
 
 
 def serialize(constraint):

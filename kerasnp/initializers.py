@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _validate, config
 from . import random as _random
-from ._registry import Registry, resolve, serialize_object
+from ._registry import Registry, get_object, serialize_object
 
 _REGISTRY = Registry("initializer")
 _TRUNC_STD = 0.87962566103423978  # std of a standard normal truncated to [-2, 2]
@@ -419,14 +419,7 @@ def get(identifier):
     Names are the snake_case ones (`"glorot_uniform"`, `"he_normal"`, `"zeros"`, ...) or the class
     names (`"GlorotUniform"`). Instances and plain callables `f(shape, dtype)` pass through.
     """
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    obj = resolve(identifier, _REGISTRY)
-    if obj is not None and not callable(obj):
-        raise ValueError(f"Could not interpret initializer identifier: expected a name, a config "
-                         f"dict, an Initializer or a callable. Valid names: "
-                         f"{', '.join(sorted(_REGISTRY))}. Received: identifier={identifier!r}")
-    return obj
+    return get_object(identifier, _REGISTRY, Initializer, "initializer")
 
 
 def serialize(initializer):

@@ -6,7 +6,7 @@ shape and dtype of `w` (float32 weights give a float32 gradient).
 import numpy as np
 
 from . import _validate, config
-from ._registry import Registry, resolve, serialize_object
+from ._registry import Registry, get_object, serialize_object
 
 _REGISTRY = Registry("regularizer")
 # Keras documents that the string "l1_l2" means l1=0.01, l2=0.01 (the class defaults are 0.0).
@@ -186,12 +186,7 @@ def get(identifier):
         cls = _REGISTRY.lookup(identifier)
         key = next((k for k, v in _STRING_DEFAULTS.items() if _REGISTRY[k] is cls), None)
         return cls(**_STRING_DEFAULTS[key]) if key else cls()
-    obj = resolve(identifier, _REGISTRY)
-    if obj is not None and not callable(obj):
-        raise ValueError(f"Could not interpret regularizer identifier: expected a name, a config "
-                         f"dict, a Regularizer or a callable. Valid names: "
-                         f"{', '.join(sorted(_REGISTRY))}. Received: identifier={identifier!r}")
-    return obj
+    return get_object(identifier, _REGISTRY, Regularizer, "regularizer")
 
 
 def serialize(regularizer):

@@ -3,10 +3,10 @@
 The layers validate Keras arguments, resolve padding to explicit pixel counts and call the Numba
 kernels in `kerasnp.kernels`; all numeric work happens there.
 """
-from .. import _validate, activations, constraints, initializers, kernels, regularizers
+from .. import _validate, activations, kernels
 from ._padding import PADDINGS, output_length, pads_2d
 from .base import Layer, _serialize_attrs, register
-from .core import KERNEL_BIAS_ARGS
+from .core import KERNEL_BIAS_ARGS, set_kernel_bias_args
 
 
 def check_data_format(data_format, owner):
@@ -46,13 +46,9 @@ class _Conv(Layer):
             raise ValueError(f"{_validate.describe(self)}: filters must be divisible by groups. "
                              f"Received: filters={self.filters}, groups={self.groups}")
         self.activation = activations.get(activation)
-        self.use_bias = _validate.boolean(use_bias, "use_bias", self)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_args(self, use_bias, kernel_initializer, bias_initializer,
+                             kernel_regularizer, bias_regularizer, kernel_constraint,
+                             bias_constraint)
 
     def _check_channels(self, input_shape):
         if len(input_shape) != self.rank + 2:

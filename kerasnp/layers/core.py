@@ -7,6 +7,18 @@ from .. import _validate, activations, constraints, initializers, regularizers
 from .activation import _FnLayer
 from .base import Layer, _serialize_attrs, register
 
+def set_kernel_bias_args(layer, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, kernel_constraint, bias_constraint):
+    """Validate and resolve the kernel/bias arguments Dense and the convolutions share."""
+    layer.use_bias = _validate.boolean(use_bias, "use_bias", layer)
+    layer.kernel_initializer = initializers.get(kernel_initializer)
+    layer.bias_initializer = initializers.get(bias_initializer)
+    layer.kernel_regularizer = regularizers.get(kernel_regularizer)
+    layer.bias_regularizer = regularizers.get(bias_regularizer)
+    layer.kernel_constraint = constraints.get(kernel_constraint)
+    layer.bias_constraint = constraints.get(bias_constraint)
+
+
 KERNEL_BIAS_ARGS = ("kernel_initializer", "bias_initializer", "kernel_regularizer",
                     "bias_regularizer", "kernel_constraint", "bias_constraint")
 
@@ -100,13 +112,9 @@ class Dense(Layer):
         self.units = _validate.positive_int(units, "units", self)
         self.activation = activations.get(activation)
         self._linear = self.activation.name == "linear"
-        self.use_bias = _validate.boolean(use_bias, "use_bias", self)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_args(self, use_bias, kernel_initializer, bias_initializer,
+                             kernel_regularizer, bias_regularizer, kernel_constraint,
+                             bias_constraint)
 
     def build(self, input_shape):
         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),
