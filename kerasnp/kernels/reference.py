@@ -42,7 +42,7 @@ def _pad(x, padding):
 
 def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False):
     """y[n, oy, ox, o] = Σ x_pad[n, oy·sh + ky·dh, ox·sw + kx·dw, g·cg + c] · w[ky, kx, c, o]."""
-    n, cin, (kh, kw, cg, cout) = x.shape[0], x.shape[3], w.shape
+    n, (kh, kw, cg, cout) = x.shape[0], w.shape
     oh, ow = _out_hw(x.shape, (kh, kw), strides, padding, dilation)
     xp, og = _pad(x, padding), cout // groups
     y = np.zeros((n, oh, ow, cout), dtype=x.dtype)
