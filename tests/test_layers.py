@@ -38,7 +38,7 @@ CASES = {
     "embedding": (lambda: L.Embedding(10, 4), (3,), {"integer_input": True}),
 }
 # Layer families add their cases from their own tables (one harness for every layer).
-for _module in ("_cases_conv", "_cases_pooling", "_cases_shape"):
+for _module in ("_cases_conv", "_cases_pooling", "_cases_shape", "_cases_preprocessing"):
     try:
         CASES.update(__import__(_module).CASES)
     except ModuleNotFoundError as err:

@@ -15,18 +15,24 @@ from .global_pooling import (GlobalAveragePooling1D, GlobalAveragePooling2D, Glo
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, MaxPool1D,
                       MaxPool2D, MaxPooling1D, MaxPooling2D, MinPool1D, MinPool2D,
                       MinPooling1D, MinPooling2D)
+from .preprocessing import Normalization, Rescaling
+from .preprocessing_image import RandomFlip, RandomRotation, RandomTranslation
 from .reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
 from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from .noise import GaussianNoise
 from .normalization import LayerNormalization
 
-__all__ = ["Activation", "Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply",
-           "Subtract", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
-           "BatchNormalization", "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D", "Dot",
-           "Dropout", "ELU", "Embedding", "Flatten", "GaussianNoise", "GlobalAveragePooling1D",
-           "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
-           "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity", "Lambda", "Permute", "RepeatVector", "Input", "InputLayer",
-           "Layer", "LayerNormalization", "LeakyReLU", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
-           "MaxPooling2D", "MinPool1D", "MinPool2D", "MinPooling1D", "MinPooling2D", "PReLU",
-           "ReLU", "Reshape", "SeparableConv2D", "Softmax", "SpatialDropout1D",
-           "SpatialDropout2D", "UpSampling2D", "ZeroPadding2D"]
+__all__ = ["Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D",
+           "AvgPool1D", "AvgPool2D", "BatchNormalization", "Concatenate", "Conv1D",
+           "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D", "Dot",
+           "Dropout", "ELU", "Embedding", "Flatten", "GaussianNoise",
+           "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D",
+           "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+           "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity", "Input",
+           "InputLayer", "Lambda", "Layer", "LayerNormalization", "LeakyReLU",
+           "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum",
+           "MinPool1D", "MinPool2D", "MinPooling1D", "MinPooling2D", "Minimum",
+           "Multiply", "Normalization", "PReLU", "Permute", "RandomFlip",
+           "RandomRotation", "RandomTranslation", "ReLU", "RepeatVector", "Rescaling",
+           "Reshape", "SeparableConv2D", "Softmax", "SpatialDropout1D",
+           "SpatialDropout2D", "Subtract", "UpSampling2D", "ZeroPadding2D"]

@@ -89,7 +89,7 @@ def sampling_plan(rows, cols, image_shape, fill_mode, interpolation, dtype):
 
 
 def resample(x, plan, fill_value):
-    """`y[p] = Σₖ wts[k, p] · x[idx[k, p]] (+ fill_value · fill[p])` for every output pixel p."""
+    """`y[p] = Σₖ wts[k, p] · x[idx[k, p]] (+ fill_value · fill[p])` for each output pixel p."""
     idx, wts, fill = plan
     xf = x.reshape(-1, x.shape[-1])
     y = np.take(xf, idx[0], axis=0)
@@ -108,6 +108,6 @@ def resample_adjoint(dy, plan, x_shape):
     dyf = dy.reshape(-1, c)
     flat = idx.ravel()
     dx = np.empty((math.prod(x_shape[:-1]), c), dtype=dy.dtype)
-    for ch in range(c):                                # one bincount per channel is the fastest
+    for ch in range(c):                          # one bincount per channel: the fastest scatter
         dx[:, ch] = np.bincount(flat, (wts * dyf[:, ch]).ravel(), minlength=len(dx))
     return dx.reshape(x_shape)
