@@ -3,7 +3,10 @@
 The layers validate Keras arguments, resolve padding to explicit pixel counts and call the Numba
 kernels in `kerasnp.kernels`; all numeric work happens there.
 """
+import numpy as np
+
 from .. import _validate, activations, kernels
+from ._ops import column_sums
 from ._padding import PADDINGS, output_length, pads_2d
 from .base import Layer, _serialize_attrs, register
 from .core import KERNEL_BIAS_ARGS, set_kernel_bias_args
@@ -80,7 +83,10 @@ class _Conv(Layer):
         """Add bias and apply the activation (keeping what backward needs)."""
         if self.bias is not None:
             z += self.bias.value
-        y = self.activation(z) if self.activation.name != "linear" else z
+        if self.activation is activations.relu:
+            y = np.maximum(z, 0, out=z)     # in place: z is ours, and relu's backward reads y
+        else:
+            y = self.activation(z) if self.activation.name != "linear" else z
         self._z = z if self.activation.uses_input else None
         self._y = y
         return y
@@ -89,7 +95,7 @@ class _Conv(Layer):
         dz = dy if self.activation.name == "linear" else self._activation_backward(
             dy, self._z, self._y)
         if self.bias is not None:
-            self.bias.grad += dz.reshape(-1, dz.shape[-1]).sum(axis=0)    # db = Σ dZ
+            self.bias.grad += column_sums(dz.reshape(-1, dz.shape[-1]))   # db = Σ dZ
         return dz
 
     def get_config(self):

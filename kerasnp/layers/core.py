@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .. import _validate, activations, constraints, initializers, regularizers
+from ._ops import column_sums
 from .activation import _FnLayer
 from .base import Layer, _serialize_attrs, register
 
@@ -136,7 +137,12 @@ class Dense(Layer):
         z = x2 @ self.kernel.value                     # Z = X·W + b
         if self.bias is not None:
             z += self.bias.value
-        y = z if self._linear else self.activation(z)
+        if self._linear:
+            y = z
+        elif self.activation is activations.relu:
+            y = np.maximum(z, 0, out=z)                # in place; relu's backward reads y only
+        else:
+            y = self.activation(z)
         self._z = z if self.activation.uses_input else None
         self._y = y
         return y.reshape(x.shape[:-1] + (self.units,))
@@ -146,7 +152,7 @@ class Dense(Layer):
         dz = dy if self._linear else self._activation_backward(dy, self._z, self._y)
         self.kernel.grad += self._x.T @ dz             # dW = Xᵀ·dZ
         if self.bias is not None:
-            self.bias.grad += dz.sum(axis=0)           # db = Σₙ dZ
+            self.bias.grad += column_sums(dz)          # db = Σₙ dZ
         if not self._needs_dx:
             return None
         return (dz @ self.kernel.value.T).reshape(self._in_shape)   # dX = dZ·Wᵀ
