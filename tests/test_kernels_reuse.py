@@ -41,3 +41,16 @@ def test_backward_input_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match="does not match"):
         kernels.conv2d_backward_input(np.ones((1, 4, 4, 2), "float32"), w, (1, 5, 5, 1),
                                       (1, 1), (0, 0, 0, 0), (1, 1), 1)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_relu_bias_backward_equals_reference(dtype):
+    rng = np.random.default_rng(1)
+    dy = rng.standard_normal((300, 7)).astype(dtype)
+    y = np.maximum(rng.standard_normal((300, 7)), 0).astype(dtype)
+    dz, db = kernels.relu_bias_backward(dy, y)
+    rdz, rdb = reference.relu_bias_backward(dy, y)
+    np.testing.assert_array_equal(dz, rdz)
+    np.testing.assert_allclose(db, rdb, rtol=1e-5 if dtype == "float32" else 1e-12)
+    assert dz.dtype == db.dtype == np.dtype(dtype)
+    assert (dz[y == 0] == 0).all()

@@ -17,12 +17,13 @@ from ._jit import HAVE_NUMBA, JIT_ENABLED
 from .reference import output_size
 
 if HAVE_NUMBA:
+    from .activation import relu_bias_backward
     from .conv import conv2d_backward, conv2d_backward_input, conv2d_forward
     from .pool import avgpool2d_backward, avgpool2d_forward, pool2d_backward, pool2d_forward
 else:  # pragma: no cover - exercised only on machines without numba
     from .reference import (avgpool2d_backward, avgpool2d_forward, conv2d_backward,
                             conv2d_backward_input, conv2d_forward, pool2d_backward,
-                            pool2d_forward)
+                            pool2d_forward, relu_bias_backward)
 
 WARMUP_DTYPES = (np.float32, np.float64)
 
@@ -54,9 +55,10 @@ def warmup(dtypes=WARMUP_DTYPES):
             pool2d_backward(p, idx, x.shape)
         p = avgpool2d_forward(x, (2, 2), (2, 2), pad)
         avgpool2d_backward(p, x.shape, (2, 2), (2, 2), pad)
+        relu_bias_backward(x.reshape(-1, 2), x.reshape(-1, 2))
     return time.perf_counter() - start
 
 
 __all__ = ["HAVE_NUMBA", "JIT_ENABLED", "avgpool2d_backward", "avgpool2d_forward",
            "conv2d_backward", "conv2d_backward_input", "conv2d_forward", "output_size", "pool2d_backward",
-           "pool2d_forward", "warmup"]
+           "pool2d_forward", "relu_bias_backward", "warmup"]

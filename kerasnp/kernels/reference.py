@@ -145,3 +145,10 @@ def avgpool2d_backward(dy, x_shape, pool, strides, padding):
         if iy.size:
             dx[:, iy, ix, :] += dy[:, oy, ox, None, :] / dy.dtype.type(iy.size)
     return dx
+
+
+# ----------------------------------------------------------------------------- fused activations
+def relu_bias_backward(dy, y):
+    """dz = dy·[y > 0] and db = Σ_rows dz, for 2-D (rows, channels) arrays."""
+    dz = dy * (y > 0)
+    return dz, dz.sum(axis=0)

@@ -92,6 +92,12 @@ class _Conv(Layer):
         return y
 
     def _start_backward(self, dy):
+        if (self.activation is activations.relu and self.bias is not None
+                and not self._logit_grad):
+            c = dy.shape[-1]                   # one fused pass: dZ = dY·[Y > 0], db = Σ dZ
+            dz, db = kernels.relu_bias_backward(dy.reshape(-1, c), self._y.reshape(-1, c))
+            self.bias.grad += db
+            return dz.reshape(dy.shape)
         dz = dy if self.activation.name == "linear" else self._activation_backward(
             dy, self._z, self._y)
         if self.bias is not None:
