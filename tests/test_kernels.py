@@ -270,7 +270,8 @@ def test_pool_matches_torch(case, mode):
 
 # ---------------------------------------------------------------------- compilation and jit
 def _dispatchers():
-    mods = (conv, pool)
+    from kerasnp.kernels import activation
+    mods = (conv, pool, activation)
     return {f"{m.__name__}.{k}": v for m in mods for k, v in vars(m).items()
             if hasattr(v, "signatures") and hasattr(v, "py_func")}
 
@@ -294,6 +295,7 @@ def test_warmup_compiles_one_specialisation_per_dtype_and_no_more():
         kernels.pool2d_backward(p, idx, x.shape)
         a = kernels.avgpool2d_forward(x, (two, 3), (2, 1), (0, 1, 1, 1))
         kernels.avgpool2d_backward(a, x.shape, (two, 3), (2, 1), (0, 1, 1, 1))
+        kernels.relu_bias_backward(x.reshape(-1, 6)[:, ::2], x.reshape(-1, 6)[:, 1::2])
     after = {k: len(d.signatures) for k, d in _dispatchers().items()}
     assert after == before
 
