@@ -54,11 +54,12 @@ def _input(shape, opts, dtype="float32", batch=4, seed=0):
     return rng.standard_normal((batch,) + shape).astype(dtype)
 
 
+@pytest.mark.parametrize("batch", [1, 4])
 @pytest.mark.parametrize("case", IDS)
-def test_output_shape_matches_compute_output_shape(case):
+def test_output_shape_matches_compute_output_shape(case, batch):
     make, shape, opts = CASES[case]
     layer = make()
-    x = _input(shape, opts)
+    x = _input(shape, opts, batch=batch)
     y = layer(x, training=opts.get("training", False))
     assert y.shape[1:] == tuple(layer.compute_output_shape((None,) + shape)[1:])
     assert y.shape[0] == x.shape[0]
@@ -131,3 +132,15 @@ def test_training_step_changes_trainable_weights_only(case):
     for var, old in zip(layer.weights, frozen):
         if var.trainable or not opts.get("updates_in_training"):
             np.testing.assert_array_equal(var.value, old)
+
+
+@pytest.mark.parametrize("case", [c for c in IDS if not CASES[c][2].get("updates_in_training")])
+def test_gradients_with_a_batch_of_one(case, float64):
+    make, shape, opts = CASES[case]
+    layer = make()
+    x = _input(shape, opts, "float64", batch=1, seed=4)
+    layer(x)
+    errors = layer_gradient_errors(layer, x, training=opts.get("training", False),
+                                   check_input=not opts.get("integer_input"), max_checks=20)
+    bad = {k: e for k, e in errors.items() if not e < 1e-6}
+    assert not bad, f"gradient mismatch for {case} at batch 1: {bad}"
