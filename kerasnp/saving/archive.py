@@ -6,7 +6,7 @@ where the previous one was (and no temporary file is left behind by an exception
 
 Reading: the zip directory is validated first (`checks.check_members`), then `metadata.json`,
 whose sha256 of every other member is verified as each member is read. Arrays are read with a
-hand-validated header straight into a new array (never `pickle`, never `allow_pickle=True`).
+hand-validated header straight into a new array (never unpickling, never accepting object arrays).
 """
 import datetime
 import hashlib
