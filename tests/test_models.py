@@ -469,3 +469,9 @@ def test_test_and_predict_hooks_fire_in_evaluate_predict_and_validation():
     calls.clear()
     model.fit(x, y, epochs=1, validation_split=0.5, batch_size=20, verbose=0, callbacks=[rec])
     assert calls == ["on_test_begin", "on_test_batch_begin", "on_test_batch_end", "on_test_end"]
+
+
+def test_unknown_metric_name_fails_at_compile():
+    model = mlp()
+    with pytest.raises(ValueError, match="Unknown metric 'acuracy'.*Did you mean 'accuracy'"):
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["acuracy"])

@@ -63,6 +63,8 @@ class CompiledSpec:
         for item in (loss.values() if isinstance(loss, dict) else
                      loss if isinstance(loss, (list, tuple)) else [loss]):
             losses.get(item)
+        for name in _metric_names(metrics):
+            metrics_mod.get(name)
 
     def resolve(self, model):
         if self.resolved:
@@ -132,6 +134,17 @@ def _metric_lists(metrics, names, owner):
     # A flat list applies to every output (a fresh metric object each).
     return [list(metrics) if i == 0 else [_fresh(m) for m in metrics]
             for i in range(len(names))]
+
+
+def _metric_names(metrics):
+    """Every metric given by name, wherever it sits in compile(metrics=...)."""
+    items = metrics.values() if isinstance(metrics, dict) else (
+        metrics if isinstance(metrics, (list, tuple)) else [metrics])
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            yield from (m for m in item if isinstance(m, str))
+        elif isinstance(item, str):
+            yield item
 
 
 def _one_list(m):

@@ -102,6 +102,8 @@ class Sequential(Model):
             try:
                 tensor = graph.call_symbolic(layer, tensor)
             except ValueError as err:
+                if str(err).startswith(f"Layer '{layer.name}'"):
+                    raise                      # already names the layer and the shapes
                 raise ValueError(f"Sequential '{self.name}': layer '{layer.name}' "
                                  f"({type(layer).__name__}) cannot take input of shape "
                                  f"{tensor.shape}: {err}") from None
