@@ -18,14 +18,6 @@ def _join(metrics, weighted_metrics):
     raise ValueError("Give weighted_metrics as a list together with a list of metrics.")
 
 
-def _no_steps_for_arrays(**kwargs):
-    for name, value in kwargs.items():
-        if value is not None:
-            raise ValueError(f"{name} applies to generators and datasets; with NumPy arrays every "
-                             "epoch covers all samples (set batch_size instead). "
-                             f"Received: {name}={value!r}")
-
-
 def _verbose(verbose):
     if verbose == "auto":
         return 1

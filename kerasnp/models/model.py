@@ -230,13 +230,6 @@ class Model(SavingMixin, TrainingMixin, Layer):
         outs = [grads[i] for i in self._input_ids]
         return outs if self._multi_input else outs[0]
 
-    def _output_leaf(self):
-        """The layer whose activation produces the (single) model output, through nesting."""
-        if self._multi_output or not self._nodes:
-            return None
-        layer = self._nodes[self._output_ids[0]].layer
-        return layer._output_leaf() if isinstance(layer, Model) else layer
-
     def __call__(self, inputs, training=False):
         first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
         if isinstance(first, graph.KerasTensor):

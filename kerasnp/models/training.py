@@ -108,16 +108,17 @@ class TrainingMixin(DataMixin):
             return layer._leaf_of(layer._output_ids[0])
         return layer
 
-    def _total_loss(self, ys, preds, sw, track=False):
-        """Weighted sum of the outputs' losses plus weight and activity penalties."""
+    def _total_loss(self, ys, preds, sw):
+        """Weighted sum of the outputs' losses plus weight and activity penalties. Each output's
+        weighted loss is kept in `_output_losses` for the per-output trackers (computed once)."""
         spec = self._spec
         total = self._activity_loss
+        parts = []
         with np.errstate(over="ignore", invalid="ignore"):   # reported as NonFiniteLossError
             for k, (loss, w) in enumerate(zip(spec.losses, spec.weights)):
-                value = loss(ys[k], preds[k], sw) * w
-                total += value
-                if track and spec.multi:
-                    spec.output_trackers[k].update_state(value, sample_weight=len(ys[k]))
+                parts.append(loss(ys[k], preds[k], sw) * w)
+                total += parts[-1]
+        self._output_losses = parts
         for v in self._reg_vars:
             total += float(v.regularizer(v.value))
         return total
@@ -162,15 +163,14 @@ class TrainingMixin(DataMixin):
             self._update_metrics(loss, ys, preds, sw)
         return loss
 
-    def _update_metrics(self, loss, ys, preds, sw, per_output=True):
+    def _update_metrics(self, loss, ys, preds, sw):
+        """Update the trackers after `_total_loss` on the same batch (it left the per-output
+        losses in `_output_losses`)."""
         spec = self._spec
         n = len(ys[0])
         spec.loss_tracker.update_state(loss, sample_weight=n)
-        if spec.multi and per_output:
-            with np.errstate(over="ignore", invalid="ignore"):
-                for k, (lossf, w) in enumerate(zip(spec.losses, spec.weights)):
-                    spec.output_trackers[k].update_state(lossf(ys[k], preds[k], sw) * w,
-                                                         sample_weight=n)
+        for tracker, value in zip(spec.output_trackers, self._output_losses):
+            tracker.update_state(value, sample_weight=n)
         for k, _, m in spec.metrics:
             m.update_state(ys[k], preds[k], sw)
 
@@ -427,11 +427,5 @@ class TrainingMixin(DataMixin):
     def predict_on_batch(self, x):
         """Model outputs for one batch."""
         return self.forward(self._arg(self._cast_inputs(x, "predict_on_batch")), training=False)
-
-    # Kept for the gradient checker and other internal callers.
-    def _loss_and_grad_start(self, y, y_pred, sw):
-        ys = y if self._multi_output else [y]
-        preds = y_pred if self._multi_output else [y_pred]
-        return self._total_loss(ys, preds, sw)
 
 
