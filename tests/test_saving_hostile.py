@@ -1,11 +1,18 @@
 """Model files from strangers: every damaged, foreign or malicious file raises ModelFileError with
-no side effect (no file created, nothing imported, bounded time), naming what is wrong."""
+no side effect (no file created, nothing imported, bounded memory and no hang), naming what is
+wrong.
+
+"Bounded" is checked deterministically: tracemalloc's peak of Python-side allocations (a zip bomb
+or a 32 GiB header would blow it) and an alarm that fails a test that hangs. No wall-clock speed
+threshold: the machines are shared and noisy."""
 import hashlib
 import io
 import json
 import os
+import contextlib
+import signal
 import sys
-import time
+import tracemalloc
 import warnings
 import zipfile
 
@@ -41,16 +48,35 @@ def tiny(tmp_path_factory):
     return path, path.read_bytes(), model.predict(x, verbose=0), x
 
 
+
+MEMORY_BOUND = 64 * 2**20       # bytes a refused load may allocate at its peak
+HANG_GUARD = 120                # seconds after which a load counts as hung
+
+
+@contextlib.contextmanager
+def _bounded(memory=MEMORY_BOUND, seconds=HANG_GUARD):
+    """Fail if the block allocates more than `memory` at its peak or runs into the hang guard."""
+    def hung(signum, frame):
+        raise AssertionError(f"still running after {seconds} s: the loader hangs")
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    tracemalloc.start()
+    try:
+        yield
+        peak = tracemalloc.get_traced_memory()[1]
+        assert peak < memory, f"peak allocation {peak / 2**20:.0f} MiB"
+    finally:
+        tracemalloc.stop()
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
 def _refused(path, *fragments, loader=None):
     """Load `path` expecting ModelFileError; check the message and that nothing happened."""
     directory = os.path.dirname(os.path.abspath(path))
     files = sorted(os.listdir(directory))
     modules = set(sys.modules)
-    start = time.perf_counter()
-    with pytest.raises(ModelFileError) as err:
+    with _bounded(), pytest.raises(ModelFileError) as err:
         (loader or keras.models.load_model)(path)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 5.0, f"took {elapsed:.1f}s"
     assert sorted(os.listdir(directory)) == files, "a file was created"
     assert set(sys.modules) - modules == set(), "something was imported"
     msg = str(err.value)
@@ -101,10 +127,9 @@ def test_every_truncation_is_refused(tiny, tmp_path):
     assert len(data) < 4000                              # keep the loop fast
     path = tmp_path / "cut.kerasnp"
     modules = set(sys.modules)
-    start = time.perf_counter()
     for n in range(len(data)):
         path.write_bytes(data[:n])
-        with pytest.raises(ModelFileError) as err:
+        with _bounded(), pytest.raises(ModelFileError) as err:
             keras.models.load_model(path)
         msg = str(err.value)
         assert "cut.kerasnp" in msg
@@ -113,7 +138,6 @@ def test_every_truncation_is_refused(tiny, tmp_path):
         elif n >= 4:
             assert "truncated" in msg or "damaged" in msg, (n, msg)
     assert set(sys.modules) == modules
-    assert time.perf_counter() - start < 30
     assert os.listdir(tmp_path) == ["cut.kerasnp"]
 
 
@@ -372,7 +396,5 @@ def test_model_from_json_hostile_strings():
     big = {"class_name": "Sequential", "config": {"name": "s", "layers": [
         {"class_name": "InputLayer", "config": {"shape": [10**6]}},
         {"class_name": "Dense", "config": {"units": 10**6}}]}}
-    start = time.perf_counter()
-    with pytest.raises(ModelFileError, match="refusing to allocate"):
+    with _bounded(), pytest.raises(ModelFileError, match="refusing to allocate"):
         keras.models.model_from_json(json.dumps(big))
-    assert time.perf_counter() - start < 2
