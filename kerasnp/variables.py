@@ -1,12 +1,16 @@
 """Variables: a weight array with its gradient buffer and training flags.
 
-Optimizers receive lists of variables and update `.value` in place; layers write `.grad` in
-`backward` (accumulating, so a layer used twice sums its gradients).
+Inside a `GradientTape`, ops on a trainable variable are recorded and `tape.gradient` returns its
+gradient; `optimizer.apply(grads, variables)` writes the gradients into `.grad` and updates
+`.value` in place. A variable behaves like an array in ops and operators (`x @ kernel + bias`),
+and `np.asarray(variable)` gives its values.
 """
 import numpy as np
 
+from ._operators import ArrayOperators
 
-class Variable:
+
+class Variable(ArrayOperators):
     """A named, mutable weight.
 
     Attributes:
@@ -18,7 +22,9 @@ class Variable:
         constraint: optional projection applied after each optimizer step.
     """
 
-    __slots__ = ("value", "grad", "trainable", "name", "path", "regularizer", "constraint")
+    __slots__ = ("value", "grad", "trainable", "name", "path", "regularizer", "constraint",
+                 "__weakref__")
+    __array_ufunc__ = None          # NumPy's binary operators defer to ours (so they record)
 
     def __init__(self, value, name, trainable=True, regularizer=None, constraint=None, path=None):
         self.value = np.ascontiguousarray(value)
@@ -37,17 +43,45 @@ class Variable:
     def dtype(self):
         return self.value.dtype
 
+    @property
+    def ndim(self):
+        return self.value.ndim
+
+    @property
+    def size(self):
+        return self.value.size
+
     def numpy(self):
         """Return a copy of the value."""
         return self.value.copy()
 
+    def __array__(self, dtype=None, copy=None):
+        return self.value if dtype is None else self.value.astype(dtype, copy=False)
+
+    def __len__(self):
+        return len(self.value)
+
+    def __float__(self):
+        return float(self.value)
+
+    def assign_add(self, value):
+        """Add `value` to this variable in place."""
+        self.value += np.asarray(_value(value), dtype=self.value.dtype)
+        return self
+
+    def assign_sub(self, value):
+        """Subtract `value` from this variable in place."""
+        self.value -= np.asarray(_value(value), dtype=self.value.dtype)
+        return self
+
     def assign(self, value):
         """Copy `value` into this variable in place (shape must match)."""
-        value = np.asarray(value)
-        if value.shape != self.value.shape:
+        value = np.asarray(_value(value))
+        if value.shape != self.value.shape and value.ndim != 0:
             raise ValueError(f"Variable '{self.path}' expected a value of shape {self.value.shape}, "
                              f"received shape {value.shape}.")
         self.value[...] = value
+        return self
 
     def cast(self, dtype):
         """Change the dtype of value and grad (used when floatx changes before a fit)."""
@@ -58,3 +92,7 @@ class Variable:
     def __repr__(self):
         return (f"<Variable '{self.path}' shape={self.value.shape} dtype={self.value.dtype} "
                 f"trainable={self.trainable}>")
+
+
+def _value(x):
+    return x.value if hasattr(x, "value") and not isinstance(x, np.ndarray) else x

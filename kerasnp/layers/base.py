@@ -1,4 +1,4 @@
-"""The layer contract: `__init__` validates, `build` makes weights, `forward`/`backward` compute.
+"""The layer contract (Keras's): `__init__` validates, `build` makes weights, `call` computes.
 
 Every layer, built-in or user-written, subclasses `Layer`:
 
@@ -6,17 +6,26 @@ Every layer, built-in or user-written, subclasses `Layer`:
   shape-dependent happens there.
 - `build(input_shape)` creates weights with `add_weight`, once, from the first real input shape
   (batch dimension included, as `None`).
-- `forward(x, training=False)` returns the output and keeps only what `backward` needs.
-- `backward(dy)` ADDS the gradient of each weight into `variable.grad` and returns the gradient with
-  respect to the input.
+- `call(inputs, training=None, mask=None)` computes the output with `kerasnp.ops`. Inside a
+  `GradientTape` every op records its VJP, so a layer needs no backward. A layer keeps no
+  per-call state on `self`: the tape's closures hold it, so one layer can be called many times
+  in a step and from several threads.
+
+Layers written for kerasnp's first contract (`forward(x, training)` + `backward(dy)` that adds
+weight gradients into `variable.grad`) still work: `call` runs them as one recorded op
+(`_legacy.legacy_call`).
 """
+import inspect
 import itertools
 
 import numpy as np
 
 from .. import _validate, config, initializers, random
 from .._registry import Registry, snake_case
+from ..autodiff.tape import Tensor, unwrap
+from ..ops._dispatch import SymbolicTensor
 from ..variables import Variable
+from . import _context
 
 LAYERS = Registry("layer")
 _name_counters = {}
@@ -87,26 +96,107 @@ class Layer:
 
     # -- tracking ---------------------------------------------------------------------------
     def __setattr__(self, key, value):
-        # Layers assigned as attributes become sublayers (their weights are this layer's too).
-        if isinstance(value, Layer) and key not in ("_logit_grad_owner",) and "_sublayers" in self.__dict__:
-            if value is not self and all(value is not s for s in self._sublayers):
-                self._sublayers.append(value)
+        # Layers assigned as attributes (also inside lists, tuples and dicts) become sublayers:
+        # their weights are this layer's too.
+        if "_sublayers" in self.__dict__:
+            for item in _layers_in(value):
+                if item is not self and all(item is not s for s in self._sublayers):
+                    self._sublayers.append(item)
         object.__setattr__(self, key, value)
 
     # -- weights ----------------------------------------------------------------------------
-    def add_weight(self, name, shape, initializer="glorot_uniform", trainable=True,
-                   regularizer=None, constraint=None, dtype=None):
-        """Create, track and return a `Variable` (call from `build`)."""
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None, *args, **kwargs):
+        """Create, track and return a `Variable` (call from `build` or `__init__`).
+
+        Args (keywords, as in Keras 3):
+            shape: tuple of ints (default `()`, a scalar).
+            initializer: name, instance or callable (default "glorot_uniform" for floats,
+                "zeros" for other dtypes).
+            dtype: dtype of the variable (default the layer's dtype or floatx).
+            trainable: whether optimizers update it.
+            regularizer, constraint: optional; their penalty / projection apply in training.
+            name: short name (default `variable`, `variable_1`, ...).
+
+        The first kerasnp order `add_weight(name, shape, initializer, trainable, regularizer,
+        constraint, dtype)` (a string first) is still accepted.
+        """
+        if isinstance(shape, str):                    # kerasnp's first positional order
+            legacy = [shape, initializer, dtype, trainable, regularizer, constraint, name, *args]
+            names = ["name", "shape", "initializer", "trainable", "regularizer", "constraint",
+                     "dtype"]
+            given = dict(zip(names, legacy))
+            defaults = {"initializer": None, "trainable": True, "regularizer": None,
+                        "constraint": None, "dtype": None}
+            for k, d in defaults.items():
+                if given.get(k) is None and k != "trainable":
+                    given[k] = kwargs.pop(k, d)
+            given.update(kwargs)
+            if given.get("trainable") is None:
+                given["trainable"] = True
+            return self.add_weight(**given)
+        if args or kwargs:
+            unknown = sorted(set(kwargs) - {"autocast", "aggregation", "synchronization"})
+            if args or unknown:
+                raise TypeError(f"{_validate.describe(self)}: add_weight() takes keyword "
+                                "arguments shape, initializer, dtype, trainable, regularizer, "
+                                f"constraint, name. Received: args={args!r}, "
+                                f"kwargs={sorted(kwargs)!r}")
         from .. import constraints, regularizers
         dtype = np.dtype(dtype or self.dtype or config.floatx())
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
+        if name is None:
+            taken = {v.name for v in self._weights}
+            name = "variable"
+            k = 0
+            while name in taken:
+                k += 1
+                name = f"variable_{k}"
+        shape = () if shape is None else tuple(int(s) for s in (
+            shape if isinstance(shape, (tuple, list)) else (shape,)))
         init = initializers.get(initializer)
-        value = np.asarray(init(tuple(int(s) for s in shape), dtype=dtype, rng=self._rng),
-                           dtype=dtype)
+        value = np.asarray(init(shape, dtype=dtype, rng=self._rng), dtype=dtype)
         var = Variable(value, name, trainable=trainable,
                        regularizer=regularizers.get(regularizer),
                        constraint=constraints.get(constraint), path=f"{self.name}/{name}")
         self._weights.append(var)
         return var
+
+    @property
+    def variables(self):
+        """All variables (Keras 3 name of `weights`)."""
+        return self.weights
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    # -- losses -----------------------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a scalar (a tensor made with ops) to the training loss of the current call.
+
+        Call it inside `call()`: `self.add_loss(1e-3 * ops.sum(ops.square(x)))`. The losses of
+        the last call are in `layer.losses` (and a model's in `model.losses`); `fit` adds those of
+        each step to the loss it differentiates.
+        """
+        _context.add_loss(self, loss)
+
+    @property
+    def losses(self):
+        """Losses added by `add_loss` during the last call, this layer's and its sublayers',
+        plus the weight regularization penalties (as Keras lists them)."""
+        out = list(self.__dict__.get("_last_losses", ()))
+        for layer in self._sublayers:
+            out.extend(l for l in layer.__dict__.get("_last_losses", ()))
+            out.extend(_sub_losses(layer))
+        reg = [v.regularizer(v.value) for v in self._all_weights()
+               if v.regularizer is not None and v.trainable]
+        return out + reg
 
     @property
     def trainable(self):
@@ -178,51 +268,88 @@ class Layer:
     def _build_once(self, input_shape):
         if not self.built:
             self.input_spec_shape = input_shape
-            self.build(input_shape)
+            params = _build_params(type(self))
+            if params is not None and len(params) > 1 and isinstance(input_shape, list):
+                self.build(*input_shape)            # build(self, query_shape, value_shape)
+            else:
+                self.build(input_shape)
             self.built = True
 
+    def call(self, inputs, training=None):
+        """Compute the output with `kerasnp.ops` (override this; add `mask=None` to receive
+        masks). The default runs a first-contract layer's `forward`/`backward` as one op."""
+        if _legacy_layer(type(self)):
+            from ._legacy import legacy_call
+            return legacy_call(self, inputs, bool(training))
+        raise NotImplementedError(
+            f"Layer '{self.name}' ({type(self).__name__}) must implement "
+            "call(self, inputs, training=None).")
+
     def forward(self, x, training=False):
-        """Compute the output for input batch `x` and keep what `backward` needs."""
-        raise NotImplementedError(f"{type(self).__name__} must implement forward(x, training).")
+        """The output for `x` as NumPy, without recording (kept from the first contract:
+        `layer.forward(x)` is `ops.convert_to_numpy(layer(x))` for call()-style layers)."""
+        if _legacy_layer(type(self)):
+            raise NotImplementedError(f"{type(self).__name__} must implement forward(x, training).")
+        return unwrap(self(x, training=training))
 
     def backward(self, dy):
-        """Add weight gradients into `.grad` and return the gradient with respect to the input."""
+        """First-contract layers override this; call()-style layers are differentiated by the
+        tape (use `kerasnp.GradientTape`)."""
         raise NotImplementedError(
-            f"{type(self).__name__} has no backward(dy): it can predict but not train. "
-            "Implement backward to use it in fit().")
+            f"{type(self).__name__} has no backward(dy): it is differentiated by the tape. Use "
+            "kerasnp.GradientTape to take gradients.")
 
     def compute_output_shape(self, input_shape):
-        """Output shape for `input_shape` (batch axis as None). Default: unchanged."""
-        return input_shape
+        """Output shape for `input_shape` (batch axis as None). Default: unchanged for layers of
+        the first contract; for call()-style layers, the shape that `call` gives on zeros."""
+        if _legacy_layer(type(self)) or type(self).call is Layer.call:
+            return input_shape
+        from .op_layer import infer_output_shape
+        return infer_output_shape(self, input_shape)
 
-    def __call__(self, inputs, training=False):
-        """Eager call on arrays (builds on first use); symbolic call on `Input` tensors."""
-        from ..models.graph import KerasTensor, call_symbolic
-        first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
-        if isinstance(first, KerasTensor):
-            return call_symbolic(self, inputs)
-        if isinstance(inputs, (list, tuple)):
-            x = [np.asarray(a) for a in inputs]
-            shape = [(None,) + a.shape[1:] for a in x]
-        else:
-            x = np.asarray(inputs)
-            shape = (None,) + x.shape[1:]
-        self._build_once(shape)
-        return self.forward(x, training=training)
+    def __call__(self, *args, **kwargs):
+        """Eager call on arrays (builds on first use); symbolic call on `Input` tensors.
 
-    # -- activation helpers shared by layers that end in an activation ------------------------
-    # A layer class that routes its activation's backward through `_activation_backward` sets
-    # `_fuses_activation = True`; only then may the training engine hand it dL/d(pre-activation)
-    # directly (the fused softmax/sigmoid + cross-entropy gradient). Custom layers never get it.
-    _fuses_activation = False
-    _logit_grad = False  # set by the training engine: dy already is dL/d(pre-activation)
-    _needs_dx = True     # cleared by a top-level model for layers fed straight by its inputs
+        `training` and `mask` are keyword arguments: `layer(x, training=True)`. When `training`
+        is not given, the value of the enclosing call applies (so `model(x, training=True)`
+        reaches every layer inside), else the `call` signature's default.
+        """
+        if not args:
+            if "inputs" not in kwargs:
+                raise TypeError(f"Layer '{self.name}' ({type(self).__name__}) was called "
+                                "without inputs.")
+            args = (kwargs.pop("inputs"),)
+        inputs = args[0]
+        if _has_symbolic(args, kwargs):
+            from ..models.graph import call_symbolic
+            return call_symbolic(self, args, kwargs)
+        accepts = _call_signature(type(self))
+        if len(args) > 1 and not accepts.positional_extra:
+            raise TypeError(
+                f"Layer '{self.name}' ({type(self).__name__}) got {len(args) - 1} extra "
+                "positional argument(s); pass training and mask by keyword: "
+                f"layer(x, training=True). Received: {len(args)} positional arguments")
+        training = kwargs.pop("training", None)
+        if training is None:
+            training = _context.training()
+        if accepts.training:
+            kwargs["training"] = training
+        if "mask" in kwargs and not accepts.mask:
+            if kwargs["mask"] is not None and not accepts.var_kw:
+                kwargs.pop("mask")
+            elif kwargs["mask"] is None:
+                kwargs.pop("mask")
+        if not self.built:
+            self._build_once(_shape_of(inputs))
+        with _context.Call(self, training):
+            y = self.call(*args, **kwargs)
+        if self.activity_regularizer is not None:
+            from ..ops._fused import regularizer_penalty
+            self.add_loss(regularizer_penalty(self.activity_regularizer, y))
+        return y
 
-    def _activation_backward(self, dy, z, y):
-        """dL/dz from dL/dy through `self.activation`, or dy itself when the loss fused it."""
-        if self._logit_grad:
-            return dy
-        return self.activation.backward(dy, z, y)
+    # First-contract layers may read this in backward; the tape makes it always True.
+    _needs_dx = True
 
     def check_gradients(self, x, eps=1e-6, print_fn=None, tol=1e-5):
         """Check this layer's backward against float64 central differences at input `x`.
@@ -250,6 +377,84 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _layers_in(value):
+    if isinstance(value, Layer):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if isinstance(v, Layer)]
+    if isinstance(value, dict):
+        return [v for v in value.values() if isinstance(v, Layer)]
+    return []
+
+
+def _sub_losses(layer):
+    out = []
+    for sub in layer._sublayers:
+        out.extend(sub.__dict__.get("_last_losses", ()))
+        out.extend(_sub_losses(sub))
+    return out
+
+
+def _has_symbolic(args, kwargs):
+    for a in args:
+        if isinstance(a, SymbolicTensor):
+            return True
+        if isinstance(a, (list, tuple)) and a and any(isinstance(b, SymbolicTensor) for b in a):
+            return True
+        if isinstance(a, dict) and any(isinstance(b, SymbolicTensor) for b in a.values()):
+            return True
+    return any(isinstance(v, SymbolicTensor) for v in kwargs.values())
+
+
+def _shape_of(inputs):
+    """Build shape of a call's inputs (batch axis None): a tuple, or a list for several."""
+    if isinstance(inputs, (list, tuple)):
+        return [(None,) + tuple(np.shape(unwrap(a)))[1:] for a in inputs]
+    if isinstance(inputs, dict):
+        return [(None,) + tuple(np.shape(unwrap(a)))[1:] for a in inputs.values()]
+    return (None,) + tuple(np.shape(unwrap(inputs)))[1:]
+
+
+class _Signature:
+    __slots__ = ("training", "mask", "var_kw", "positional_extra")
+
+
+_SIGNATURES = {}
+
+
+def _call_signature(cls):
+    """What `cls.call` accepts (cached per class)."""
+    sig = _SIGNATURES.get(cls)
+    if sig is None:
+        sig = _Signature()
+        params = inspect.signature(cls.call).parameters
+        kinds = [p.kind for p in params.values()]
+        sig.var_kw = inspect.Parameter.VAR_KEYWORD in kinds
+        sig.training = "training" in params or sig.var_kw
+        sig.mask = "mask" in params
+        positional = [p for p in list(params.values())[1:]
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                      and p.name not in ("training", "mask")]
+        sig.positional_extra = (len(positional) > 1
+                                or inspect.Parameter.VAR_POSITIONAL in kinds)
+        _SIGNATURES[cls] = sig
+    return sig
+
+
+def _build_params(cls):
+    try:
+        params = list(inspect.signature(cls.build).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return None
+    return [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            and p.default is p.empty]
+
+
+def _legacy_layer(cls):
+    """A first-contract layer: defines forward (and maybe backward) but not call."""
+    return cls.call is Layer.call and cls.forward is not Layer.forward
 
 
 def _unique(variables):

@@ -1,44 +1,32 @@
-"""Symbolic tensors and graph tracing: the structure every model runs on.
+"""Symbolic tensors and graph tracing: the structure functional and Sequential models run on.
 
-Calling a layer on a `KerasTensor` builds the layer from the symbolic shape and returns a new
-`KerasTensor` that remembers (layer, input tensors). `trace(inputs, outputs)` turns that history into
-nodes in topological order: `[(layer, [input node ids])]`, with model inputs as `InputLayer` nodes.
-Sequential models produce the same structure as a chain.
+Calling a layer on a `KerasTensor` builds the layer from the symbolic shapes and returns new
+`KerasTensor`s that remember the call (layer, input tensors, and where they sit among the call's
+arguments). Operators and `kerasnp.ops` on symbolic tensors (`x + y`, `x[:, 0]`,
+`ops.mean(x, axis=1)`) become calls of an `OpLayer`, as in Keras. `trace(inputs, outputs)` turns
+that history into nodes in topological order; a model runs them by calling each layer eagerly.
 """
+from .._operators import ArrayOperators
+from ..ops._dispatch import SymbolicTensor
 
 
 class SymbolicOpError(TypeError):
-    """Arithmetic on a symbolic tensor: kerasnp graphs are made of layer calls only."""
+    """A symbolic tensor used where a value is needed (NumPy conversion, Python `if`)."""
 
 
-def _no_ops(name):
-    def op(self, *args, **kwargs):
-        raise SymbolicOpError(
-            f"Cannot apply '{name}' to the symbolic tensor from layer '{self.name}': kerasnp "
-            "records layer calls only (that is how it knows the backward). Use a layer instead: "
-            "keras.layers.Add/Subtract/Multiply/Concatenate, Activation, Reshape, or a Lambda "
-            "with a backward=.")
-    return op
+class KerasTensor(ArrayOperators, SymbolicTensor):
+    """A symbolic tensor: a shape (batch axis `None`), a dtype and the layer call that made it."""
 
+    __array_ufunc__ = None
 
-class KerasTensor:
-    """A symbolic tensor: a shape (batch axis `None`) and the layer call that produced it."""
-
-    __add__ = __radd__ = _no_ops("+")
-    __sub__ = __rsub__ = _no_ops("-")
-    __mul__ = __rmul__ = _no_ops("*")
-    __truediv__ = __rtruediv__ = _no_ops("/")
-    __matmul__ = __rmatmul__ = _no_ops("@")
-    __neg__ = _no_ops("unary -")
-    __pow__ = _no_ops("**")
-    __getitem__ = _no_ops("indexing")
-    __array__ = _no_ops("numpy conversion")
-
-    def __init__(self, shape, layer, inputs, dtype=None):
+    def __init__(self, shape, layer, inputs, dtype=None, call=None, index=None):
         self.shape = tuple(shape)
         self.dtype = dtype
         self._layer = layer
         self._inputs = list(inputs)
+        self._call = call          # the _Call that produced it (shared by a call's outputs)
+        self._index = index        # position among the call's outputs (None: single output)
+        self._keras_mask = None
 
     @property
     def name(self):
@@ -48,35 +36,173 @@ class KerasTensor:
     def ndim(self):
         return len(self.shape)
 
+    def __array__(self, dtype=None, copy=None):
+        raise SymbolicOpError(
+            f"The symbolic tensor from layer '{self.name}' (shape {self.shape}) has no values "
+            "yet: it describes a model being built. Use kerasnp.ops (or layers) on it, and "
+            "NumPy only inside a layer's call() or on the model's outputs.")
+
+    def __bool__(self):
+        raise SymbolicOpError(
+            f"The symbolic tensor from layer '{self.name}' cannot be used in a Python `if` or "
+            "`while`: its value is not known while the model is built. Use ops.where / "
+            "ops.cond, or write a subclassed model, whose call() runs on real arrays.")
+
+    def __len__(self):
+        if self.shape and self.shape[0] is not None:
+            return self.shape[0]
+        raise SymbolicOpError(f"len() of the symbolic tensor from layer '{self.name}': its "
+                              "batch size is not known while the model is built.")
+
+    def __iter__(self):
+        raise SymbolicOpError(f"Cannot iterate over the symbolic tensor from layer "
+                              f"'{self.name}'; index it (x[:, 0]) or use ops.split/unstack.")
+
     def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, name={self.name}>"
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
 
-def call_symbolic(layer, inputs):
-    """Record `layer(inputs)` on symbolic tensors; build the layer from their shapes."""
-    tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-    if not all(isinstance(t, KerasTensor) for t in tensors):
+class _Ref:
+    """Placeholder for the k-th tensor argument inside a call's argument template."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
+
+    def __repr__(self):
+        return f"_Ref({self.k})"
+
+
+class _Call:
+    """One symbolic call: the layer, its tensor arguments (flat) and the argument template."""
+
+    __slots__ = ("layer", "tensors", "args", "kwargs")
+
+    def __init__(self, layer, tensors, args, kwargs):
+        self.layer, self.tensors, self.args, self.kwargs = layer, tensors, args, kwargs
+
+
+def template(args, kwargs):
+    """(flat list of KerasTensors, args and kwargs with each replaced by a `_Ref`)."""
+    flat = []
+
+    def sub(x):
+        if isinstance(x, KerasTensor):
+            flat.append(x)
+            return _Ref(len(flat) - 1)
+        if isinstance(x, list):
+            return [sub(v) for v in x]
+        if isinstance(x, tuple):
+            return tuple(sub(v) for v in x)
+        if isinstance(x, dict):
+            return {k: sub(v) for k, v in x.items()}
+        return x
+    return flat, sub(tuple(args)), sub(dict(kwargs))
+
+
+def fill(tpl, values):
+    """Inverse of `template`: put `values[k]` where `_Ref(k)` stands."""
+    if isinstance(tpl, _Ref):
+        return values[tpl.k]
+    if isinstance(tpl, list):
+        return [fill(v, values) for v in tpl]
+    if isinstance(tpl, tuple):
+        return tuple(fill(v, values) for v in tpl)
+    if isinstance(tpl, dict):
+        return {k: fill(v, values) for k, v in tpl.items()}
+    return tpl
+
+
+def _shapes(x):
+    if isinstance(x, KerasTensor):
+        return x.shape
+    if isinstance(x, (list, tuple)):
+        return [_shapes(v) for v in x]
+    if isinstance(x, dict):
+        return [_shapes(v) for v in x.values()]
+    return None
+
+
+def call_symbolic(layer, args, kwargs=None):
+    """Record `layer(*args, **kwargs)` on symbolic tensors; build the layer from their shapes."""
+    if not isinstance(args, tuple):          # the first contract: call_symbolic(layer, inputs)
+        args = (args,)
+    kwargs = dict(kwargs or {})
+    kwargs.pop("training", None)             # decided when the model runs
+    tensors, targs, tkwargs = template(args, kwargs)
+    first = args[0]
+    items = list(first) if isinstance(first, (list, tuple)) else [first]
+    if not all(isinstance(t, KerasTensor) for t in items):
         raise TypeError(f"Layer '{layer.name}' ({type(layer).__name__}) was called on a mix of "
-                        f"symbolic and concrete inputs. Received: {inputs!r}")
-    shapes = [t.shape for t in tensors]
-    arg = shapes if isinstance(inputs, (list, tuple)) else shapes[0]
-    layer._inbound_layer_names = [t.name for t in tensors]    # for error messages at merges
-    layer._build_once(arg)
-    return KerasTensor(layer.compute_output_shape(arg), layer, tensors)
+                        f"symbolic and concrete inputs. Received: {first!r}")
+    tensor_args = [a for a in args if isinstance(a, (KerasTensor, list, tuple))]
+    if len(tensor_args) > 1:
+        shape = [_shapes(a) for a in tensor_args]
+    else:
+        shape = _shapes(first)
+    layer._inbound_layer_names = [t.name for t in items]     # for error messages at merges
+    layer._build_once(shape)
+    if kwargs or len(args) != 1 or _needs_inference(layer):
+        out_shape, dtypes = _infer(layer, targs, tkwargs, tensors)
+    else:
+        out_shape, dtypes = layer.compute_output_shape(shape), None
+    call = _Call(layer, tensors, targs, tkwargs)
+    if _is_multi(out_shape):
+        return [KerasTensor(s, layer, tensors, dtype=None if dtypes is None else dtypes[k],
+                            call=call, index=k) for k, s in enumerate(out_shape)]
+    return KerasTensor(out_shape, layer, tensors, dtype=dtypes, call=call)
+
+
+def _is_multi(shape):
+    return isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple))
+
+
+def _needs_inference(layer):
+    """A call()-style layer without its own compute_output_shape: run it on zeros."""
+    from ..layers.base import Layer
+    cls = type(layer)
+    return (cls.compute_output_shape is Layer.compute_output_shape
+            and cls.call is not Layer.call)
+
+
+def _infer(layer, targs, tkwargs, tensors):
+    from ..layers.op_layer import infer_call
+    return infer_call(lambda *a, **k: layer(*a, **k), targs, tkwargs, tensors)
 
 
 class Node:
-    """One layer call inside a model: the layer, its input node ids and its output shape."""
+    """One layer call inside a model: the layer, its inputs as (node id, output index) pairs,
+    the argument template (None for the plain `layer(x)` / `layer([x1, x2])` call) and the
+    output shape."""
 
-    __slots__ = ("layer", "inputs", "shape")
+    __slots__ = ("layer", "inputs", "shape", "args", "kwargs", "list_input")
 
-    def __init__(self, layer, inputs, shape):
+    def __init__(self, layer, inputs, shape, args=None, kwargs=None, list_input=False):
         self.layer, self.inputs, self.shape = layer, list(inputs), shape
+        self.args, self.kwargs, self.list_input = args, kwargs, list_input
+
+    @property
+    def input_ids(self):
+        return [i for i, _ in self.inputs]
+
+
+def _plain(call):
+    """Whether a call is `layer(x)` or `layer([x1, ...])` with nothing else."""
+    if call is None or call.kwargs:
+        return True if call is None else False
+    if len(call.args) != 1:
+        return False
+    a = call.args[0]
+    if isinstance(a, _Ref):
+        return True
+    return isinstance(a, list) and all(isinstance(r, _Ref) for r in a) and \
+        [r.k for r in a] == list(range(len(a)))
 
 
 def trace(inputs, outputs):
-    """Nodes in topological order plus the ids of the input and output nodes."""
-    ids, nodes = {}, []
+    """Nodes in topological order plus the (node id, index) refs of the inputs and outputs."""
+    ids, nodes = {}, []          # id(_Call or input tensor) -> node id
     input_ids = []
     for t in inputs:
         if not isinstance(t, KerasTensor) or t._inputs:
@@ -87,22 +213,49 @@ def trace(inputs, outputs):
         nodes.append(Node(t._layer, [], t.shape))
     visiting = set()
 
+    def key(t):
+        return id(t._call) if t._call is not None else id(t)
+
     def visit(t):
-        if id(t) in ids:
-            return ids[id(t)]
         if not isinstance(t, KerasTensor):
             raise TypeError(f"Model outputs must be symbolic tensors. Received: {t!r}")
+        k = key(t)
+        if k in ids:
+            return ids[k], t._index
         if not t._inputs:
             raise ValueError(f"Graph disconnected: an output depends on the input '{t.name}', "
                              "which is not among the inputs passed to Model(inputs=...).")
-        if id(t) in visiting:
+        if k in visiting:
             raise ValueError(f"The graph has a cycle through layer '{t.name}'.")
-        visiting.add(id(t))
-        in_ids = [visit(s) for s in t._inputs]
-        visiting.discard(id(t))
-        ids[id(t)] = len(nodes)
-        nodes.append(Node(t._layer, in_ids, t.shape))
-        return ids[id(t)]
+        visiting.add(k)
+        refs = [visit(s) for s in t._inputs]
+        visiting.discard(k)
+        ids[k] = len(nodes)
+        call = t._call
+        plain = _plain(call)
+        list_input = bool(call is not None and isinstance(call.args[0], list))
+        shape = t.shape if t._index is None else None
+        nodes.append(Node(t._layer, refs, shape,
+                          None if plain else call.args, None if plain else call.kwargs,
+                          list_input))
+        return ids[k], t._index
 
-    output_ids = [visit(t) for t in outputs]
-    return nodes, input_ids, output_ids
+    output_refs = [visit(t) for t in outputs]
+    for t in outputs:                      # record every output's shape on multi-output nodes
+        n, i = ids[key(t)], t._index
+        if i is not None:
+            node = nodes[n]
+            node.shape = list(node.shape or [])
+            while len(node.shape) <= i:
+                node.shape.append(None)
+            node.shape[i] = t.shape
+    return nodes, input_ids, output_refs
+
+
+def run_node(node, vals, training):
+    """Call the node's layer on the values of its inputs (`vals[node id]`)."""
+    args = [vals[i] if k is None else vals[i][k] for i, k in node.inputs]
+    if node.args is None:
+        x = args if (node.list_input or len(args) > 1) else args[0]
+        return node.layer(x, training=training)
+    return node.layer(*fill(node.args, args), training=training, **fill(node.kwargs, args))

@@ -1,0 +1,81 @@
+"""Fused ops for the built-in layers (dense + activation, activation nodes that remember their
+logits, regularizer penalties): each records one tape node whose VJP is kerasnp's hand-written
+backward code, so a built-in layer costs one node per call, not one per NumPy call.
+"""
+import numpy as np
+
+from ._dispatch import is_tracked, op, record, value
+from ..autodiff.tape import Tensor
+from ..layers._ops import column_sums   # noqa: F401  (kept where the hot paths expect it)
+
+_LOGIT_ACTIVATIONS = ("softmax", "sigmoid")
+
+
+def _activation_object(activation):
+    from .. import activations
+    return activations.get(activation)
+
+
+def apply_activation(activation, z):
+    """`activation(z)` as one node whose VJP is the activation's own `backward`.
+
+    For softmax and sigmoid the output remembers `z` (`_keras_logits`), so a cross-entropy loss
+    can take the fused, stable gradient `p - y` straight to the logits. A plain Python function
+    (an activation written with ops) is simply called: the tape differentiates its ops.
+    """
+    act = _activation_object(activation)
+    if getattr(act, "fn", None) is not None:             # a user function of ops
+        return act.fn(z)
+    if act.name == "linear":
+        return z
+    a = value(z)
+    y = act(a)
+    x_saved = a if act.uses_input else None
+    out = record(y, lambda dy: act.backward(dy, x_saved, y), z)
+    if type(out) is Tensor and act.name in _LOGIT_ACTIVATIONS:
+        out._keras_logits = (act.name, z)
+    return out
+
+
+@op
+def dense(x, kernel, bias=None, activation=None):
+    """`activation(x @ kernel + bias)` over the last axis of `x` (Dense's fused op).
+
+    ReLU is fused into the same node (derivative read from the saved output); other activations
+    add one activation node, so softmax/sigmoid can fuse with the loss.
+    """
+    act = _activation_object(activation)
+    a, w = value(x), value(kernel)
+    b = None if bias is None else value(bias)
+    shape = a.shape
+    a2 = a.reshape(-1, shape[-1])
+    z = a2 @ w                                           # Z = X·W + b
+    if b is not None:
+        z += b
+    relu = act.name == "relu" and not act.get_config().get("max_value") and \
+        not act.get_config().get("negative_slope") and not act.get_config().get("threshold")
+    if relu:
+        np.maximum(z, 0, out=z)                          # in place; relu's backward reads y
+    out_shape = shape[:-1] + (w.shape[1],)
+    need_dx = is_tracked(x)
+
+    def vjp(dy):
+        dz = dy.reshape(-1, w.shape[1])
+        if relu:
+            dz = dz * (z > 0)
+        dw = a2.T @ dz                                   # dW = Xᵀ·dZ
+        db = None if b is None else column_sums(np.ascontiguousarray(dz))   # db = Σₙ dZ
+        dx = (dz @ w.T).reshape(shape) if need_dx else None   # dX = dZ·Wᵀ
+        return dx, dw, db
+    y = record(z.reshape(out_shape), vjp, x, kernel, bias) if b is not None else \
+        record(z.reshape(out_shape), lambda dy: vjp(dy)[:2], x, kernel)
+    if relu or act.name == "linear":
+        return y
+    return apply_activation(act, y)
+
+
+def regularizer_penalty(regularizer, x):
+    """`regularizer(x)` as a scalar node whose VJP is the regularizer's own `gradient`."""
+    a = value(x)
+    penalty = np.asarray(regularizer(a), dtype=a.dtype if a.dtype.kind == "f" else None)
+    return record(penalty, lambda g: g * regularizer.gradient(a), x)
