@@ -398,3 +398,54 @@ def test_model_from_json_hostile_strings():
         {"class_name": "Dense", "config": {"units": 10**6}}]}}
     with _bounded(), pytest.raises(ModelFileError, match="refusing to allocate"):
         keras.models.model_from_json(json.dumps(big))
+
+
+# ----------------------------------------------------------------------------- JSON scan cost
+ESCAPED_QUOTES = b'{"a": "' + b'\\"' * (2**19)          # 1 MiB of \" in a string never closed
+
+
+def test_escaped_quote_metadata_is_refused_in_bounded_time(tiny, tmp_path):
+    """The depth scan is linear: a regex over strings re-scanned the rest of the file from each
+    escaped quote (48 KB took 10-30 s; this 1 MiB file would take hours)."""
+    path = _write(tmp_path / "q.kerasnp", _replace(_members(tiny[1]), "metadata.json",
+                                                   ESCAPED_QUOTES), fix_checksums=False)
+    _refused(path, "metadata.json", "invalid JSON")
+
+
+def test_escaped_quote_model_json_is_refused_in_bounded_time():
+    with _bounded(), pytest.raises(ModelFileError, match="invalid JSON"):
+        keras.models.model_from_json(ESCAPED_QUOTES.decode())
+
+
+@pytest.mark.parametrize("text, depth", [
+    (b'[]', 1), (b'{"a": [[1], {"b": []}]}', 4), (b'"[[[["', 0), (b'["]]]]"]', 1),
+    (b'["\\"[[", ["\\\\"], [[]]]', 3), (b'["\\\\\\"[["]', 1), (b'[1, "\\\\", [2]]', 2),
+    (b'{"k\\\\\\\\": [[[]]]}', 4), (b'["unterminated [[[', 1), (b'', 0)])
+def test_json_depth_ignores_brackets_in_strings(text, depth, monkeypatch):
+    assert checks.json_depth(text) == depth
+    for chunk in (1, 2, 3, 5):                 # state carried across scan chunks
+        monkeypatch.setattr(checks, "_SCAN_CHUNK", chunk)
+        assert checks.json_depth(text) == depth, chunk
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(value=st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text("[]{}\"\\ab", max_size=6),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text("[]{}\"\\ab", max_size=4), inner, max_size=3), max_leaves=30))
+def test_json_depth_matches_the_parsed_nesting(value):
+    def nesting(v):
+        if isinstance(v, list):
+            return 1 + max(map(nesting, v), default=0)
+        if isinstance(v, dict):
+            return 1 + max(map(nesting, v.values()), default=0)
+        return 0
+    data = json.dumps(value).encode()
+    old = checks._SCAN_CHUNK
+    try:
+        for chunk in (old, 3):
+            checks._SCAN_CHUNK = chunk
+            assert checks.json_depth(data) == nesting(value)
+    finally:
+        checks._SCAN_CHUNK = old
+
