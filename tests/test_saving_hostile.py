@@ -449,3 +449,20 @@ def test_json_depth_matches_the_parsed_nesting(value):
     finally:
         checks._SCAN_CHUNK = old
 
+
+# ----------------------------------------------------------------------------- declared sizes
+@pytest.mark.parametrize("member", ["metadata.json", "config.json", "state.json"])
+def test_oversized_json_member_is_refused_before_reading(tiny, tmp_path, monkeypatch, member):
+    """A JSON member declaring more than MAX_JSON_BYTES is refused from the zip directory: it
+    was read whole first (a 26 MB file declaring 1 GiB grew memory by 2 GB)."""
+    monkeypatch.setattr(checks, "MAX_JSON_BYTES", 2**20)
+    big = b"{" + b" " * (32 * 2**20) + b"}"
+    path = _write(tmp_path / "big.kerasnp", _replace(_members(tiny[1]), member, big),
+                  fix_checksums=False)
+    directory, files = tmp_path, sorted(os.listdir(tmp_path))
+    with _bounded(memory=8 * 2**20), pytest.raises(ModelFileError) as err:
+        keras.models.load_model(path)
+    assert sorted(os.listdir(directory)) == files
+    for fragment in (member, f"{len(big)} bytes", "limit is 1048576", "MAX_JSON_BYTES"):
+        assert fragment in str(err.value)
+

@@ -195,7 +195,8 @@ class ArchiveReader:
         self.infos = {i.filename: i for i in infos}
         if "metadata.json" not in present:
             fail(src, "the archive has no metadata.json, so it is not a kerasnp file.")
-        meta = checks.parse_json(src, "metadata.json", self._read_raw("metadata.json"))
+        meta = checks.parse_json(src, "metadata.json",
+                                 self._read_raw("metadata.json", checks.MAX_JSON_BYTES))
         if not isinstance(meta, dict) or meta.get("format") not in formats:
             if isinstance(meta, dict) and "keras_version" in meta:
                 checks.keras_file(src, meta)
@@ -229,8 +230,13 @@ class ArchiveReader:
     def has(self, name):
         return name in self.infos
 
-    def _read_raw(self, name):
+    def _read_raw(self, name, limit):
+        """The member's bytes; never reads more than `limit` + 1 (the directory was checked
+        against the limits already: this holds even if a size there lies)."""
         info = self.infos[name]
+        if info.file_size > limit:
+            fail(self.source, f"the member declares {info.file_size} bytes; the limit is "
+                              f"{limit}.", name)
         try:
             with self.zip.open(info) as fp:
                 data = fp.read(info.file_size + 1)
@@ -248,11 +254,7 @@ class ArchiveReader:
                               "after saving.", name)
 
     def read_json(self, name):
-        info = self.infos[name]
-        if info.file_size > checks.MAX_JSON_BYTES:
-            fail(self.source, f"{info.file_size} bytes of JSON; the limit is "
-                              f"{checks.MAX_JSON_BYTES}.", name)
-        data = self._read_raw(name)
+        data = self._read_raw(name, checks.MAX_JSON_BYTES)
         self._verify(name, hashlib.sha256(data).hexdigest())
         return checks.parse_json(self.source, name, data)
 

@@ -74,9 +74,10 @@ def reject_foreign(src, names, zf):
         meta = {}
         if names.count("metadata.json") == 1:
             info = zf.getinfo("metadata.json")
-            if info.file_size <= 2**16:
+            if info.file_size <= 2**16 and info.compress_size <= 2**16:
                 try:
-                    meta = json.loads(zf.read(info))
+                    with zf.open(info) as fp:
+                        meta = json.loads(fp.read(2**16 + 1))
                 except Exception:
                     meta = {}
         keras_file(src, meta if isinstance(meta, dict) else {})
@@ -99,7 +100,11 @@ _ALLOWED = re.compile(r"(metadata|config|state)\.json|(weights|optimizer)/\d{5}\
 
 
 def check_members(source, infos, file_size):
-    """Validate the zip directory (names, count, sizes, compression) before reading anything."""
+    """Validate the zip directory (names, count, sizes, compression) before reading anything.
+
+    Every limit applies to the sizes the directory declares, so nothing is read or decompressed
+    for a member that breaks one; readers then never read past a member's declared size.
+    """
     if len(infos) > MAX_MEMBERS:
         fail(source, f"the archive has {len(infos)} members; at most {MAX_MEMBERS} are allowed.")
     seen, total = set(), 0
@@ -118,6 +123,9 @@ def check_members(source, infos, file_size):
         if info.file_size > MAX_MEMBER_BYTES:
             fail(source, f"the member declares {info.file_size} bytes; the limit is "
                          f"{MAX_MEMBER_BYTES} (checks.MAX_MEMBER_BYTES).", name)
+        if name.endswith(".json") and info.file_size > MAX_JSON_BYTES:
+            fail(source, f"the member declares {info.file_size} bytes of JSON; the limit is "
+                         f"{MAX_JSON_BYTES} (checks.MAX_JSON_BYTES).", name)
         if info.compress_type == 0 and info.file_size != info.compress_size:
             fail(source, f"a stored member must have equal sizes; it declares "
                          f"{info.file_size} bytes uncompressed, {info.compress_size} stored.", name)
@@ -158,7 +166,8 @@ _CLOSE[[ord("]"), ord("}")]] = 1
 def parse_json(source, member, data):
     """Parse JSON bytes after checking their size and nesting depth."""
     if len(data) > MAX_JSON_BYTES:
-        fail(source, f"{len(data)} bytes of JSON; the limit is {MAX_JSON_BYTES}.", member)
+        fail(source, f"{len(data)} bytes of JSON; the limit is {MAX_JSON_BYTES} "
+                     "(checks.MAX_JSON_BYTES).", member)
     depth = json_depth(data)
     if depth > MAX_JSON_DEPTH:
         fail(source, f"JSON nested {depth} levels deep; the limit is {MAX_JSON_DEPTH}.", member)
