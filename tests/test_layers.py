@@ -6,7 +6,7 @@ import pytest
 
 import kerasnp as keras
 from kerasnp import config, layers as L
-from kerasnp.utils.gradient_check import layer_gradient_errors
+from _tape_check import tape_gradient_errors as layer_gradient_errors
 
 # id -> (factory, sample shape, options). Options: training (gradient check in training mode),
 # integer_input (indices: no input gradient), updates_in_training (non-trainable weights such as

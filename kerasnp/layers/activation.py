@@ -2,24 +2,22 @@
 import numpy as np
 
 from .. import _validate, activations, initializers
+from ..autodiff.tape import is_tracked, record
+from ..ops import _fused
+from ..ops._dispatch import unbroadcast, value
 from .base import Layer, _serialize, register
 
 
 class _FnLayer(Layer):
     """A layer that applies one configured activation function (shared code of the family)."""
 
-    _fuses_activation = True
-
     def _set_fn(self, fn):
         self.activation = fn
 
-    def forward(self, x, training=False):
-        self._x = x if self.activation.uses_input else None
-        self._y = self.activation(x)
-        return self._y
-
-    def backward(self, dy):
-        return self._activation_backward(dy, self._x, self._y)
+    def call(self, inputs):
+        # One node whose VJP is the activation's own backward (from the saved output where it
+        # can); softmax/sigmoid outputs remember their logits so a cross-entropy loss can fuse.
+        return _fused.apply_activation(self.activation, inputs)
 
 
 @register
@@ -126,23 +124,30 @@ class PReLU(Layer):
                                  f"[1, {len(shape)}] for input shape {input_shape}. "
                                  f"Received: shared_axes={self.shared_axes}")
             shape[a - 1] = 1
-        self.alpha = self.add_weight("alpha", tuple(shape), self.alpha_initializer,
+        self.alpha = self.add_weight(shape=tuple(shape), initializer=self.alpha_initializer,
                                      regularizer=self.alpha_regularizer,
-                                     constraint=self.alpha_constraint)
-        self._sum_axes = (0,) + tuple(i + 1 for i, d in enumerate(shape) if d == 1
-                                      and input_shape[i + 1] != 1)
+                                     constraint=self.alpha_constraint, name="alpha")
 
-    def forward(self, x, training=False):
-        self._neg = np.minimum(x, 0)
-        self._pos_mask = x > 0
-        return np.maximum(x, 0) + self.alpha.value * self._neg    # y = relu(x) + α·min(x, 0)
-
-    def backward(self, dy):
-        self.alpha.grad += (dy * self._neg).sum(axis=self._sum_axes).reshape(self.alpha.shape)
-        return np.where(self._pos_mask, dy, dy * self.alpha.value)  # dx = dy·(1 or α)
+    def call(self, inputs):
+        return _prelu(inputs, self.alpha)
 
     def get_config(self):
         cfg = super().get_config()
         cfg.update(alpha_initializer=_serialize(self.alpha_initializer),
                    shared_axes=self.shared_axes)
         return cfg
+
+
+def _prelu(x, alpha):
+    """`relu(x) + α·min(x, 0)` as one node (α broadcast over the batch and shared axes)."""
+    a, al = value(x), value(alpha)
+    neg = np.minimum(a, 0)
+    y = np.maximum(a, 0)
+    y += al * neg                                        # y = relu(x) + α·min(x, 0)
+    need_dx = is_tracked(x)
+
+    def vjp(dy):
+        dal = unbroadcast(dy * neg, al.shape)            # dα = Σ dy·min(x, 0)
+        dx = np.where(a > 0, dy, dy * al) if need_dx else None   # dx = dy·(1 or α)
+        return dx, dal
+    return record(y, vjp, x, alpha)

@@ -4,9 +4,12 @@ import math
 import numpy as np
 
 from .. import _validate, activations, constraints, initializers, regularizers
-from ._ops import column_sums
+from ..ops import _fused
+from ..ops._dispatch import value
+from . import _fused_basic
 from .activation import _FnLayer
 from .base import Layer, _serialize_attrs, register
+
 
 def set_kernel_bias_args(layer, use_bias, kernel_initializer, bias_initializer,
                          kernel_regularizer, bias_regularizer, kernel_constraint, bias_constraint):
@@ -56,11 +59,8 @@ class InputLayer(Layer):
         self.input_spec_shape = (None,) + shape
         self.built = True
 
-    def forward(self, x, training=False):
-        return x
-
-    def backward(self, dy):
-        return dy
+    def call(self, inputs):
+        return inputs
 
     def get_config(self):
         cfg = super().get_config()
@@ -104,58 +104,33 @@ class Dense(Layer):
         (2, 3)
     """
 
-    _fuses_activation = True
-
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = _validate.positive_int(units, "units", self)
         self.activation = activations.get(activation)
-        self._linear = self.activation.name == "linear"
         set_kernel_bias_args(self, use_bias, kernel_initializer, bias_initializer,
                              kernel_regularizer, bias_regularizer, kernel_constraint,
                              bias_constraint)
 
     def build(self, input_shape):
-        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),
-                                      self.kernel_initializer,
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units),
+                                      initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = (self.add_weight("bias", (self.units,), self.bias_initializer,
+                                      constraint=self.kernel_constraint, name="kernel")
+        self.bias = (self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
                                      regularizer=self.bias_regularizer,
-                                     constraint=self.bias_constraint)
+                                     constraint=self.bias_constraint, name="bias")
                      if self.use_bias else None)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
-    def forward(self, x, training=False):
-        self._in_shape = x.shape
-        x2 = x.reshape(-1, x.shape[-1])
-        self._x = x2
-        z = x2 @ self.kernel.value                     # Z = X·W + b
-        if self.bias is not None:
-            z += self.bias.value
-        if self._linear:
-            y = z
-        elif self.activation is activations.relu:
-            y = np.maximum(z, 0, out=z)                # in place; relu's backward reads y only
-        else:
-            y = self.activation(z)
-        self._z = z if self.activation.uses_input else None
-        self._y = y
-        return y.reshape(x.shape[:-1] + (self.units,))
-
-    def backward(self, dy):
-        dy = dy.reshape(-1, self.units)
-        dz = dy if self._linear else self._activation_backward(dy, self._z, self._y)
-        self.kernel.grad += self._x.T @ dz             # dW = Xᵀ·dZ
-        if self.bias is not None:
-            self.bias.grad += column_sums(dz)          # db = Σₙ dZ
-        if not self._needs_dx:
-            return None
-        return (dz @ self.kernel.value.T).reshape(self._in_shape)   # dX = dZ·Wᵀ
+    def call(self, inputs):
+        # One node: x·W + b with ReLU in place; the VJP (dW = Xᵀ·dZ, db = Σₙ dZ, dX = dZ·Wᵀ)
+        # skips dX when the input carries no gradient (the first layer of a model).
+        return _fused.dense(inputs, self.kernel, self.bias, self.activation)
 
     def get_config(self):
         cfg = super().get_config()
@@ -192,12 +167,8 @@ class Flatten(Layer):
         size = None if any(d is None for d in rest) else int(np.prod(rest, dtype=np.int64))
         return (input_shape[0], size)
 
-    def forward(self, x, training=False):
-        self._in_shape = x.shape
-        return x.reshape(x.shape[0], -1)
-
-    def backward(self, dy):
-        return dy.reshape(self._in_shape)
+    def call(self, inputs):
+        return _fused_basic.reshape(inputs, (np.shape(value(inputs))[0], -1))
 
 
 @register
@@ -221,6 +192,8 @@ class Reshape(Layer):
                              f"ints and at most one -1. Received: target_shape={target_shape!r}")
 
     def compute_output_shape(self, input_shape):
+        if any(d is None for d in input_shape[1:]):          # sizes known only at call time
+            return (input_shape[0],) + tuple(None if d == -1 else d for d in self.target_shape)
         size = math.prod(input_shape[1:])
         known = math.prod(d for d in self.target_shape if d != -1)
         if -1 in self.target_shape:
@@ -238,14 +211,14 @@ class Reshape(Layer):
                          f"{input_shape} to target_shape {self.target_shape}: the sizes differ.")
 
     def build(self, input_shape):
-        self._out = self.compute_output_shape(input_shape)[1:]
+        self.compute_output_shape(input_shape)            # the size check, once
 
-    def forward(self, x, training=False):
-        self._in_shape = x.shape
-        return x.reshape((x.shape[0],) + self._out)
-
-    def backward(self, dy):
-        return dy.reshape(self._in_shape)
+    def call(self, inputs):
+        shape = np.shape(value(inputs))
+        try:
+            return _fused_basic.reshape(inputs, (shape[0],) + self.target_shape)
+        except ValueError:
+            self._shape_error(shape)
 
     def get_config(self):
         cfg = super().get_config()
@@ -271,19 +244,16 @@ class Dropout(Layer):
         if seed is not None:
             self._rng = np.random.default_rng(_validate.non_negative_int(seed, "seed", self))
 
-    def forward(self, x, training=False):
+    def call(self, inputs, training=None):
         if not training or self.rate == 0.0:
-            self._mask = None
-            return x
+            return inputs
+        x = value(inputs)
         shape = x.shape
         if self.noise_shape is not None:
             shape = tuple(s if n is None else n for s, n in zip(x.shape, self.noise_shape))
         keep = self._rng.random(shape, dtype=np.float32) >= self.rate
-        self._mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.rate))
-        return x * self._mask
-
-    def backward(self, dy):
-        return dy if self._mask is None else dy * self._mask
+        mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.rate))
+        return _fused_basic.scale(inputs, mask)                  # y = x·m/(1-rate)
 
     def get_config(self):
         cfg = super().get_config()

@@ -1,0 +1,173 @@
+"""Built-in layers on the Keras `call()` contract: one tape node per call, no per-call state on
+`self`, the input gradient skipped when nothing upstream needs it, a layer called several times in
+one step, and torch parity (float64) of the gradients taken on the tape."""
+import numpy as np
+import pytest
+
+from kerasnp import layers as L
+from kerasnp.autodiff import GradientTape
+from kerasnp.autodiff.tape import Tensor, unwrap
+
+from _tape_check import tape_gradients
+
+# id -> (factory, sample shape, call kwargs, recorded nodes per call)
+NODES = {
+    "dense_linear": (lambda: L.Dense(4), (5,), {}, 1),
+    "dense_relu": (lambda: L.Dense(4, activation="relu"), (5,), {}, 1),
+    "dense_nobias": (lambda: L.Dense(4, use_bias=False), (2, 5), {}, 1),
+    "dense_softmax": (lambda: L.Dense(3, activation="softmax"), (5,), {}, 2),
+    "activation": (lambda: L.Activation("tanh"), (5,), {}, 1),
+    "relu": (lambda: L.ReLU(max_value=6.0), (5,), {}, 1),
+    "leaky_relu": (lambda: L.LeakyReLU(), (5,), {}, 1),
+    "elu": (lambda: L.ELU(), (5,), {}, 1),
+    "softmax": (lambda: L.Softmax(axis=1), (3, 4), {}, 1),
+    "prelu": (lambda: L.PReLU(shared_axes=[1]), (3, 4), {}, 1),
+    "flatten": (lambda: L.Flatten(), (2, 3), {}, 1),
+    "reshape": (lambda: L.Reshape((-1, 2)), (2, 3), {}, 1),
+    "dropout": (lambda: L.Dropout(0.5, noise_shape=(None, 1, 3)), (2, 3), {"training": True}, 1),
+    "dropout_inference": (lambda: L.Dropout(0.5), (4,), {"training": False}, 0),
+}
+
+
+def _x(shape, batch=3, seed=0, dtype="float64"):
+    return np.random.default_rng(seed).standard_normal((batch,) + shape).astype(dtype)
+
+
+@pytest.mark.parametrize("case", sorted(NODES))
+def test_one_node_per_call_and_no_state_on_self(case):
+    make, shape, kwargs, nodes = NODES[case]
+    layer = make()
+    x = _x(shape)
+    layer(x)                                          # build outside the tape
+    before = dict(layer.__dict__)
+    with GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, **kwargs)
+    assert len(tape._nodes) == nodes
+    assert type(y) is (Tensor if nodes else np.ndarray)
+    after = {k: v for k, v in layer.__dict__.items() if k != "_last_losses"}
+    assert set(after) == set(before) - {"_last_losses"}, "a call added attributes to the layer"
+    for k, v in after.items():
+        assert v is before[k], f"a call replaced layer.{k}"
+
+
+def test_dense_skips_the_input_gradient_of_an_untracked_input():
+    layer = L.Dense(3)
+    x = _x((4,))
+    with GradientTape() as tape:                      # x is not watched: a model's first layer
+        y = layer(x)
+    (node,) = tape._nodes
+    dx, dw, db = node.vjp(np.ones_like(unwrap(y)))
+    assert dx is None and dw.shape == (4, 3) and db.shape == (3,)
+
+
+def test_prelu_skips_the_input_gradient_of_an_untracked_input():
+    layer = L.PReLU()
+    x = _x((4,))
+    with GradientTape() as tape:
+        y = layer(x)
+    dx, dalpha = tape._nodes[0].vjp(np.ones_like(unwrap(y)))
+    assert dx is None and dalpha.shape == (4,)
+
+
+def test_a_layer_called_twice_in_one_step_gets_both_gradients(float64):
+    """The Siamese pattern: the closures, not the layer, hold each call's input."""
+    layer = L.Dense(3, activation="tanh")
+    a, b = _x((4,), seed=1), _x((4,), seed=2)
+    layer(a)
+    with GradientTape() as tape:
+        ya, yb = layer(a), layer(b)
+    # d(Σ ya·yb): each output's upstream gradient is the other output
+    grads = tape.gradient([ya, yb], layer.trainable_weights,
+                          output_gradients=[unwrap(yb), unwrap(ya)])
+    w, bias = layer.kernel.value, layer.bias.value
+    ta, tb = np.tanh(a @ w + bias), np.tanh(b @ w + bias)
+    dza, dzb = tb * (1 - ta ** 2), ta * (1 - tb ** 2)  # d(Σ ta·tb)/dz for each call
+    np.testing.assert_allclose(grads[0], a.T @ dza + b.T @ dzb, rtol=1e-12)
+    np.testing.assert_allclose(grads[1], dza.sum(0) + dzb.sum(0), rtol=1e-12)
+
+
+def test_dropout_two_calls_two_masks_each_in_its_closure():
+    layer = L.Dropout(0.5, seed=3)
+    x = np.ones((40, 10))
+    with GradientTape() as tape:
+        tape.watch(x)
+        y1, y2 = layer(x, training=True), layer(x, training=True)
+    m1, m2 = unwrap(y1), unwrap(y2)
+    assert not np.array_equal(m1, m2)
+    assert set(np.unique(m1)) == {0.0, 2.0}
+    dy1, dy2 = np.full(x.shape, 3.0), np.full(x.shape, 5.0)
+    dx = tape.gradient([y1, y2], x, output_gradients=[dy1, dy2])
+    np.testing.assert_array_equal(dx, m1 * 3.0 + m2 * 5.0)
+
+
+def test_dropout_noise_shape_shares_the_mask_and_inference_is_the_input():
+    layer = L.Dropout(0.5, noise_shape=(None, 1, 4), seed=0)
+    x = np.ones((3, 5, 4), "float32")
+    y = layer(x, training=True)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y, np.broadcast_to(y[:, :1], y.shape))
+    assert layer(x) is x and layer(x, training=False) is x
+
+
+def test_reshape_with_unknown_sizes_and_a_clear_error():
+    assert L.Reshape((-1, 2)).compute_output_shape((None, None, 4)) == (None, None, 2)
+    layer = L.Reshape((3, 2))
+    layer(np.zeros((2, 6)))
+    with pytest.raises(ValueError, match=r"cannot reshape input of shape \(2, 5\)"):
+        layer(np.zeros((2, 5)))
+
+
+def test_input_layer_is_the_identity():
+    x = np.ones((2, 3))
+    assert L.InputLayer(shape=(3,))(x) is x
+
+
+# -- torch parity (float64) -----------------------------------------------------------------------
+def _parity(layer, x, torch_fn, weights_to_torch, seed=1):
+    """Tape gradients of `sum(layer(x) * dy)` against torch's, for the input and every weight."""
+    torch = pytest.importorskip("torch")
+    y = unwrap(layer(x))
+    dy = np.random.default_rng(seed).standard_normal(y.shape)
+    (dx,), dws = tape_gradients(layer, x, dy)
+    xt = torch.tensor(x, requires_grad=True)
+    params = [torch.tensor(np.ascontiguousarray(p), requires_grad=True)
+              for p in weights_to_torch(layer)]
+    yt = torch_fn(torch, xt, *params)
+    (yt * torch.tensor(dy)).sum().backward()
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-6, atol=1e-10)
+    return dws, [p.grad.numpy() for p in params]
+
+
+@pytest.mark.parametrize("act", ["linear", "relu", "tanh", "softmax", "sigmoid"])
+def test_dense_matches_torch(act, float64):
+    layer = L.Dense(4, activation=act, bias_initializer="random_normal")
+    x = _x((2, 5), seed=2)
+    fns = {"linear": lambda t, z: z, "relu": lambda t, z: t.relu(z), "tanh": lambda t, z: t.tanh(z),
+           "softmax": lambda t, z: t.softmax(z, dim=-1), "sigmoid": lambda t, z: t.sigmoid(z)}
+    layer(x)
+    dws, tgrads = _parity(layer, x, lambda t, xt, w, b: fns[act](t, xt @ w + b),
+                          lambda l: [l.kernel.value, l.bias.value])
+    np.testing.assert_allclose(dws["kernel"], tgrads[0], rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(dws["bias"], tgrads[1], rtol=1e-6, atol=1e-10)
+
+
+def test_prelu_shared_axes_matches_torch(float64):
+    layer = L.PReLU(alpha_initializer="random_uniform", shared_axes=[1, 2])
+    x = _x((4, 3, 5), seed=3)
+    layer(x)
+    dws, tgrads = _parity(layer, x, lambda t, xt, al: t.relu(xt) + al * t.clamp(xt, max=0),
+                          lambda l: [l.alpha.value])
+    np.testing.assert_allclose(dws["alpha"], tgrads[0], rtol=1e-6, atol=1e-10)
+
+
+@pytest.mark.parametrize("make, fn", [
+    (lambda: L.ELU(alpha=0.5), lambda t, z: t.nn.functional.elu(z, alpha=0.5)),
+    (lambda: L.LeakyReLU(), lambda t, z: t.nn.functional.leaky_relu(z, 0.3)),
+    (lambda: L.ReLU(max_value=0.8), lambda t, z: t.clamp(z, 0, 0.8)),
+    (lambda: L.Softmax(axis=1), lambda t, z: t.softmax(z, dim=1)),
+    (lambda: L.Activation("gelu"), lambda t, z: t.nn.functional.gelu(z)),
+], ids=["elu", "leaky_relu", "relu6ish", "softmax_axis1", "gelu"])
+def test_activation_layers_match_torch(make, fn, float64):
+    _parity(make(), _x((4, 3), seed=4) * 2.0, fn, lambda l: [])
