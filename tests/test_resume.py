@@ -237,3 +237,25 @@ def test_true_crash_in_a_subprocess_then_resume(tmp_path, dtype):
         for name in a.files:
             assert a[name].dtype == b[name].dtype and np.array_equal(a[name], b[name]), name
     assert not backup.exists()
+
+
+def test_backup_folder_removed_despite_temp_files_of_a_killed_save(tmp_path):
+    """A save killed mid-write leaves its temporary file (`.latest.kerasnp.<random>.tmp`);
+    BackupAndRestore removes such leftovers with its backup, so the folder goes too."""
+    backup_dir = tmp_path / "backup"
+    backup_dir.mkdir()
+    for name in (".latest.kerasnp.x1y2z3_k.tmp", ".previous.kerasnp.a_b0c9de.tmp"):
+        (backup_dir / name).write_bytes(b"PK\x03\x04 half a zip")
+    (tmp_path / ".latest.kerasnp.elsewhere.tmp").write_bytes(b"not in the backup folder")
+    train(build(SEED, "float32"), "float32", 2,
+          [callbacks.BackupAndRestore(backup_dir, double_checkpoint=True)])
+    assert not backup_dir.exists()
+    assert (tmp_path / ".latest.kerasnp.elsewhere.tmp").exists()
+
+
+def test_backup_folder_kept_when_it_holds_other_files(tmp_path):
+    backup_dir = tmp_path / "backup"
+    backup_dir.mkdir()
+    (backup_dir / "notes.txt").write_text("mine")
+    train(build(SEED, "float32"), "float32", 2, [callbacks.BackupAndRestore(backup_dir)])
+    assert os.listdir(backup_dir) == ["notes.txt"]

@@ -684,3 +684,28 @@ def test_file_layout_and_checksums(tmp_path):
         assert len(state["rng"]) == len(keras.saving.state.walk_layers(model))
         assert all(zf.getinfo(n).compress_type == zipfile.ZIP_STORED
                    for n in zf.namelist() if n.endswith(".npy"))
+
+
+def test_disk_full_save_names_the_target_and_leaves_no_temp(tmp_path, monkeypatch):
+    model = _mlp()
+    path = tmp_path / "m.kerasnp"
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(np.lib.format, "write_array", disk_full)
+    for save, target in ((model.save, path), (model.save_weights, tmp_path / "w.weights.npz")):
+        with pytest.raises(OSError) as err:
+            save(target)
+        assert type(err.value) is OSError and err.value.errno == 28
+        assert str(target) in str(err.value) and "No space left on device" in str(err.value)
+        assert isinstance(err.value.__cause__, OSError)          # the original, chained
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_errors_keep_their_os_error_type(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(OSError) as err:             # the parent of the target is a file
+        _mlp().save(blocker / "m.kerasnp")
+    assert isinstance(err.value, (FileExistsError, NotADirectoryError))
+    assert str(blocker / "m.kerasnp") in str(err.value)

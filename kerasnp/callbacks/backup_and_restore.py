@@ -120,9 +120,13 @@ class BackupAndRestore(Callback):
         finished = (self.model.stop_training
                     or self._done_epochs >= self.params.get("epochs", 0))
         if finished and self.delete_checkpoint:
+            from ..saving import archive
             for path in (self._path, self._previous):
-                if os.path.exists(path):
-                    os.remove(path)
+                # with temporary files a killed save left behind (this folder has no other
+                # writer), so that the folder itself can go
+                for leftover in [path] + archive.leftover_temp_files(path):
+                    if os.path.exists(leftover):
+                        os.remove(leftover)
             try:
                 os.rmdir(self.backup_dir)           # only when nothing else is in it
             except OSError:

@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
 import zipfile
@@ -91,12 +92,20 @@ def atomic_write(filepath, write_members, fmt, extra=None):
     """Write a zip to `filepath` atomically.
 
     `write_members(writer)` adds the members and returns the manifest (a dict merged into
-    metadata.json, e.g. the list of weight paths).
+    metadata.json, e.g. the list of weight paths). An `OSError` (a full disk, a missing
+    permission) is raised again with the same type and errno, its message naming `filepath`.
     """
     filepath = os.fspath(filepath)
+    try:
+        _atomic_write(filepath, write_members, fmt, extra)
+    except OSError as err:
+        raise _naming(err, filepath) from err
+
+
+def _atomic_write(filepath, write_members, fmt, extra):
     directory = os.path.dirname(os.path.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(filepath) + ".", suffix=".tmp",
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(filepath), suffix=_TEMP_SUFFIX,
                                dir=directory)
     try:
         with os.fdopen(fd, "wb") as fp:
@@ -118,6 +127,40 @@ def atomic_write(filepath, write_members, fmt, extra=None):
             pass
         raise
     _fsync_dir(directory)
+
+
+def _naming(err, filepath):
+    """`err` again (same type, errno), its message saying which file could not be saved."""
+    reason = err.strerror or str(err)
+    if err.filename is not None and os.fspath(err.filename) != filepath:
+        reason += f" ('{os.fsdecode(err.filename)}')"
+    message = f"cannot save '{filepath}': {reason}"
+    try:
+        return type(err)(err.errno, message) if err.errno is not None else type(err)(message)
+    except Exception:                                 # a subclass with another signature
+        return OSError(err.errno, message)
+
+
+_TEMP_SUFFIX = ".tmp"
+
+
+def _temp_prefix(filepath):
+    return "." + os.path.basename(filepath) + "."
+
+
+def leftover_temp_files(filepath):
+    """Temporary files that interrupted saves to `filepath` left in its directory (a killed
+    process cannot delete its own). Only for a caller that knows no save to `filepath` is
+    running, e.g. BackupAndRestore, the only writer of its folder."""
+    directory = os.path.dirname(os.path.abspath(filepath))
+    prefix = _temp_prefix(filepath)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    # mkstemp puts random characters from [a-z0-9_] between the prefix and the suffix
+    pattern = re.compile(re.escape(prefix) + r"[a-z0-9_]+" + re.escape(_TEMP_SUFFIX))
+    return [os.path.join(directory, n) for n in names if pattern.fullmatch(n)]
 
 
 def _fsync_dir(directory):
