@@ -26,10 +26,25 @@ NODES = {
     "reshape": (lambda: L.Reshape((-1, 2)), (2, 3), {}, 1),
     "dropout": (lambda: L.Dropout(0.5, noise_shape=(None, 1, 3)), (2, 3), {"training": True}, 1),
     "dropout_inference": (lambda: L.Dropout(0.5), (4,), {"training": False}, 0),
+    "add": (lambda: L.Add(), [(4,)] * 3, {}, 1),
+    "subtract": (lambda: L.Subtract(), [(4,)] * 2, {}, 1),
+    "multiply": (lambda: L.Multiply(), [(2, 4)] * 3, {}, 1),
+    "average": (lambda: L.Average(), [(4,)] * 2, {}, 1),
+    "maximum": (lambda: L.Maximum(), [(4,)] * 3, {}, 1),
+    "minimum": (lambda: L.Minimum(), [(4,)] * 2, {}, 1),
+    "concatenate": (lambda: L.Concatenate(axis=1), [(2, 3), (4, 3)], {}, 1),
+    "dot": (lambda: L.Dot(axes=2, normalize=True), [(2, 3), (4, 3)], {}, 1),
+    "permute": (lambda: L.Permute((2, 1)), (2, 3), {}, 1),
+    "repeat_vector": (lambda: L.RepeatVector(3), (4,), {}, 1),
+    "identity": (lambda: L.Identity(), (4,), {}, 0),
+    "lambda_backward": (lambda: L.Lambda(np.tanh, backward=lambda dy, x, y: dy * (1 - y * y)),
+                        (4,), {}, 1),
 }
 
 
 def _x(shape, batch=3, seed=0, dtype="float64"):
+    if isinstance(shape, list):
+        return [_x(s, batch, seed + k, dtype) for k, s in enumerate(shape)]
     return np.random.default_rng(seed).standard_normal((batch,) + shape).astype(dtype)
 
 
@@ -59,6 +74,25 @@ def test_dense_skips_the_input_gradient_of_an_untracked_input():
     (node,) = tape._nodes
     dx, dw, db = node.vjp(np.ones_like(unwrap(y)))
     assert dx is None and dw.shape == (4, 3) and db.shape == (3,)
+
+
+@pytest.mark.parametrize("make, shapes", [
+    (L.Add, [(4,)] * 3), (L.Subtract, [(4,)] * 2), (L.Multiply, [(4,)] * 3),
+    (L.Average, [(4,)] * 2), (L.Maximum, [(4,)] * 3), (L.Minimum, [(4,)] * 2),
+    (lambda: L.Concatenate(axis=1), [(2, 3), (4, 3)]), (lambda: L.Dot(axes=1), [(4,), (4,)]),
+    (lambda: L.Dot(axes=(1, 2), normalize=True), [(3, 2), (4, 3)]),
+], ids=["add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
+        "dot_3d_normalize"])
+def test_merge_layers_give_no_gradient_to_an_untracked_input(make, shapes):
+    layer = make()
+    xs = _x(shapes)
+    layer(xs)
+    with GradientTape() as tape:
+        tape.watch(xs[1])                             # only the second input carries a gradient
+        y = layer(xs)
+    grads = tape._nodes[0].vjp(np.ones_like(unwrap(y)))
+    assert grads[0] is None and all(g is None for g in grads[2:])
+    assert grads[1].shape == xs[1].shape
 
 
 def test_prelu_skips_the_input_gradient_of_an_untracked_input():

@@ -11,8 +11,11 @@ import kerasnp as keras
 from kerasnp.layers import shape_utils
 from kerasnp.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
                                     Subtract)
+from kerasnp.autodiff import GradientTape
 from kerasnp.layers.shape_utils import Identity, Lambda, Permute, RepeatVector
-from kerasnp.utils.gradient_check import layer_gradient_errors
+
+from _tape_check import tape_gradient_errors as layer_gradient_errors
+from _tape_check import tape_gradients
 
 
 def _cos(a, b, axis):
@@ -69,12 +72,18 @@ def _inputs(shapes, dtype="float64", batch=3, seed=0):
     return [rng.standard_normal((batch,) + s).astype(dtype) for s in shapes]
 
 
+def _dx(layer, x, dy):
+    """The tape's gradient of `sum(layer(x) * dy)` for each input (a list for a list `x`)."""
+    dxs, _ = tape_gradients(layer, x, dy)
+    return dxs if isinstance(x, (list, tuple)) else dxs[0]
+
+
 def _list_gradient_errors(layer, xs, eps=1e-6, seed=0):
-    """Max relative error of backward's gradient for each input vs float64 central differences."""
+    """Max relative error of the tape's gradient for each input vs float64 central differences."""
     xs = [np.array(x, dtype=np.float64) for x in xs]
     y = layer.forward(xs)
     dy = np.random.default_rng(seed).standard_normal(y.shape)
-    grads = layer.backward(dy.copy())
+    grads = _dx(layer, xs, dy.copy())
     assert isinstance(grads, list) and len(grads) == len(xs)
     errors = []
     for x, g in zip(xs, grads):
@@ -127,7 +136,7 @@ def test_ties_send_the_gradient_to_exactly_one_input(cls):
     y = layer(xs)
     np.testing.assert_array_equal(y, (np.maximum if cls is Maximum else np.minimum).reduce(xs))
     dy = rng.standard_normal(y.shape) + 5.0                                  # no zero entries
-    grads = np.stack(layer.backward(dy))
+    grads = np.stack(_dx(layer, xs, dy))
     assert np.all(np.count_nonzero(grads, axis=0) == 1)
     np.testing.assert_array_equal(grads.sum(axis=0), dy)
     assert np.all(grads[1] == 0)            # a full tie with input 0 goes to input 0 only
@@ -144,7 +153,7 @@ def test_dot_normalize_below_epsilon_divides_by_epsilon(scale, float64):
     layer = Dot(axes=1, normalize=True)
     np.testing.assert_allclose(layer([a, b]), np.sum(a / 1e-7 * v, axis=1, keepdims=True))
     dy = rng.standard_normal((2, 1))
-    da, db = layer.backward(dy)
+    da, db = _dx(layer, [a, b], dy)
     assert np.all(np.isfinite(da)) and np.all(np.isfinite(db))
     np.testing.assert_allclose(da, dy * v / 1e-7, rtol=1e-9)
 
@@ -157,7 +166,7 @@ def test_concatenate_different_sizes_2d(axis):
     y = layer(xs)
     assert y.shape == (3, 6)
     np.testing.assert_array_equal(y[:, 2:5], xs[1])
-    grads = layer.backward(np.arange(18, dtype="float32").reshape(3, 6))
+    grads = _dx(layer, xs, np.arange(18, dtype="float32").reshape(3, 6))
     assert [g.shape for g in grads] == [(3, 2), (3, 3), (3, 1)]
     np.testing.assert_array_equal(grads[2][:, 0], [5, 11, 17])
 
@@ -272,8 +281,9 @@ def test_dot_axis_out_of_range():
 
 
 def test_merge_layers_drop_dx_for_model_inputs_but_model_gradient_is_right(float64):
-    """Model.backward through Dot, Concatenate, Multiply and a fan-out (Add of one tensor twice)
-    against central differences of the whole model's output."""
+    """The tape's gradient through Dot, Concatenate, Multiply and a fan-out (Add of one tensor
+    twice) against central differences of the whole model's output: for the model's inputs when
+    they are watched, and for the weights when they are not (the merge layers then skip dx)."""
     a, b = keras.Input((3, 4)), keras.Input((2, 4))
     d = Dot(axes=2)([a, b])                                   # (3, 2)
     m = Multiply()([d, d])
@@ -283,8 +293,15 @@ def test_merge_layers_drop_dx_for_model_inputs_but_model_gradient_is_right(float
     xs = _inputs([(3, 4), (2, 4)], seed=4)
     y = model(xs)
     dy = np.random.default_rng(5).standard_normal(y.shape)
-    grads = model.backward(dy)
-    for x, g in zip(xs, grads):
+    with GradientTape() as tape:
+        tape.watch(xs)
+        y = model(xs)
+    grads = tape.gradient(y, xs, output_gradients=dy)
+    with GradientTape() as tape:                      # inputs not watched: no dx for them
+        y = model(xs)
+    kernel = model.layers[-1].kernel
+    dk = tape.gradient(y, kernel, output_gradients=dy)
+    for x, g in zip(xs + [kernel.value], grads + [dk]):
         flat, num = x.reshape(-1), np.zeros(x.size)
         for i in range(x.size):
             old = flat[i]
@@ -324,7 +341,7 @@ def test_torch_parity(case, float64):
     layer = make()
     y = layer(xs)
     dy = np.random.default_rng(8).standard_normal(y.shape)
-    grads = layer.backward(dy)
+    grads = _dx(layer, xs, dy)
     tx = [torch.tensor(x, requires_grad=True) for x in xs]
     ty = ref(torch, tx)
     (ty * torch.tensor(dy)).sum().backward()
@@ -371,7 +388,7 @@ def test_repeat_vector_values_and_errors():
     x = np.arange(6.0).reshape(2, 3)
     layer = RepeatVector(2)
     np.testing.assert_array_equal(layer(x), np.stack([x, x], axis=1))
-    np.testing.assert_array_equal(layer.backward(np.ones((2, 2, 3))), np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(_dx(layer, x, np.ones((2, 2, 3))), np.full((2, 3), 2.0))
     with pytest.raises(ValueError, match="positive integer"):
         RepeatVector(0)
     with pytest.raises(ValueError, match="2-D input"):
@@ -408,19 +425,32 @@ def test_lambda_on_a_list_of_inputs_with_backward(float64):
     assert max(_list_gradient_errors(layer, _inputs([(3,), (3,)]))) < 1e-7
 
 
-def test_lambda_without_backward_is_inference_only():
-    layer = Lambda(double, name="twice")
-    y = layer(np.ones((2, 3), "float32"))
-    np.testing.assert_array_equal(y, np.full((2, 3), 2.0))
+def test_lambda_of_ops_is_differentiated_by_the_tape(float64):
+    from kerasnp import ops
+    layer = Lambda(lambda x: ops.exp(x) * x + 2.0 * x[:, :1])
+    x = np.random.default_rng(1).standard_normal((3, 4))
+    np.testing.assert_allclose(layer(x), np.exp(x) * x + 2.0 * x[:, :1])
+    errors = layer_gradient_errors(layer, x)
+    assert set(errors) == {"input"} and errors["input"] < 1e-7
+    a, b = _inputs([(3,), (3,)])                      # a list input, written with operators
+    assert max(_list_gradient_errors(Lambda(lambda x: x[0] * x[1] - x[1]), [a, b])) < 1e-7
+
+
+def test_lambda_of_numpy_without_backward_is_inference_only():
+    layer = Lambda(np.sin, name="twice")
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_array_equal(layer(x), np.sin(x))
+    with GradientTape() as tape:                      # nothing upstream needs a gradient: fine
+        np.testing.assert_array_equal(layer(x), np.sin(x))
     with pytest.raises(NotImplementedError, match=r"'twice' \(Lambda\).*inference-only.*backward="):
-        layer.backward(np.ones_like(y))
+        _dx(layer, x, np.ones_like(x))
 
 
 def test_lambda_backward_with_wrong_shape_is_reported():
     layer = Lambda(double, backward=lambda dy, x, y: dy[:, :1])
     layer(np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"input's shape \(2, 3\).*\(2, 1\)"):
-        layer.backward(np.ones((2, 3)))
+        _dx(layer, np.ones((2, 3)), np.ones((2, 3)))
 
 
 def test_lambda_output_shape_inferred_given_or_callable():
@@ -479,14 +509,15 @@ def test_lambda_in_models():
     model = keras.Sequential([keras.Input((4,)), Lambda(double), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     model.fit(x, y, epochs=1, verbose=0)
-    # in the middle, with backward: trains; without: a clear error
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), Lambda(double,
-                              backward=double_grad), keras.layers.Dense(1)])
-    model.compile(optimizer="sgd", loss="mse")
-    before = model.layers[0].get_weights()[0].copy()
-    model.fit(x, y, epochs=1, verbose=0)
-    assert not np.array_equal(model.layers[0].get_weights()[0], before)
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), Lambda(double),
+    # in the middle, with backward or written with operators: trains; NumPy only: a clear error
+    for lam in (Lambda(double, backward=double_grad), Lambda(double)):
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), lam,
+                                  keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        before = model.layers[0].get_weights()[0].copy()
+        model.fit(x, y, epochs=1, verbose=0)
+        assert not np.array_equal(model.layers[0].get_weights()[0], before)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), Lambda(np.tanh),
                               keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(NotImplementedError, match="inference-only"):

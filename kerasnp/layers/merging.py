@@ -1,12 +1,36 @@
 """Merging layers: combine a list of tensors (Add, Subtract, Multiply, Average, Maximum, Minimum,
-Concatenate, Dot). Each takes a list of inputs and returns one output; backward returns a list of
-gradients, one per input."""
+Concatenate, Dot). Each takes a list of inputs and returns one output, recorded as one tape node
+whose VJP gives each input its gradient (reduced to the input's shape where inputs broadcast;
+skipped for inputs that carry no gradient)."""
 import numbers
 
 import numpy as np
 
-from .. import _validate, config
+from .. import _validate
+from ..autodiff.tape import is_tracked, record
+from ..ops._dispatch import unbroadcast, value
 from .base import Layer, register, shape_str
+
+
+def _values(inputs):
+    """NumPy values, shapes and "needs a gradient" flags of a merge layer's inputs."""
+    vals = [value(x) for x in inputs]
+    return vals, [np.shape(v) for v in vals], [is_tracked(x) for x in inputs]
+
+
+def _sum(inputs, scale=None):
+    """`Σ xᵢ` (times `scale`) as one node: ∂/∂xᵢ = 1 (or `scale`)."""
+    vals, shapes, need = _values(inputs)
+    y = vals[0] + vals[1]
+    for t in vals[2:]:
+        y = y + t if np.shape(t) != y.shape else np.add(y, t, out=y)
+    if scale is not None:
+        y *= y.dtype.type(scale)
+
+    def vjp(dy):
+        g = dy if scale is None else dy * dy.dtype.type(scale)
+        return tuple(unbroadcast(g, s) if n else None for s, n in zip(shapes, need))
+    return record(y, vjp, *inputs)
 
 
 class _Merge(Layer):
@@ -53,15 +77,8 @@ class _Merge(Layer):
 class Add(_Merge):
     """Element-wise sum of its inputs: `Add()([x1, x2])` (residual connections)."""
 
-    def forward(self, x, training=False):
-        self._n = len(x)
-        y = x[0] + x[1]
-        for t in x[2:]:
-            y += t
-        return y
-
-    def backward(self, dy):
-        return [dy] * self._n                        # ∂(Σxᵢ)/∂xᵢ = 1
+    def call(self, inputs):
+        return _sum(inputs)                          # ∂(Σxᵢ)/∂xᵢ = 1
 
 
 @register
@@ -70,72 +87,62 @@ class Subtract(_Merge):
 
     max_inputs = 2
 
-    def forward(self, x, training=False):
-        return x[0] - x[1]
-
-    def backward(self, dy):
-        return [dy, -dy]
+    def call(self, inputs):
+        (a, b), (sa, sb), (na, nb) = _values(inputs)
+        return record(a - b, lambda dy: (unbroadcast(dy, sa) if na else None,
+                                         unbroadcast(-dy, sb) if nb else None), *inputs)
 
 
 @register
 class Multiply(_Merge):
     """Element-wise product of its inputs."""
 
-    def forward(self, x, training=False):
-        self._x = x
-        y = x[0] * x[1]
-        for t in x[2:]:
-            y *= t
-        return y
+    def call(self, inputs):
+        vals, shapes, need = _values(inputs)
+        y = vals[0] * vals[1]
+        for t in vals[2:]:
+            y = y * t
 
-    def backward(self, dy):
-        if not self._needs_dx:                       # fed by model inputs: no dx wanted
-            return None
-        grads = []
-        for i in range(len(self._x)):                # ∂(Πxⱼ)/∂xᵢ = Πⱼ≠ᵢ xⱼ
-            others = [t for j, t in enumerate(self._x) if j != i]
-            g = dy * others[0]
-            for t in others[1:]:
-                g *= t
-            grads.append(g)
-        return grads
+        def vjp(dy):
+            grads = []
+            for i, (s, n) in enumerate(zip(shapes, need)):  # ∂(Πxⱼ)/∂xᵢ = Πⱼ≠ᵢ xⱼ
+                if not n:
+                    grads.append(None)
+                    continue
+                g = dy
+                for j, t in enumerate(vals):
+                    if j != i:
+                        g = g * t
+                grads.append(unbroadcast(g, s))
+            return tuple(grads)
+        return record(y, vjp, *inputs)
 
 
 @register
 class Average(_Merge):
     """Element-wise mean of its inputs."""
 
-    def forward(self, x, training=False):
-        self._n = len(x)
-        y = x[0] + x[1]
-        for t in x[2:]:
-            y += t
-        y *= y.dtype.type(1.0 / self._n)
-        return y
-
-    def backward(self, dy):
-        g = dy * dy.dtype.type(1.0 / self._n)        # ∂(Σxᵢ/n)/∂xᵢ = 1/n
-        return [g] * self._n
+    def call(self, inputs):
+        return _sum(inputs, 1.0 / len(inputs))        # ∂(Σxᵢ/n)/∂xᵢ = 1/n
 
 
 class _Extremum(_Merge):
     better = None   # np.greater or np.less: strict, so the first input wins a tie
 
-    def forward(self, x, training=False):
-        y = x[0]
-        self._arg = np.zeros(y.shape, np.intp if len(x) > 127 else np.int8)
-        for i, t in enumerate(x[1:], 1):             # the one input that wins each element
+    def call(self, inputs):
+        vals, shapes, need = _values(inputs)
+        y = vals[0]
+        arg = np.zeros(np.broadcast_shapes(*shapes), np.intp if len(vals) > 127 else np.int8)
+        for i, t in enumerate(vals[1:], 1):          # the one input that wins each element
             win = self.better(t, y)
             y = np.where(win, t, y)
-            self._arg[win] = i
-        self._n = len(x)
-        return y
+            arg[np.broadcast_to(win, arg.shape)] = i
 
-    def backward(self, dy):
-        if not self._needs_dx:
-            return None
-        zero = dy.dtype.type(0)
-        return [np.where(self._arg == i, dy, zero) for i in range(self._n)]
+        def vjp(dy):
+            zero = dy.dtype.type(0)                  # dxᵢ = dy where input i won, else 0
+            return tuple(unbroadcast(np.where(arg == i, dy, zero), s) if n else None
+                         for i, (s, n) in enumerate(zip(shapes, need)))
+        return record(y, vjp, *inputs)
 
 
 @register
@@ -202,14 +209,14 @@ class Concatenate(_Merge):
         out[axis] = None if any(d is None for d in sizes) else sum(sizes)
         return tuple(out)
 
-    def forward(self, x, training=False):
-        axis = self._axis(x[0].ndim)
-        self._splits = np.cumsum([t.shape[axis] for t in x])[:-1]
-        self._ax = axis
-        return np.concatenate(x, axis=axis)
+    def call(self, inputs):
+        vals, _, need = _values(inputs)
+        axis = self._axis(vals[0].ndim)
+        splits = np.cumsum([t.shape[axis] for t in vals])[:-1]
 
-    def backward(self, dy):
-        return np.split(dy, self._splits, axis=self._ax)    # each input gets its own slice
+        def vjp(dy):                                 # each input gets its own slice of dy
+            return tuple(g if n else None for g, n in zip(np.split(dy, splits, axis=axis), need))
+        return record(np.concatenate(vals, axis=axis), vjp, *inputs)
 
     def get_config(self):
         cfg = super().get_config()
@@ -217,125 +224,5 @@ class Concatenate(_Merge):
         return cfg
 
 
-def _l2_normalize(x, axis):
-    """`x / max(‖x‖, ε)` along `axis`; also returns what the backward pass needs."""
-    norm = np.sqrt(np.sum(x * x, axis=axis, keepdims=True))
-    clipped = np.maximum(norm, x.dtype.type(config.epsilon()))
-    return x / clipped, (norm, clipped)
-
-
-def _l2_normalize_backward(du, u, axis, saved):
-    norm, clipped = saved                            # dx = (du - u·(u·du)) / ‖x‖, or du / ε
-    proj = np.sum(du * u, axis=axis, keepdims=True)
-    proj *= norm > clipped.dtype.type(config.epsilon())
-    return (du - u * proj) / clipped
-
-
-@register
-class Dot(_Merge):
-    """Dot product of two inputs, sample by sample, along `axes` (batch_dot).
-
-    The output holds the first input's remaining axes followed by the second's; when nothing
-    remains it is `(batch, 1)`.
-
-    Args:
-        axes: int (the same axis of both inputs) or a tuple of two ints (one per input);
-            negative values count from the end; the batch axis 0 cannot be used.
-        normalize: L2-normalise both inputs along their dot axes first, so the output is the
-            cosine similarity of the two samples.
-
-    Input shape: two tensors whose dot axes have the same size, e.g. `(batch, d)` and
-        `(batch, d)`, or `(batch, n, d)` and `(batch, m, d)`.
-    Output shape: `(batch, 1)` for two `(batch, d)`; `(batch, n, m)` for `(batch, n, d)` and
-        `(batch, m, d)` with `axes=2`.
-
-    Example:
-        >>> import numpy as np, kerasnp as keras
-        >>> keras.layers.Dot(axes=(1, 2))([np.ones((1, 5, 2)), np.ones((1, 2, 5))]).shape
-        (1, 2, 2)
-    """
-
-    max_inputs = 2
-
-    def __init__(self, axes, normalize=False, **kwargs):
-        super().__init__(**kwargs)
-        if isinstance(axes, (list, tuple)):
-            if len(axes) != 2:
-                raise ValueError(f"{_validate.describe(self)}: axes must be an int or a tuple of "
-                                 f"2 ints (one per input). Received: axes={axes!r}")
-            axes = tuple(_int_arg(a, "axes", self) for a in axes)
-        else:
-            axes = _int_arg(axes, "axes", self)
-        if 0 in ((axes,) if isinstance(axes, int) else axes):
-            raise ValueError(f"{_validate.describe(self)}: axes cannot include the batch axis 0. "
-                             f"Received: axes={axes!r}")
-        self.axes = axes
-        self.normalize = _validate.boolean(normalize, "normalize", self)
-
-    def _resolve(self, shapes):
-        """The two dot axes as non-negative ints, checked against the input ranks."""
-        axes = (self.axes, self.axes) if isinstance(self.axes, int) else self.axes
-        out = []
-        for k, (axis, shape) in enumerate(zip(axes, shapes)):
-            ndim = len(shape)
-            if not -ndim < axis < ndim or axis % ndim == 0:
-                raise ValueError(
-                    f"{_validate.describe(self)}: axis {axis} of input {k} (shape "
-                    f"{shape_str(shape)}) must be a non-batch axis in 1..{ndim - 1} or "
-                    f"-{ndim - 1}..-1. Received: axes={self.axes!r}")
-            out.append(axis % ndim)
-        return out
-
-    def build(self, input_shape):
-        self._check_inputs(input_shape)
-        (a, b), (ia, ib) = input_shape, self._resolve(input_shape)
-        if a[ia] is not None and b[ib] is not None and a[ia] != b[ib]:
-            raise ValueError(
-                f"{_validate.describe(self)} needs dot axes of the same size; got axis {ia} of "
-                f"{shape_str(a)} and axis {ib} of {shape_str(b)}{self._pair(1)}. "
-                f"Received: axes={self.axes!r}, input_shape={shape_str(input_shape)}")
-
-    def compute_output_shape(self, input_shape):
-        self._check_inputs(input_shape)
-        (a, b), (ia, ib) = input_shape, self._resolve(input_shape)
-        rest = tuple(a[1:ia] + a[ia + 1:]) + tuple(b[1:ib] + b[ib + 1:])
-        return (a[0],) + (rest or (1,))
-
-    def forward(self, x, training=False):
-        a, b = x
-        ia, ib = self._ia, self._ib = self._resolve([a.shape, b.shape])
-        if self.normalize:
-            a, self._sa = _l2_normalize(a, ia)
-            b, self._sb = _l2_normalize(b, ib)
-        self._a, self._b = a, b
-        n, k = a.shape[0], a.shape[ia]
-        if a.ndim == 2 and b.ndim == 2:
-            return np.einsum("nk,nk->n", a, b)[:, None]          # y = Σₖ aₖ bₖ
-        a3 = np.moveaxis(a, ia, -1)                  # (n, ..., k)
-        b3 = np.moveaxis(b, ib, 1)                   # (n, k, ...)
-        self._ra, self._rb = a3.shape[1:-1], b3.shape[2:]
-        self._a3, self._b3 = a3.reshape(n, -1, k), b3.reshape(n, k, -1)
-        y = self._a3 @ self._b3                      # batched (p, k)·(k, q)
-        return y.reshape((n,) + ((self._ra + self._rb) or (1,)))
-
-    def backward(self, dy):
-        if not self._needs_dx:
-            return None
-        if self._a.ndim == 2 and self._b.ndim == 2:
-            da, db = dy * self._b, dy * self._a                    # ∂y/∂a = b, ∂y/∂b = a
-        else:
-            n, (a3, b3) = dy.shape[0], (self._a3, self._b3)
-            dy3 = dy.reshape(n, a3.shape[1], b3.shape[2])
-            da = (dy3 @ b3.transpose(0, 2, 1)).reshape((n,) + self._ra + (a3.shape[2],))
-            db = (a3.transpose(0, 2, 1) @ dy3).reshape((n, b3.shape[1]) + self._rb)
-            da, db = np.moveaxis(da, -1, self._ia), np.moveaxis(db, 1, self._ib)
-        if self.normalize:
-            da = _l2_normalize_backward(da, self._a, self._ia, self._sa)
-            db = _l2_normalize_backward(db, self._b, self._ib, self._sb)
-        return [da, db]
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(axes=self.axes if isinstance(self.axes, int) else list(self.axes),
-                   normalize=self.normalize)
-        return cfg
+# Dot (batch_dot, cosine similarity) lives in its own file; it is exported from here as well.
+from .merging_dot import Dot  # noqa: E402,F401

@@ -1,10 +1,12 @@
 """Layers that move data around without weights: Permute, RepeatVector, Identity, and Lambda (a
-user function, with an optional user-supplied backward)."""
+user function of ops, differentiated by the tape, or with a user-supplied backward)."""
 import numbers
 
 import numpy as np
 
 from .. import _validate, config
+from ..autodiff.tape import Tensor, is_tracked, record, unwrap
+from ..ops._dispatch import value
 from .base import Layer, register, shape_str
 
 
@@ -49,11 +51,10 @@ class Permute(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[i] for i in self._perm)
 
-    def forward(self, x, training=False):
-        return x.transpose(self._perm)               # a view: no copy
-
-    def backward(self, dy):
-        return dy.transpose(self._inverse) if self._needs_dx else None
+    def call(self, inputs):
+        inverse = self._inverse
+        y = value(inputs).transpose(self._perm)          # a view: no copy
+        return record(y, lambda dy: dy.transpose(inverse), inputs)   # dx = permute⁻¹(dy)
 
     def get_config(self):
         cfg = super().get_config()
@@ -86,11 +87,9 @@ class RepeatVector(Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.n, input_shape[1])
 
-    def forward(self, x, training=False):
-        return np.repeat(x[:, None, :], self.n, axis=1)
-
-    def backward(self, dy):
-        return dy.sum(axis=1) if self._needs_dx else None      # each copy adds its gradient
+    def call(self, inputs):
+        y = np.repeat(value(inputs)[:, None, :], self.n, axis=1)
+        return record(y, lambda dy: dy.sum(axis=1), inputs)     # each copy adds its gradient
 
     def get_config(self):
         cfg = super().get_config()
@@ -102,32 +101,33 @@ class RepeatVector(Layer):
 class Identity(Layer):
     """Returns its input unchanged (a placeholder layer)."""
 
-    def forward(self, x, training=False):
-        return x
-
-    def backward(self, dy):
-        return dy
+    def call(self, inputs):
+        return inputs
 
 
 @register
 class Lambda(Layer):
-    """Wraps a NumPy function of the input as a layer.
+    """Wraps a function of the input as a layer: `Lambda(lambda x: ops.square(x))`.
 
-    A Lambda layer trains only when it is given `backward`; without it, it can predict and
-    evaluate. Its config keeps the function's name only (code is never saved), so a saved model
-    with a Lambda layer must get the function back through `custom_objects`.
+    A function written with `kerasnp.ops` and tensor operators (`2 * x`, `x[:, :3]`, `x @ w`) is
+    differentiated by the tape, op by op, so the layer trains with no more code. A function
+    written with NumPy predicts and evaluates; to train through it, give `backward`, which is then
+    used as its gradient (the function runs on NumPy values). The config keeps the functions'
+    names only (code is never saved), so a saved model with a Lambda layer must get them back
+    through `custom_objects`.
 
     Args:
-        function: callable mapping the input array (or list of arrays) to the output array.
+        function: callable mapping the input (or list of inputs) to the output.
         output_shape: optional output shape without the batch axis (tuple), or a callable mapping
             the full input shape to the full output shape. When omitted it is found by running
             `function` on a small array of zeros.
         backward: optional callable `backward(dy, x, y)` returning dL/dx (a list for a list
-            input) from the output gradient `dy`, the input `x` and the output `y`.
+            input) from the output gradient `dy`, the input `x` and the output `y` (NumPy
+            arrays).
 
     Example:
         >>> import numpy as np, kerasnp as keras
-        >>> double = keras.layers.Lambda(lambda x: 2 * x, backward=lambda dy, x, y: 2 * dy)
+        >>> double = keras.layers.Lambda(lambda x: 2 * x)
         >>> double(np.ones((1, 2)))
         array([[2., 2.]])
     """
@@ -177,28 +177,28 @@ class Lambda(Layer):
                              ) from err
         return (None,) + tuple(out[1:])
 
-    def forward(self, x, training=False):
-        self._x = x
-        self._y = y = np.asarray(self.function(x))
-        return y
-
-    def backward(self, dy):
-        if self._backward_fn is None:
-            if not self._needs_dx:                   # nothing upstream needs a gradient
-                return None
+    def call(self, inputs):
+        if self._backward_fn is not None:
+            return _numpy_call(self, inputs)
+        many = isinstance(inputs, (list, tuple))
+        items = list(inputs) if many else [inputs]
+        tracked = [is_tracked(a) for a in items]
+        # A watched NumPy array has no recording operators: give the function a Tensor instead.
+        items = [record(a, _identity, a) if t and type(a) is np.ndarray else a
+                 for a, t in zip(items, tracked)]
+        try:
+            y = self.function(items if many else items[0])
+        except TypeError as err:
+            if not any(tracked):
+                raise
             raise NotImplementedError(
-                f"{_validate.describe(self)} has no backward: a Lambda layer without backward= "
-                "is inference-only (predict/evaluate). To train through it, pass "
-                "backward=fn with fn(dy, x, y) returning dL/dx, e.g. "
-                "Lambda(lambda x: 2 * x, backward=lambda dy, x, y: 2 * dy).")
-        dx = self._backward_fn(dy, self._x, self._y)
-        if isinstance(self._x, (list, tuple)):
-            return [np.asarray(d) for d in dx]
-        dx = np.asarray(dx)
-        if dx.shape != self._x.shape:
-            raise ValueError(f"{_validate.describe(self)}: backward must return a gradient of the "
-                             f"input's shape {self._x.shape}, it returned shape {dx.shape}.")
-        return dx
+                f"{_validate.describe(self)} cannot be differentiated: its function failed on "
+                f"tensors ({type(err).__name__}: {err}). NumPy functions make a Lambda layer "
+                "inference-only (predict/evaluate). To train through it, write the function "
+                "with kerasnp.ops (e.g. ops.sin(x) for np.sin(x)), or pass backward=fn with "
+                "fn(dy, x, y) returning dL/dx, e.g. "
+                "Lambda(np.sin, backward=lambda dy, x, y: dy * np.cos(x)).") from err
+        return y if isinstance(y, (np.ndarray, Tensor, list, tuple)) else np.asarray(y)
 
     def get_config(self):
         """The function is saved by name only: no code, pickle or import path goes into a config."""
@@ -230,6 +230,28 @@ class Lambda(Layer):
                     f"Received: {key}={name!r}")
             config[key] = objects[name]
         return cls(**config)
+
+
+def _identity(dy):
+    return dy
+
+
+def _numpy_call(layer, inputs):
+    """`layer.function` on NumPy values as one node whose VJP is the user's `backward`."""
+    many = isinstance(inputs, (list, tuple))
+    xs = [np.asarray(unwrap(a)) for a in inputs] if many else np.asarray(unwrap(inputs))
+    y = np.asarray(layer.function(xs))
+    fn = layer._backward_fn
+
+    def vjp(dy):
+        dx = fn(dy, xs, y)
+        grads = [np.asarray(d) for d in dx] if many else [np.asarray(dx)]
+        for x, g in zip(xs if many else [xs], grads):
+            if g.shape != x.shape:
+                raise ValueError(f"{_validate.describe(layer)}: backward must return a gradient "
+                                 f"of the input's shape {x.shape}, it returned shape {g.shape}.")
+        return tuple(grads) if many else grads[0]
+    return record(y, vjp, *(inputs if many else [inputs]))
 
 
 _LAMBDA_HINT = " (an anonymous lambda has no usable name: define it with def)"
