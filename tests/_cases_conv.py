@@ -1,4 +1,8 @@
-"""Layer-harness cases for the convolution family (imported by tests/test_layers.py)."""
+"""Layer-harness cases for the convolution family (imported by tests/test_layers.py), and a
+tape helper shared by the convolution-family tests."""
+import numpy as np
+
+from kerasnp.autodiff import GradientTape, unwrap
 from kerasnp.layers.conv import Conv1D, Conv2D
 from kerasnp.layers.conv_transpose import Conv2DTranspose
 from kerasnp.layers.conv_depthwise import DepthwiseConv2D, SeparableConv2D
@@ -38,3 +42,15 @@ CASES = {
     "conv2d_transpose_dilated": (lambda: Conv2DTranspose(2, 2, dilation_rate=2,
                                                          padding="valid"), (4, 4, 1), {}),
 }
+
+
+# ------------------------------------------------------------------ helpers shared by the tests
+# of the convolution family (tests/test_conv_layers.py, test_pooling_bn.py, test_ops_conv.py)
+def tape_gradients(layer, x, dy, training=False):
+    """`(y, dx, [dW for each trainable weight])` of `Σ layer(x)·dy`, through `GradientTape`."""
+    with GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=training)
+    grads = tape.gradient(y, [x] + layer.trainable_weights, output_gradients=dy)
+    return np.asarray(unwrap(y)), grads[0], list(grads[1:])
+

@@ -7,6 +7,9 @@ from kerasnp import config
 from kerasnp.layers.conv import Conv1D, Conv2D
 from kerasnp.layers.conv_depthwise import DepthwiseConv2D, SeparableConv2D
 
+from _cases_conv import CASES, tape_gradients
+from _tape_check import tape_gradient_errors
+
 
 def _rand(*shape, seed=0, dtype="float64"):
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
@@ -36,11 +39,8 @@ def test_conv2d_forward_and_gradients_equal_torch_with_groups_and_stride(float64
     layer = Conv2D(6, (3, 2), strides=(2, 1), padding="valid", groups=3, dilation_rate=1,
                    activation="relu")
     x = _rand(3, 9, 8, 3, seed=1)
-    y = layer(x)
-    dy = _rand(*y.shape, seed=2)
-    for v in layer.weights:
-        v.grad.fill(0)
-    dx = layer.backward(dy)
+    dy = _rand(*layer.compute_output_shape(x.shape), seed=2)
+    y, dx, (dw, db) = tape_gradients(layer, x, dy)
     xt = torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
     wt = torch.tensor(layer.kernel.value.transpose(3, 2, 0, 1), requires_grad=True)
     bt = torch.tensor(layer.bias.value, requires_grad=True)
@@ -48,9 +48,8 @@ def test_conv2d_forward_and_gradients_equal_torch_with_groups_and_stride(float64
     (yt * torch.from_numpy(dy.transpose(0, 3, 1, 2))).sum().backward()
     np.testing.assert_allclose(y, yt.detach().numpy().transpose(0, 2, 3, 1), atol=1e-12)
     np.testing.assert_allclose(dx, xt.grad.numpy().transpose(0, 2, 3, 1), atol=1e-10)
-    np.testing.assert_allclose(layer.kernel.grad, wt.grad.numpy().transpose(2, 3, 1, 0),
-                               atol=1e-10)
-    np.testing.assert_allclose(layer.bias.grad, bt.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(dw, wt.grad.numpy().transpose(2, 3, 1, 0), atol=1e-10)
+    np.testing.assert_allclose(db, bt.grad.numpy(), atol=1e-10)
 
 
 def test_conv1d_causal_sees_only_the_past():
@@ -176,3 +175,105 @@ def test_conv2d_transpose_output_sizes_follow_keras():
     assert Conv2DTranspose(4, 3, strides=2, output_padding=1)(x).shape == (1, 16, 16, 4)
     with pytest.raises(ValueError, match="output_padding must be smaller than strides"):
         Conv2DTranspose(4, 3, strides=2, output_padding=2)
+
+
+# ------------------------------------------------------------------ the tape contract (call())
+@pytest.mark.parametrize("case", sorted(c for c in CASES if c.startswith(("conv1d", "conv2d"))
+                                         and "transpose" not in c))
+def test_gradients_match_central_differences(case, float64):
+    make, shape, opts = CASES[case]
+    layer = make()
+    x = _rand(3, *shape, seed=1)
+    layer(x)
+    for v in layer.weights:       # move weights off their init values (zeros/ones hide bugs)
+        v.value += np.random.default_rng(2).normal(0, 0.1, v.shape)
+    errors = tape_gradient_errors(layer, x, training=opts.get("training", False))
+    assert set(errors) == {"input"} | {v.name for v in layer.trainable_weights}
+    bad = {k: e for k, e in errors.items() if not e < 1e-6}
+    assert not bad, f"gradient mismatch for {case}: {bad}"
+
+
+@pytest.mark.parametrize("case", ["conv2d_same_stride2_odd", "conv2d_groups", "conv1d_valid"])
+def test_one_node_per_call_and_no_state_on_the_layer(case):
+    from kerasnp.autodiff import GradientTape
+    make, shape, _ = CASES[case]
+    layer = make()
+    x = _rand(2, *shape, dtype="float32")
+    layer(x)
+    before = set(vars(layer))
+    with GradientTape() as tape:
+        tape.watch(x)
+        layer(x, training=True)
+    relu_or_linear = layer.activation.name in ("relu", "linear")
+    assert len(tape._nodes) == (1 if relu_or_linear else 2)    # conv+bias(+relu) [+ activation]
+    assert set(vars(layer)) == before                           # nothing per-call on self
+
+
+def test_shared_conv_called_twice_in_one_tape_sums_both_gradients(float64):
+    layer = Conv2D(3, 3, activation="relu", padding="same")
+    a, b = _rand(2, 5, 5, 2, seed=1), _rand(2, 5, 5, 2, seed=2)
+    dy = _rand(2, 5, 5, 3, seed=3)
+    layer(a)
+    from kerasnp.autodiff import GradientTape
+    with GradientTape() as tape:
+        ya, yb = layer(a), layer(b)
+    gw, gb = tape.gradient([ya, yb], [layer.kernel, layer.bias], output_gradients=[dy, dy])
+    _, _, (wa, ba) = tape_gradients(layer, a, dy)
+    _, _, (wb, bb) = tape_gradients(layer, b, dy)
+    np.testing.assert_allclose(gw, wa + wb, rtol=1e-12)
+    np.testing.assert_allclose(gb, ba + bb, rtol=1e-12)
+
+
+def test_first_layer_skips_the_input_gradient_and_predict_keeps_no_patches(monkeypatch):
+    """col2im runs only for a tracked input; im2col patches are kept only inside a tape."""
+    from kerasnp import kernels
+    from kerasnp.autodiff import GradientTape
+    calls = []
+    fwd, bwd = kernels.conv2d_forward, kernels.conv2d_backward
+
+    def forward(*args, keep_cols=False, **kw):
+        calls.append(("keep_cols", keep_cols))
+        return fwd(*args, keep_cols=keep_cols, **kw)
+
+    def backward(*args, need_dx=True, **kw):
+        calls.append(("need_dx", need_dx))
+        return bwd(*args, need_dx=need_dx, **kw)
+    monkeypatch.setattr(kernels, "conv2d_forward", forward)
+    monkeypatch.setattr(kernels, "conv2d_backward", backward)
+    layer = Conv2D(4, 3, activation="relu")
+    x = _rand(2, 6, 6, 1, dtype="float32")
+    layer(x)                                                    # no tape: nothing kept
+    assert calls == [("keep_cols", False)]
+    calls.clear()
+    with GradientTape() as tape:                                # x not watched: a first layer
+        y = layer(x, training=True)
+    dw, dx = tape.gradient(y, [layer.kernel, x])
+    assert dx is None and dw.shape == layer.kernel.shape
+    assert calls == [("keep_cols", True), ("need_dx", False)]
+
+
+def test_frozen_kernel_gets_no_gradient_but_the_input_does(float64):
+    """A kernel passed as a plain array (not tracked) skips dW; dX still comes back."""
+    from kerasnp.autodiff import GradientTape
+    from kerasnp.ops._conv_fused import conv_bias_act
+    x, w = _rand(2, 5, 5, 2, seed=1), _rand(3, 3, 2, 4, seed=2)
+    dy = _rand(2, 3, 3, 4, seed=3)
+    with GradientTape() as tape:
+        tape.watch(x)
+        y = conv_bias_act(x, w, None, "relu", (1, 1), (0, 0, 0, 0), (1, 1), 1)
+    (dx,) = tape.gradient(y, [x], output_gradients=dy)
+    layer = Conv2D(4, 3, activation="relu", use_bias=False)
+    layer(x)
+    layer.kernel.value[...] = w
+    _, want, _ = tape_gradients(layer, x, dy)
+    np.testing.assert_allclose(dx, want, rtol=1e-12)
+
+
+def test_conv_layers_build_symbolic_models_and_keep_float32():
+    inp = keras.Input((9, 9, 2))
+    h = Conv2D(4, 3, activation="relu", padding="same")(inp)
+    out = Conv2D(3, 3, strides=2, activation="softmax")(h)
+    model = keras.Model(inp, out)
+    y = model.predict(np.ones((2, 9, 9, 2), "float32"), verbose=0)
+    assert y.shape == (2,) + model.output_shape[1:] and y.dtype == np.float32
+    np.testing.assert_allclose(y.sum(-1), 1.0, rtol=1e-5)

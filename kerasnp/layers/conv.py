@@ -1,11 +1,13 @@
 """Convolution layers (channels-last): Conv2D, Conv1D.
 
-The layers validate Keras arguments, resolve padding to explicit pixel counts and call the Numba
-kernels in `kerasnp.kernels`; all numeric work happens there.
+The layers validate Keras arguments, resolve padding to explicit pixel counts and call one fused
+op (`conv_bias_act`: convolution + bias + ReLU as one tape node, whose VJP is the hand-written
+backward over the Numba kernels in `kerasnp.kernels`).
 """
 import numpy as np
 
 from .. import _validate, activations, kernels
+from ..ops._conv_fused import conv_bias_act
 from ._ops import column_sums
 from ._padding import PADDINGS, output_length, pads_2d
 from .base import Layer, _serialize_attrs, register
@@ -25,8 +27,6 @@ def padding_arg(padding, owner, valid=PADDINGS):
 
 class _Conv(Layer):
     """Shared argument handling of the convolution family (`rank` spatial axes)."""
-
-    _fuses_activation = True
 
     rank = 2
     paddings = PADDINGS
@@ -79,6 +79,8 @@ class _Conv(Layer):
             spatial.append(out)
         return (input_shape[0], *spatial, self.filters)
 
+    # First-contract helpers still used by DepthwiseConv2D, SeparableConv2D and
+    # Conv2DTranspose until they move to call() as well.
     def _finish(self, z):
         """Add bias and apply the activation (keeping what backward needs)."""
         if self.bias is not None:
@@ -146,33 +148,23 @@ class Conv2D(_Conv):
     def build(self, input_shape):
         cin = self._check_channels(input_shape)
         self.compute_output_shape(input_shape)
-        self.kernel = self.add_weight("kernel", (*self.kernel_size, cin // self.groups,
-                                                 self.filters), self.kernel_initializer,
+        self.kernel = self.add_weight(shape=(*self.kernel_size, cin // self.groups, self.filters),
+                                      initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                      constraint=self.kernel_constraint, name="kernel")
+        self.bias = (self.add_weight(shape=(self.filters,), initializer=self.bias_initializer,
                                      regularizer=self.bias_regularizer,
-                                     constraint=self.bias_constraint) if self.use_bias else None)
+                                     constraint=self.bias_constraint, name="bias")
+                     if self.use_bias else None)
 
     def _geometry(self, shape):
+        """Resolved (strides, pads, dilation) of the 2-D kernels for an input of `shape`."""
         return (self.strides, pads_2d(shape[1], shape[2], self.kernel_size, self.strides,
-                                      self.padding, self.dilation_rate),
-                self.dilation_rate, self.groups)
+                                      self.padding, self.dilation_rate), self.dilation_rate)
 
-    def forward(self, x, training=False):
-        self._x = x
-        out = kernels.conv2d_forward(x, self.kernel.value, *self._geometry(x.shape),
-                                     keep_cols=training)                         # Z = X ⋆ W
-        z, self._cols = out if training else (out, None)    # patches kept for backward
-        return self._finish(z)
-
-    def backward(self, dy):
-        dz = self._start_backward(dy)
-        dx, dw = kernels.conv2d_backward(self._x, self.kernel.value, dz,
-                                         *self._geometry(self._x.shape), cols=self._cols,
-                                         need_dx=self._needs_dx)
-        self.kernel.grad += dw                            # dW = colsᵀ·dZ (patches kept)
-        return dx                                         # dX = col2im(dZ·Wᵀ)
+    def call(self, inputs, training=None):
+        return conv_bias_act(inputs, self.kernel, self.bias, self.activation,
+                             *self._geometry(inputs.shape), self.groups)   # one node
 
 
 @register
@@ -195,21 +187,9 @@ class Conv1D(_Conv):
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
                          groups, activation, use_bias, **kwargs)
 
-    build = Conv2D.build
+    build, call = Conv2D.build, Conv2D.call
 
     def _geometry(self, shape):
         k, s, d = self.kernel_size[0], self.strides[0], self.dilation_rate[0]
         _, _, left, right = pads_2d(1, shape[1], (1, k), (1, s), self.padding, (1, d))
-        return (1, s), (0, 0, left, right), (1, d), self.groups
-
-    def forward(self, x, training=False):
-        self._x = x[:, None]                              # (n, 1, steps, c): a 1-row image
-        z = kernels.conv2d_forward(self._x, self.kernel.value[None], *self._geometry(x.shape))
-        return self._finish(z[:, 0])
-
-    def backward(self, dy):
-        dz = self._start_backward(dy)
-        dx, dw = kernels.conv2d_backward(self._x, self.kernel.value[None], dz[:, None],
-                                         *self._geometry(self._x[:, 0].shape))
-        self.kernel.grad += dw[0]
-        return dx[:, 0] if self._needs_dx else None
+        return (1, s), (0, 0, left, right), (1, d)        # a 1-row image

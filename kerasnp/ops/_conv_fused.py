@@ -1,0 +1,107 @@
+"""Fused convolution ops of the built-in layers: convolution + bias + ReLU as ONE tape node.
+
+Each op's forward calls the Numba/BLAS kernels of `kerasnp.kernels` and its VJP, right under it,
+is kerasnp's hand-written backward: the bias and ReLU gradients in one fused pass
+(`relu_bias_backward`), the kernel gradient from the im2col patches kept by the forward (only
+while a tape needs them: predict keeps nothing), and the input gradient (col2im) only when the
+input carries a gradient (not for a model's first layer). Other activations are a separate
+`apply_activation` node, as in `dense`, so softmax/sigmoid can fuse with the loss.
+
+Geometry arrives resolved: `strides=(sh, sw)`, `pads=(top, bottom, left, right)`,
+`dilation=(dh, dw)`. A 1-D input `(n, steps, c)` with a rank-3 kernel is run as a one-row image
+`(n, 1, steps, c)` (views, no copies), so 1-D callers pass `(1, s)`, `(0, 0, left, right)`,
+`(1, d)`.
+"""
+import numpy as np
+
+from .. import kernels
+from ..autodiff.tape import is_tracked, record
+from ..layers._ops import column_sums
+from ._dispatch import value
+from ._fused import _activation_object, apply_activation
+
+
+def plain_relu(act):
+    """True for the parameter-free ReLU, the activation fused into the convolution node."""
+    return act.name == "relu" and not any(act.get_config().values())
+
+
+def _image(a):
+    """(n, steps, c) -> (n, 1, steps, c) view; 4-D arrays unchanged."""
+    return a[:, None] if a.ndim == 3 else a
+
+
+def _bias_relu(z, b, relu):
+    """z + b, then ReLU, in place (z is a fresh kernel output)."""
+    if b is not None:
+        z += b                                           # Z += b
+    if relu:
+        np.maximum(z, 0, out=z)                          # Y = max(Z, 0); backward reads Y
+    return z
+
+
+def _bias_relu_backward(dy, y, relu, has_bias):
+    """(dZ, db) for `y = relu?(z + b)`; dZ has y's shape."""
+    c = y.shape[-1]
+    if relu and has_bias:                                # one fused pass over dY and Y
+        dz, db = kernels.relu_bias_backward(dy.reshape(-1, c), y.reshape(-1, c))
+        return dz.reshape(y.shape), db                   # dZ = dY·[Y > 0], db = Σ dZ
+    dz = dy * (y > 0) if relu else dy                    # dZ = dY·[Y > 0]
+    db = column_sums(np.ascontiguousarray(dz).reshape(-1, c)) if has_bias else None   # db = Σ dZ
+    return dz, db
+
+
+def _finish(y, vjp, inputs, act, relu):
+    """Record one node over the non-None inputs, then the separate activation node if any."""
+    keep = [i for i, a in enumerate(inputs) if a is not None]
+    if len(keep) == len(inputs):
+        out = record(y, vjp, *inputs)
+    else:
+        out = record(y, lambda dy: tuple(vjp(dy)[i] for i in keep), *(inputs[i] for i in keep))
+    if relu or act.name == "linear":
+        return out
+    return apply_activation(act, out)
+
+
+def _conv_node(x, kernel, w4, bias, act, geometry, groups):
+    """Shared body: `act(conv(x, w4) + bias)` with `w4` the 4-D (grouped) view of `kernel`."""
+    relu = plain_relu(act)
+    a = value(x)
+    a4 = _image(a)
+    b = None if bias is None else value(bias)
+    need_dx, need_dw = is_tracked(x), is_tracked(kernel)
+    out = kernels.conv2d_forward(a4, w4, *geometry, groups, keep_cols=need_dw)   # Z = X ⋆ W
+    z, cols = out if need_dw else (out, None)            # patches kept only for dW in a tape
+    y = _bias_relu(z, b, relu)
+    kshape = value(kernel).shape
+
+    def vjp(dy):
+        dz, db = _bias_relu_backward(dy.reshape(y.shape), y, relu, b is not None)
+        dx = dw = None
+        if need_dw:                                      # dW = colsᵀ·dZ, dX = col2im(dZ·Wᵀ)
+            dx, dw = kernels.conv2d_backward(a4, w4, dz, *geometry, groups, cols=cols,
+                                             need_dx=need_dx)
+            dw = dw.reshape(kshape)
+        elif need_dx:                                    # frozen kernel: dX = col2im(dZ·Wᵀ)
+            dx = kernels.conv2d_backward_input(dz, w4, a4.shape, *geometry, groups)
+        if dx is not None:
+            dx = dx.reshape(a.shape).astype(a.dtype, copy=False)
+        return dx, dw, db
+    return _finish(y[:, 0] if a.ndim == 3 else y, vjp, (x, kernel, bias), act, relu)
+
+
+def conv_bias_act(x, kernel, bias, activation, strides, pads, dilation, groups):
+    """`activation(conv(x, kernel) + bias)` as one node (ReLU fused; others a second node).
+
+    Args:
+        x: `(n, h, w, cin)` or `(n, steps, cin)`.
+        kernel: `(kh, kw, cin // groups, cout)` or `(k, cin // groups, cout)`.
+        bias: `(cout,)` or None.
+        activation: activation name/object (None: linear).
+        strides, pads, dilation: resolved 2-D geometry (see the module docstring).
+        groups: int dividing cin and cout.
+    """
+    w = value(kernel)
+    w4 = w[None] if w.ndim == 3 else w
+    return _conv_node(x, kernel, w4, bias, _activation_object(activation),
+                      (strides, pads, dilation), groups)
