@@ -178,8 +178,7 @@ def test_conv2d_transpose_output_sizes_follow_keras():
 
 
 # ------------------------------------------------------------------ the tape contract (call())
-@pytest.mark.parametrize("case", sorted(c for c in CASES if c.startswith(("conv1d", "conv2d"))
-                                         and "transpose" not in c))
+@pytest.mark.parametrize("case", sorted(c for c in CASES if "transpose" not in c))
 def test_gradients_match_central_differences(case, float64):
     make, shape, opts = CASES[case]
     layer = make()
@@ -193,7 +192,8 @@ def test_gradients_match_central_differences(case, float64):
     assert not bad, f"gradient mismatch for {case}: {bad}"
 
 
-@pytest.mark.parametrize("case", ["conv2d_same_stride2_odd", "conv2d_groups", "conv1d_valid"])
+@pytest.mark.parametrize("case", ["conv2d_same_stride2_odd", "conv2d_groups", "conv1d_valid",
+                                  "depthwise_stride2_relu", "separable"])
 def test_one_node_per_call_and_no_state_on_the_layer(case):
     from kerasnp.autodiff import GradientTape
     make, shape, _ = CASES[case]
@@ -272,7 +272,8 @@ def test_frozen_kernel_gets_no_gradient_but_the_input_does(float64):
 def test_conv_layers_build_symbolic_models_and_keep_float32():
     inp = keras.Input((9, 9, 2))
     h = Conv2D(4, 3, activation="relu", padding="same")(inp)
-    out = Conv2D(3, 3, strides=2, activation="softmax")(h)
+    h = SeparableConv2D(3, 3, activation="tanh")(h)
+    out = DepthwiseConv2D(3, strides=2, activation="softmax")(h)
     model = keras.Model(inp, out)
     y = model.predict(np.ones((2, 9, 9, 2), "float32"), verbose=0)
     assert y.shape == (2,) + model.output_shape[1:] and y.dtype == np.float32

@@ -79,8 +79,7 @@ class _Conv(Layer):
             spatial.append(out)
         return (input_shape[0], *spatial, self.filters)
 
-    # First-contract helpers still used by DepthwiseConv2D, SeparableConv2D and
-    # Conv2DTranspose until they move to call() as well.
+    # First-contract helpers still used by Conv2DTranspose until it moves to call() as well.
     def _finish(self, z):
         """Add bias and apply the activation (keeping what backward needs)."""
         if self.bias is not None:

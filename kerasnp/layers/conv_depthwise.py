@@ -1,5 +1,10 @@
-"""Depthwise and separable convolutions: grouped convolutions with one group per input channel."""
-from .. import _validate, constraints, initializers, kernels, regularizers
+"""Depthwise and separable convolutions: grouped convolutions with one group per input channel.
+
+Each layer's call is one fused op (`depthwise_conv_bias_act`, `separable_conv_bias_act`) that
+records one tape node.
+"""
+from .. import _validate, constraints, initializers, regularizers
+from ..ops._conv_fused import depthwise_conv_bias_act, separable_conv_bias_act
 from .base import _serialize, register
 from .conv import Conv2D, _Conv
 
@@ -38,41 +43,26 @@ class DepthwiseConv2D(_Conv):
         cin = self._check_channels(input_shape)
         self.compute_output_shape(input_shape)
         self.depthwise_kernel = self.add_weight(
-            "depthwise_kernel", (*self.kernel_size, cin, self.depth_multiplier),
-            self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
+            shape=(*self.kernel_size, cin, self.depth_multiplier),
+            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint, name="depthwise_kernel")
         return cin
+
+    def _build_bias(self, units):
+        self.bias = (self.add_weight(shape=(units,), initializer=self.bias_initializer,
+                                     regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint, name="bias")
+                     if self.use_bias else None)
 
     def build(self, input_shape):
         self._build_depthwise(input_shape)
-        self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
-                                     regularizer=self.bias_regularizer,
-                                     constraint=self.bias_constraint) if self.use_bias else None)
+        self._build_bias(self.filters)
 
-    def _grouped(self):
-        kh, kw, cin, dm = self.depthwise_kernel.shape
-        return self.depthwise_kernel.value.reshape(kh, kw, 1, cin * dm), cin
+    _geometry = Conv2D._geometry
 
-    def _geometry(self, shape):
-        return Conv2D._geometry(self, shape)[:3]
-
-    def _depthwise(self, x):
-        w, cin = self._grouped()
-        return kernels.conv2d_forward(x, w, *self._geometry(x.shape), cin)
-
-    def _depthwise_backward(self, x, dz):
-        w, cin = self._grouped()
-        dx, dw = kernels.conv2d_backward(x, w, dz, *self._geometry(x.shape), cin)
-        self.depthwise_kernel.grad += dw.reshape(self.depthwise_kernel.shape)
-        return dx
-
-    def forward(self, x, training=False):
-        self._x = x
-        return self._finish(self._depthwise(x))
-
-    def backward(self, dy):
-        dx = self._depthwise_backward(self._x, self._start_backward(dy))
-        return dx if self._needs_dx else None
+    def call(self, inputs, training=None):
+        return depthwise_conv_bias_act(inputs, self.depthwise_kernel, self.bias, self.activation,
+                                       *self._geometry(inputs.shape))        # one node
 
     def get_config(self):
         cfg = super().get_config()
@@ -123,28 +113,15 @@ class SeparableConv2D(DepthwiseConv2D):
     def build(self, input_shape):
         cin = self._build_depthwise(input_shape)
         self.pointwise_kernel = self.add_weight(
-            "pointwise_kernel", (1, 1, cin * self.depth_multiplier, self.out_filters),
-            self.pointwise_initializer, regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint)
-        self.bias = (self.add_weight("bias", (self.out_filters,), self.bias_initializer,
-                                     regularizer=self.bias_regularizer,
-                                     constraint=self.bias_constraint) if self.use_bias else None)
+            shape=(1, 1, cin * self.depth_multiplier, self.out_filters),
+            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint, name="pointwise_kernel")
+        self._build_bias(self.out_filters)
 
-    def forward(self, x, training=False):
-        self._x = x
-        self._d = d = self._depthwise(x)                           # D = X ⋆ W_depthwise
-        pw = self.pointwise_kernel.value
-        z = d.reshape(-1, d.shape[-1]) @ pw.reshape(pw.shape[2], pw.shape[3])   # Z = D·W_pw
-        return self._finish(z.reshape(d.shape[:-1] + (self.out_filters,)))
-
-    def backward(self, dy):
-        dz = self._start_backward(dy)
-        d, pw = self._d, self.pointwise_kernel
-        dz2 = dz.reshape(-1, self.out_filters)
-        pw.grad += (d.reshape(-1, d.shape[-1]).T @ dz2).reshape(pw.shape)  # dW_pw = Dᵀ·dZ
-        dd = (dz2 @ pw.value.reshape(pw.shape[2], pw.shape[3]).T).reshape(d.shape)
-        dx = self._depthwise_backward(self._x, dd)
-        return dx if self._needs_dx else None
+    def call(self, inputs, training=None):
+        return separable_conv_bias_act(inputs, self.depthwise_kernel, self.pointwise_kernel,
+                                       self.bias, self.activation,
+                                       *self._geometry(inputs.shape))        # one node
 
     def get_config(self):
         cfg = super().get_config()

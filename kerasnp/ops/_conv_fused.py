@@ -105,3 +105,66 @@ def conv_bias_act(x, kernel, bias, activation, strides, pads, dilation, groups):
     w4 = w[None] if w.ndim == 3 else w
     return _conv_node(x, kernel, w4, bias, _activation_object(activation),
                       (strides, pads, dilation), groups)
+
+
+def _grouped_depthwise(w):
+    """Depthwise kernel `(..., cin, dm)` -> grouped 4-D kernel `(kh, kw, 1, cin·dm)` (a view)."""
+    k = w.shape[:-2] if w.ndim == 4 else (1,) + w.shape[:-2]
+    return w.reshape(*k, 1, w.shape[-2] * w.shape[-1]), w.shape[-2]
+
+
+def depthwise_conv_bias_act(x, kernel, bias, activation, strides, pads, dilation):
+    """Depthwise convolution (one group per input channel; output channel `c·dm + m` comes from
+    input channel `c`, as in Keras) + bias + activation, as one node.
+
+    Args:
+        kernel: `(kh, kw, cin, dm)` or `(k, cin, dm)`; other arguments as `conv_bias_act`.
+    """
+    w4, cin = _grouped_depthwise(value(kernel))
+    return _conv_node(x, kernel, w4, bias, _activation_object(activation),
+                      (strides, pads, dilation), cin)
+
+
+def separable_conv_bias_act(x, depthwise_kernel, pointwise_kernel, bias, activation, strides,
+                            pads, dilation):
+    """Depthwise convolution, 1x1 pointwise projection, bias and activation as one node.
+
+    Args:
+        depthwise_kernel: `(kh, kw, cin, dm)` or `(k, cin, dm)`.
+        pointwise_kernel: `(1, 1, cin·dm, cout)` or `(1, cin·dm, cout)`.
+        other arguments: as `conv_bias_act`.
+    """
+    act = _activation_object(activation)
+    relu = plain_relu(act)
+    a = value(x)
+    a4 = _image(a)
+    wd, pw = value(depthwise_kernel), value(pointwise_kernel)
+    w4, cin = _grouped_depthwise(wd)
+    pw2 = pw.reshape(pw.shape[-2], pw.shape[-1])
+    b = None if bias is None else value(bias)
+    need_dx, need_dwd = is_tracked(x), is_tracked(depthwise_kernel)
+    geometry = (strides, pads, dilation)
+    out = kernels.conv2d_forward(a4, w4, *geometry, cin, keep_cols=need_dwd)   # D = X ⋆ W_dw
+    d, cols = out if need_dwd else (out, None)
+    d2 = d.reshape(-1, d.shape[-1])
+    z = (d2 @ pw2).reshape(d.shape[:-1] + (pw2.shape[1],))                      # Z = D·W_pw
+    y = _bias_relu(z, b, relu)
+
+    def vjp(dy):
+        dz, db = _bias_relu_backward(dy.reshape(y.shape), y, relu, b is not None)
+        dz2 = dz.reshape(-1, pw2.shape[1])
+        dpw = (d2.T @ dz2).reshape(pw.shape)                                    # dW_pw = Dᵀ·dZ
+        dx = dwd = None
+        if need_dx or need_dwd:
+            dd = (dz2 @ pw2.T).reshape(d.shape)                                 # dD = dZ·W_pwᵀ
+            if need_dwd:
+                dx, dwd = kernels.conv2d_backward(a4, w4, dd, *geometry, cin, cols=cols,
+                                                  need_dx=need_dx)
+                dwd = dwd.reshape(wd.shape)
+            else:
+                dx = kernels.conv2d_backward_input(dd, w4, a4.shape, *geometry, cin)
+            if dx is not None:
+                dx = dx.reshape(a.shape).astype(a.dtype, copy=False)
+        return dx, dwd, dpw, db
+    return _finish(y[:, 0] if a.ndim == 3 else y, vjp,
+                   (x, depthwise_kernel, pointwise_kernel, bias), act, relu)
