@@ -4,11 +4,8 @@ The layers validate Keras arguments, resolve padding to explicit pixel counts an
 op (`conv_bias_act`: convolution + bias + ReLU as one tape node, whose VJP is the hand-written
 backward over the Numba kernels in `kerasnp.kernels`).
 """
-import numpy as np
-
-from .. import _validate, activations, kernels
+from .. import _validate, activations
 from ..ops._conv_fused import conv_bias_act
-from ._ops import column_sums
 from ._padding import PADDINGS, output_length, pads_2d
 from .base import Layer, _serialize_attrs, register
 from .core import KERNEL_BIAS_ARGS, set_kernel_bias_args
@@ -78,32 +75,6 @@ class _Conv(Layer):
                                  f"padding='{self.padding}' (output size would be {out}).")
             spatial.append(out)
         return (input_shape[0], *spatial, self.filters)
-
-    # First-contract helpers still used by Conv2DTranspose until it moves to call() as well.
-    def _finish(self, z):
-        """Add bias and apply the activation (keeping what backward needs)."""
-        if self.bias is not None:
-            z += self.bias.value
-        if self.activation is activations.relu:
-            y = np.maximum(z, 0, out=z)     # in place: z is ours, and relu's backward reads y
-        else:
-            y = self.activation(z) if self.activation.name != "linear" else z
-        self._z = z if self.activation.uses_input else None
-        self._y = y
-        return y
-
-    def _start_backward(self, dy):
-        if (self.activation is activations.relu and self.bias is not None
-                and not self._logit_grad):
-            c = dy.shape[-1]                   # one fused pass: dZ = dY·[Y > 0], db = Σ dZ
-            dz, db = kernels.relu_bias_backward(dy.reshape(-1, c), self._y.reshape(-1, c))
-            self.bias.grad += db
-            return dz.reshape(dy.shape)
-        dz = dy if self.activation.name == "linear" else self._activation_backward(
-            dy, self._z, self._y)
-        if self.bias is not None:
-            self.bias.grad += column_sums(dz.reshape(-1, dz.shape[-1]))   # db = Σ dZ
-        return dz
 
     def get_config(self):
         cfg = super().get_config()

@@ -1,6 +1,7 @@
-"""Conv2DTranspose: the adjoint of a convolution (learned upsampling)."""
-from .. import _validate, kernels
-from ._padding import pads_2d
+"""Conv2DTranspose: the adjoint of a convolution (learned upsampling), one fused op per call."""
+from .. import _validate
+from ..ops._conv_fused import conv_transpose_bias_act
+from ._padding import pads_2d, transpose_length
 from .base import register
 from .conv import _Conv
 
@@ -37,14 +38,9 @@ class Conv2DTranspose(_Conv):
         self.output_padding = output_padding
 
     def _length(self, length, axis):
-        if length is None:
-            return None
-        k = (self.kernel_size[axis] - 1) * self.dilation_rate[axis] + 1
-        s = self.strides[axis]
-        if self.output_padding is None:
-            return length * s + (max(k - s, 0) if self.padding == "valid" else 0)
-        pad = k // 2 if self.padding == "same" else 0
-        return (length - 1) * s + k - 2 * pad + self.output_padding[axis]
+        return transpose_length(length, self.kernel_size[axis], self.strides[axis], self.padding,
+                                None if self.output_padding is None
+                                else self.output_padding[axis], self.dilation_rate[axis])
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self._length(input_shape[1], 0), self._length(input_shape[2], 1),
@@ -52,35 +48,21 @@ class Conv2DTranspose(_Conv):
 
     def build(self, input_shape):
         cin = self._check_channels(input_shape)
-        self.kernel = self.add_weight("kernel", (*self.kernel_size, self.filters, cin),
-                                      self.kernel_initializer,
+        self.kernel = self.add_weight(shape=(*self.kernel_size, self.filters, cin),
+                                      initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                      constraint=self.kernel_constraint, name="kernel")
+        self.bias = (self.add_weight(shape=(self.filters,), initializer=self.bias_initializer,
                                      regularizer=self.bias_regularizer,
-                                     constraint=self.bias_constraint) if self.use_bias else None)
+                                     constraint=self.bias_constraint, name="bias")
+                     if self.use_bias else None)
 
-    def _geometry(self, out_shape):
-        pads = pads_2d(out_shape[1], out_shape[2], self.kernel_size, self.strides, self.padding,
-                       self.dilation_rate)
-        return self.strides, pads, self.dilation_rate, 1
-
-    def forward(self, x, training=False):
-        self._x = x
-        out = (x.shape[0], self._length(x.shape[1], 0), self._length(x.shape[2], 1), self.filters)
-        self._out_shape = out
-        # Y = Cᵀ·X, where C is the convolution from the output space back to the input space
-        z = kernels.conv2d_backward_input(x, self.kernel.value, out, *self._geometry(out))
-        return self._finish(z)
-
-    def backward(self, dy):
-        dz = self._start_backward(dy)
-        geom = self._geometry(self._out_shape)
-        dx, cols = kernels.conv2d_forward(dz, self.kernel.value, *geom, keep_cols=True)
-        _, dw = kernels.conv2d_backward(dz, self.kernel.value, self._x, *geom, cols=cols,
-                                        need_dx=False)
-        self.kernel.grad += dw                        # dW from <C(dZ; W), X>
-        return dx if self._needs_dx else None         # dX = C·dZ
+    def call(self, inputs, training=None):
+        out_hw = (self._length(inputs.shape[1], 0), self._length(inputs.shape[2], 1))
+        # the convolution from the output space back to the input space, whose adjoint this is
+        pads = pads_2d(*out_hw, self.kernel_size, self.strides, self.padding, self.dilation_rate)
+        return conv_transpose_bias_act(inputs, self.kernel, self.bias, self.activation, out_hw,
+                                       self.strides, pads, self.dilation_rate)   # one node
 
     def get_config(self):
         cfg = super().get_config()

@@ -168,3 +168,44 @@ def separable_conv_bias_act(x, depthwise_kernel, pointwise_kernel, bias, activat
         return dx, dwd, dpw, db
     return _finish(y[:, 0] if a.ndim == 3 else y, vjp,
                    (x, depthwise_kernel, pointwise_kernel, bias), act, relu)
+
+
+def conv_transpose_bias_act(x, kernel, bias, activation, out_hw, strides, pads, dilation):
+    """Transposed convolution + bias + activation as one node.
+
+    The transposed convolution is the adjoint of the convolution `C` (kernel `(kh, kw, cout,
+    cin)`, geometry `strides/pads/dilation`) from the output space `out_hw` back to the input
+    space: `Y = Cᵀ·X`, so `dX = C·dY` and `dW` is the kernel gradient of `C` at input `dY` with
+    upstream gradient `X`.
+
+    Args:
+        x: `(n, h, w, cin)` or `(n, steps, cin)`.
+        kernel: `(kh, kw, cout, cin)` or `(k, cout, cin)`.
+        out_hw: `(oh, ow)` of the output (`(1, steps)` for 1-D).
+        other arguments: as `conv_bias_act`.
+    """
+    act = _activation_object(activation)
+    relu = plain_relu(act)
+    a = value(x)
+    a4 = _image(a)
+    w = value(kernel)
+    w4 = w[None] if w.ndim == 3 else w
+    b = None if bias is None else value(bias)
+    need_dx, need_dw = is_tracked(x), is_tracked(kernel)
+    geometry = (strides, pads, dilation)
+    out_shape = (a.shape[0], *out_hw, w4.shape[2])
+    z = kernels.conv2d_backward_input(a4, w4, out_shape, *geometry, 1)          # Y = Cᵀ·X
+    y = _bias_relu(z, b, relu)
+
+    def vjp(dy):
+        dz, db = _bias_relu_backward(dy.reshape(y.shape), y, relu, b is not None)
+        dx = dw = cols = None
+        if need_dx:
+            out = kernels.conv2d_forward(dz, w4, *geometry, 1, keep_cols=need_dw)   # dX = C·dZ
+            dx, cols = out if need_dw else (out, None)
+            dx = dx.reshape(a.shape).astype(a.dtype, copy=False)
+        if need_dw:                                      # dW from <C(dZ; W), X>
+            _, dw = kernels.conv2d_backward(dz, w4, a4, *geometry, 1, cols=cols, need_dx=False)
+            dw = dw.reshape(w.shape)
+        return dx, dw, db
+    return _finish(y[:, 0] if a.ndim == 3 else y, vjp, (x, kernel, bias), act, relu)
