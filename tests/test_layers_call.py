@@ -37,6 +37,8 @@ NODES = {
     "permute": (lambda: L.Permute((2, 1)), (2, 3), {}, 1),
     "repeat_vector": (lambda: L.RepeatVector(3), (4,), {}, 1),
     "identity": (lambda: L.Identity(), (4,), {}, 0),
+    "gaussian_noise": (lambda: L.GaussianNoise(0.1), (4,), {"training": True}, 1),
+    "layer_norm": (lambda: L.LayerNormalization(), (2, 4), {}, 1),
     "lambda_backward": (lambda: L.Lambda(np.tanh, backward=lambda dy, x, y: dy * (1 - y * y)),
                         (4,), {}, 1),
 }
@@ -205,3 +207,81 @@ def test_prelu_shared_axes_matches_torch(float64):
 ], ids=["elu", "leaky_relu", "relu6ish", "softmax_axis1", "gelu"])
 def test_activation_layers_match_torch(make, fn, float64):
     _parity(make(), _x((4, 3), seed=4) * 2.0, fn, lambda l: [])
+
+
+# -- Embedding, GaussianNoise, LayerNormalization ---------------------------------------------------
+def test_embedding_is_one_node_on_the_table_and_accumulates_repeated_rows():
+    layer = L.Embedding(6, 3)
+    idx = np.array([[1, 1, 4], [0, 1, 5]])
+    with GradientTape() as tape:
+        y = layer(idx)
+    assert len(tape._nodes) == 1
+    dy = np.random.default_rng(0).standard_normal((2, 3, 3)).astype("float32")
+    (dw,) = tape.gradient(y, layer.trainable_weights, output_gradients=dy)
+    expected = np.zeros((6, 3), "float32")
+    np.add.at(expected, idx.ravel(), dy.reshape(-1, 3))
+    np.testing.assert_allclose(dw, expected, rtol=1e-6)
+    assert np.all(dw[[2, 3]] == 0)
+    with pytest.raises(ValueError, match=r"expected indices in \[0, 6\), received values from 0 "
+                                         "to 7"):
+        layer(np.array([[0, 7]]))
+
+
+def test_embedding_matches_torch(float64):
+    torch = pytest.importorskip("torch")
+    layer = L.Embedding(10, 4)
+    idx = np.random.default_rng(8).integers(0, 10, size=(5, 7))
+    idx[0, :3] = 4                                   # repeated rows must accumulate
+    y = unwrap(layer(idx))
+    dy = np.random.default_rng(1).standard_normal(y.shape)
+    _, dws = tape_gradients(layer, idx, dy, check_input=False)
+    w = torch.tensor(layer.embeddings.value.copy(), requires_grad=True)
+    yt = torch.nn.functional.embedding(torch.tensor(idx), w)
+    (yt * torch.tensor(dy)).sum().backward()
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(dws["embeddings"], w.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_gaussian_noise_two_calls_add_two_draws_and_pass_dy_through():
+    layer = L.GaussianNoise(0.5, seed=1)
+    x = np.zeros((4, 6))
+    with GradientTape() as tape:
+        tape.watch(x)
+        y1, y2 = layer(x, training=True), layer(x, training=True)
+    assert len(tape._nodes) == 2 and not np.array_equal(unwrap(y1), unwrap(y2))
+    dx = tape.gradient([y1, y2], x, output_gradients=[np.ones_like(x), 2 * np.ones_like(x)])
+    np.testing.assert_array_equal(dx, np.full_like(x, 3.0))
+    assert layer(x) is x
+
+
+@pytest.mark.parametrize("kwargs, shape", [
+    ({}, (3, 5)), ({"axis": [1, 2]}, (3, 5)), ({"center": False}, (6,)),
+    ({"scale": False}, (6,)), ({"scale": False, "center": False}, (2, 4)),
+])
+def test_layer_normalization_one_node_and_float64_gradients(kwargs, shape, float64):
+    from _tape_check import tape_gradient_errors
+    layer = L.LayerNormalization(**kwargs)
+    x = _x(shape, seed=5) * 3.0 + 1.0
+    layer(x)
+    for v in layer.weights:
+        v.value += np.random.default_rng(2).normal(0, 0.3, v.shape)
+    with GradientTape() as tape:
+        tape.watch(x)
+        layer(x)
+    assert len(tape._nodes) == 1
+    errors = tape_gradient_errors(layer, x)
+    assert set(errors) == {"input"} | {v.name for v in layer.weights}
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_layer_normalization_matches_torch(float64):
+    layer = L.LayerNormalization(epsilon=1e-3)
+    x = _x((4, 5), seed=6) * 2.0 + 0.5
+    layer(x)
+    rng = np.random.default_rng(7)
+    layer.gamma.value[...] = rng.standard_normal(5)
+    layer.beta.value[...] = rng.standard_normal(5)
+    dws, tgrads = _parity(layer, x, lambda t, xt, g, b: t.nn.functional.layer_norm(
+        xt, (5,), g, b, eps=1e-3), lambda l: [l.gamma.value, l.beta.value])
+    np.testing.assert_allclose(dws["gamma"], tgrads[0], rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(dws["beta"], tgrads[1], rtol=1e-6, atol=1e-10)

@@ -2,6 +2,8 @@
 import numpy as np
 
 from .. import _validate, initializers
+from ..autodiff.tape import record
+from ..ops._dispatch import value
 from .base import Layer, _serialize, register
 
 
@@ -35,30 +37,37 @@ class Embedding(Layer):
         self.mask_zero = False
 
     def build(self, input_shape):
-        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
-                                          self.embeddings_initializer,
+        self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
+                                          initializer=self.embeddings_initializer,
                                           regularizer=self.embeddings_regularizer,
-                                          constraint=self.embeddings_constraint)
+                                          constraint=self.embeddings_constraint,
+                                          name="embeddings")
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
 
-    def forward(self, x, training=False):
-        idx = np.asarray(x).astype(np.intp, copy=False)
+    def call(self, inputs):
+        idx = np.asarray(value(inputs)).astype(np.intp, copy=False)
         if idx.size and (idx.min() < 0 or idx.max() >= self.input_dim):
             raise ValueError(f"Layer '{self.name}' (Embedding) expected indices in "
                              f"[0, {self.input_dim}), received values from {idx.min()} to "
                              f"{idx.max()}.")
-        self._idx = idx
-        return self.embeddings.value[idx]
-
-    def backward(self, dy):
-        flat = dy.reshape(-1, self.output_dim)
-        np.add.at(self.embeddings.grad, self._idx.ravel(), flat)   # scatter-add rows
-        return None                                                 # indices have no gradient
+        return _gather_rows(self.embeddings, idx)              # indices have no gradient
 
     def get_config(self):
         cfg = super().get_config()
         cfg.update(input_dim=self.input_dim, output_dim=self.output_dim, mask_zero=self.mask_zero,
                    embeddings_initializer=_serialize(self.embeddings_initializer))
         return cfg
+
+
+def _gather_rows(table, idx):
+    """`table[idx]` (a row per index) as one node; its VJP scatter-adds `dy` into the rows."""
+    w = value(table)
+    y = w[idx]                                                  # y = W[idx]
+
+    def vjp(dy):
+        dw = np.zeros_like(w)
+        np.add.at(dw, idx.ravel(), dy.reshape(-1, w.shape[1]))  # dW[i] = Σ dy over reads of i
+        return dw
+    return record(y, vjp, table)

@@ -2,6 +2,8 @@
 import numpy as np
 
 from .. import _validate
+from ..ops._dispatch import value
+from . import _fused_basic
 from .base import Layer, register
 
 
@@ -21,15 +23,14 @@ class GaussianNoise(Layer):
         if seed is not None:
             self._rng = np.random.default_rng(_validate.non_negative_int(seed, "seed", self))
 
-    def forward(self, x, training=False):
+    def call(self, inputs, training=None):
         if not training or self.stddev == 0.0:
-            return x
+            return inputs
+        x = value(inputs)
         noise = self._rng.standard_normal(x.shape, dtype=np.float64 if x.dtype == np.float64
                                           else np.float32)
-        return x + noise.astype(x.dtype, copy=False) * x.dtype.type(self.stddev)
-
-    def backward(self, dy):
-        return dy                                                       # d(x + ε)/dx = 1
+        noise = noise.astype(x.dtype, copy=False) * x.dtype.type(self.stddev)
+        return _fused_basic.shift(inputs, noise)                       # d(x + ε)/dx = 1
 
     def get_config(self):
         cfg = super().get_config()

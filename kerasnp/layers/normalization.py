@@ -1,7 +1,9 @@
 """Normalization layers: LayerNormalization."""
 import numpy as np
 
-from .. import _validate, initializers
+from .. import _validate, config, initializers
+from ..autodiff.tape import is_tracked, record
+from ..ops._dispatch import value
 from .base import Layer, _serialize, register
 
 
@@ -38,37 +40,17 @@ class LayerNormalization(Layer):
         shape = tuple(input_shape[a] for a in norm)           # Keras: params span norm axes
         self._bshape = tuple(input_shape[a] if a in norm else 1 for a in range(1, ndim))
         br, gr, bc, gc = self._regs
-        self.gamma = (self.add_weight("gamma", shape, self.gamma_initializer, regularizer=gr,
-                                      constraint=gc) if self.scale else None)
-        self.beta = (self.add_weight("beta", shape, self.beta_initializer, regularizer=br,
-                                     constraint=bc) if self.center else None)
+        self.gamma = (self.add_weight(shape=shape, initializer=self.gamma_initializer,
+                                      regularizer=gr, constraint=gc, name="gamma")
+                      if self.scale else None)
+        self.beta = (self.add_weight(shape=shape, initializer=self.beta_initializer,
+                                     regularizer=br, constraint=bc, name="beta")
+                     if self.center else None)
         self._param_axes = tuple(a for a in range(ndim) if a not in norm)
 
-    def forward(self, x, training=False):
-        mu = x.mean(axis=self._axes, keepdims=True)
-        xc = x - mu
-        var = (xc * xc).mean(axis=self._axes, keepdims=True)
-        self._inv = 1.0 / np.sqrt(var + x.dtype.type(self.epsilon))   # 1/σ
-        self._xhat = xc * self._inv                                     # x̂ = (x - μ)/σ
-        y = (self._xhat * self.gamma.value.reshape(self._bshape) if self.scale
-             else self._xhat.copy())
-        if self.center:
-            y += self.beta.value.reshape(self._bshape)
-        return y
-
-    def backward(self, dy):
-        xhat = self._xhat
-        if self.scale:
-            self.gamma.grad += (dy * xhat).sum(axis=self._param_axes).reshape(self.gamma.shape)
-            g = dy * self.gamma.value.reshape(self._bshape)             # dx̂ = dy·γ
-        else:
-            g = dy
-        if self.center:
-            self.beta.grad += dy.sum(axis=self._param_axes).reshape(self.beta.shape)
-        # dx = (dx̂ - mean(dx̂) - x̂·mean(dx̂·x̂)) / σ
-        m1 = g.mean(axis=self._axes, keepdims=True)
-        m2 = (g * xhat).mean(axis=self._axes, keepdims=True)
-        return (g - m1 - xhat * m2) * self._inv
+    def call(self, inputs):
+        return _layer_norm(inputs, self.gamma, self.beta, self._axes, self._bshape,
+                           self._param_axes, self.epsilon)
 
     def get_config(self):
         cfg = super().get_config()
@@ -76,3 +58,37 @@ class LayerNormalization(Layer):
                    beta_initializer=_serialize(self.beta_initializer),
                    gamma_initializer=_serialize(self.gamma_initializer))
         return cfg
+
+
+def _layer_norm(x, gamma, beta, axes, bshape, param_axes, epsilon):
+    """`γ·(x - μ)/σ + β` over `axes` as one node (γ, β optional, shaped `bshape` to broadcast)."""
+    a = value(x)
+    if a.dtype.kind != "f":
+        a = a.astype(config.floatx())
+    mu = a.mean(axis=axes, keepdims=True)
+    xhat = a - mu
+    var = np.mean(xhat * xhat, axis=axes, keepdims=True)
+    inv = 1.0 / np.sqrt(var + a.dtype.type(epsilon))           # 1/σ
+    xhat *= inv                                                 # x̂ = (x - μ)/σ
+    g = None if gamma is None else value(gamma).reshape(bshape)
+    y = xhat * g if g is not None else xhat.copy()
+    if beta is not None:
+        y += value(beta).reshape(bshape)
+    need_dx = is_tracked(x)
+
+    def vjp(dy):
+        grads = []
+        if need_dx:
+            gh = dy * g if g is not None else dy                # dx̂ = dy·γ
+            m1 = gh.mean(axis=axes, keepdims=True)
+            m2 = (gh * xhat).mean(axis=axes, keepdims=True)
+            # dx = (dx̂ - mean(dx̂) - x̂·mean(dx̂·x̂)) / σ
+            grads.append((gh - m1 - xhat * m2) * inv)
+        else:
+            grads.append(None)
+        if gamma is not None:
+            grads.append((dy * xhat).sum(axis=param_axes).reshape(gamma.shape))   # dγ = Σ dy·x̂
+        if beta is not None:
+            grads.append(dy.sum(axis=param_axes).reshape(beta.shape))            # dβ = Σ dy
+        return tuple(grads)
+    return record(y, vjp, x, *(p for p in (gamma, beta) if p is not None))
