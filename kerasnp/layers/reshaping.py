@@ -4,6 +4,8 @@ import numbers
 import numpy as np
 
 from .. import _validate
+from ..autodiff.tape import record
+from ..ops._dispatch import value
 from .base import Layer, register
 from .pooling import check_data_format, check_rank
 
@@ -76,20 +78,14 @@ class ZeroPadding2D(Layer):
         return (input_shape[0], grow(input_shape[1], t + b), grow(input_shape[2], l + r),
                 input_shape[3])
 
-    def forward(self, x, training=False):
+    def call(self, inputs):
         (t, b), (l, r) = self.padding
+        x = value(inputs)
         n, h, w, c = x.shape
         y = np.zeros((n, h + t + b, w + l + r, c), dtype=x.dtype)
         y[:, t:t + h, l:l + w, :] = x                                    # y = pad(x, 0)
-        self._hw = h, w
-        return y
-
-    def backward(self, dy):
-        if not self._needs_dx:
-            return None
-        (t, _), (l, _) = self.padding
-        h, w = self._hw
-        return np.ascontiguousarray(dy[:, t:t + h, l:l + w, :])           # dx = crop(dy)
+        return record(y, lambda dy: np.ascontiguousarray(dy[:, t:t + h, l:l + w, :]),
+                      inputs)                                            # dx = crop(dy)
 
     def get_config(self):
         cfg = super().get_config()
@@ -135,19 +131,17 @@ class Cropping2D(Layer):
             out.append(None if d is None else d - a - b)
         return tuple(out) + (input_shape[3],)
 
-    def forward(self, x, training=False):
+    def call(self, inputs):
         (t, b), (l, r) = self.cropping
-        self._in_shape = x.shape
+        x = value(inputs)
         h, w = x.shape[1:3]
-        return np.ascontiguousarray(x[:, t:h - b, l:w - r, :])             # y = crop(x)
+        y = np.ascontiguousarray(x[:, t:h - b, l:w - r, :])               # y = crop(x)
 
-    def backward(self, dy):
-        if not self._needs_dx:
-            return None
-        (t, _), (l, _) = self.cropping
-        dx = np.zeros(self._in_shape, dtype=dy.dtype)
-        dx[:, t:t + dy.shape[1], l:l + dy.shape[2], :] = dy              # dx = pad(dy, 0)
-        return dx
+        def vjp(dy):
+            dx = np.zeros(x.shape, dtype=dy.dtype)
+            dx[:, t:h - b, l:w - r, :] = dy                               # dx = pad(dy, 0)
+            return dx
+        return record(y, vjp, inputs)
 
     def get_config(self):
         cfg = super().get_config()
@@ -192,21 +186,16 @@ class UpSampling2D(Layer):
         return (input_shape[0], grow(input_shape[1], self.size[0]),
                 grow(input_shape[2], self.size[1]), input_shape[3])
 
-    def forward(self, x, training=False):
+    def call(self, inputs):
+        x = value(inputs)
         n, h, w, c = x.shape
         sh, sw = self.size
-        self._in_shape = x.shape
         # y[i, a·sh + p, b·sw + q] = x[i, a, b]: one broadcast copy instead of two repeats
         y = np.empty((n, h, sh, w, sw, c), dtype=x.dtype)
         y[...] = x[:, :, None, :, None, :]
-        return y.reshape(n, h * sh, w * sw, c)
-
-    def backward(self, dy):
-        if not self._needs_dx:
-            return None
-        n, h, w, c = self._in_shape
-        sh, sw = self.size
-        return dy.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4))           # dx = Σ over each block
+        return record(y.reshape(n, h * sh, w * sw, c),
+                      lambda dy: dy.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4)),
+                      inputs)                                            # dx = Σ over each block
 
     def get_config(self):
         cfg = super().get_config()
