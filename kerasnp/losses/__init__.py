@@ -1,5 +1,10 @@
 """Losses: per-sample values, Keras's reductions, and their exact gradients.
 
+User losses are written with `kerasnp.ops`, as in Keras: a function `f(y_true, y_pred)` of
+per-sample values (`compile(loss=f)`) or a `Loss` subclass with `call(y_true, y_pred)`; the
+gradient tape differentiates them. Built-in losses record one tape node with their hand-written
+gradient; `loss_node(loss, y_true, y_pred, sample_weight)` is the engine's entry point.
+
 A loss maps `(y_true, y_pred)` to one value per sample (`call`), reduces them with optional sample
 weights (`__call__`), and differentiates that reduced value with respect to `y_pred` (`gradient`).
 Cross-entropies also offer `logit_gradient`, the fused derivative through the final softmax or
@@ -10,6 +15,7 @@ float32. Backward sits right under forward: `_backward(t, p, g)` receives `g`, t
 reduced loss with respect to each per-sample value, and returns d loss / d y_pred.
 """
 from .._registry import resolve
+from ._nodes import loss_node
 from .base import Loss, registry
 from .margin import (CategoricalHinge, CosineSimilarity, Hinge, SquaredHinge,
                      categorical_hinge, cosine_similarity, hinge, squared_hinge)
@@ -24,7 +30,7 @@ from .sparse_crossentropy import SparseCategoricalCrossentropy, sparse_categoric
 from .wrapper import LossFunctionWrapper
 
 __all__ = [
-    "Loss", "LossFunctionWrapper", "registry", "get", "serialize", "deserialize",
+    "Loss", "LossFunctionWrapper", "registry", "get", "serialize", "deserialize", "loss_node",
     "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
     "MeanSquaredLogarithmicError", "Huber", "LogCosh", "BinaryCrossentropy",
     "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "KLDivergence", "Poisson", "Hinge",

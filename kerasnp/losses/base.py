@@ -11,9 +11,12 @@ import numpy as np
 from .. import config
 from .. import _validate as validate
 from .._registry import Registry, snake_case
+from ..autodiff.tape import record
+from . import _nodes
 
 registry = Registry("loss")
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+_HAND_WRITTEN = {}   # class -> whether it differentiates itself (see Loss._hand_written)
 
 
 def _compute_dtype(p, dtype):
@@ -40,8 +43,17 @@ def _is_integral(y):
 class Loss:
     """Base class of every loss.
 
-    Subclass it and implement `call(y_true, y_pred)` returning one value per sample (as in Keras);
-    to train with such a loss, also override `gradient`.
+    Subclass it and implement `call(y_true, y_pred)` with `kerasnp.ops`, returning one value per
+    sample (as in Keras): `__call__` applies sample weights and the reduction with ops, so the
+    gradient tape differentiates the loss. (A class may instead override
+    `gradient(y_true, y_pred, sample_weight=None)` to give its own derivative.)
+
+    Example:
+        >>> from kerasnp import ops
+        >>> class MeanQuartic(Loss):
+        ...     def call(self, y_true, y_pred):
+        ...         d = ops.square(y_pred - y_true)
+        ...         return ops.mean(d * d, axis=-1)
 
     Args:
         name: name of the instance; defaults to the snake_case class name.
@@ -130,25 +142,44 @@ class Loss:
 
     # -- public API --------------------------------------------------------------------------
     def __call__(self, y_true, y_pred, sample_weight=None):
-        """Return the reduced loss as a Python float (the weighted array for `"none"`)."""
-        t, p = self._prepare(y_true, y_pred)
-        values = self._forward(t, p)
-        c = self._coefficients(values.shape, values.dtype, t, sample_weight)
-        if self.reduction in (None, "none") or values.ndim == 0:
-            out = values * c if not isinstance(c, float) else values
-            return out if out.ndim else float(out)
-        if isinstance(c, float):
-            return float(values.sum()) * c
-        return float(np.sum(values * c))
+        """Return the reduced loss, with sample weights applied.
+
+        Outside a gradient tape: a Python float (for reduction `"none"`, the weighted
+        per-sample array). Inside a tape, when `y_pred` is tracked: a `Tensor` on the tape. A
+        loss written with ops (`call`) is differentiated op by op; a built-in loss records one
+        node with its hand-written gradient (fused with a final softmax/sigmoid when `y_pred`
+        comes from one).
+        """
+        if self._hand_written():
+            return _nodes.builtin_call(self, y_true, y_pred, sample_weight)
+        return _nodes.ops_call(self, y_true, y_pred, sample_weight)
 
     def gradient(self, y_true, y_pred, sample_weight=None):
         """Return d `__call__` / d `y_pred`, same shape and dtype as `y_pred`.
 
         For reduction `"none"` it is the gradient of the sum of the weighted per-sample losses.
+        A loss written with ops is differentiated on a private gradient tape.
         """
+        if not self._hand_written():
+            return _nodes.tape_gradient(self, y_true, y_pred, sample_weight)
         t, p = self._prepare(y_true, y_pred)
         g = self._grad_values(t, p, sample_weight)
         return self._backward(t, p, g).astype(_out_dtype(y_pred, p), copy=False)
+
+    def _hand_written(self):
+        """Whether this loss differentiates itself (`_backward` or `gradient` defined at or
+        below the class that defines `call`) instead of being differentiated by the tape."""
+        cls = type(self)
+        found = _HAND_WRITTEN.get(cls)
+        if found is None:
+            mro = cls.__mro__
+
+            def depth(attr):
+                return next(i for i, k in enumerate(mro) if attr in k.__dict__)
+            call = depth("call")
+            found = _HAND_WRITTEN[cls] = any(
+                mro[depth(a)] is not Loss and depth(a) <= call for a in ("_backward", "gradient"))
+        return found
 
     def logit_gradient(self, y_true, y_pred, activation_name, sample_weight=None):
         """d loss / d z where `y_pred = activation(z)`, or None when no fused form exists."""
@@ -230,4 +261,12 @@ class _Builtin(Loss):
         return p.shape[:self.axis % p.ndim] + p.shape[self.axis % p.ndim + 1:] if p.ndim else ()
 
     def call(self, y_true, y_pred):
-        return self._forward(*self._prepare(y_true, y_pred))
+        """Per-sample losses; on a tape, one node whose VJP is the hand-written `_backward`."""
+        t, p = self._prepare(y_true, y_pred)
+        values = self._forward(t, p)
+
+        def vjp(g):                                   # d Σ g·values / d y_pred
+            mask = self._mask(t)
+            g = np.broadcast_to(g if mask is None else g * mask, values.shape)
+            return self._backward(t, p, g).astype(_out_dtype(y_pred, p), copy=False)
+        return record(values, vjp, y_pred)

@@ -4,6 +4,7 @@ import numbers
 import numpy as np
 
 from .. import config
+from ..autodiff.tape import record
 from .. import _validate as validate
 from .base import _Builtin, _compute_dtype, _is_integral, _out_dtype, registry
 from .probabilistic import _activation_name, _inside, _logsumexp, _softmax
@@ -128,6 +129,8 @@ class SparseCategoricalCrossentropy(_Builtin):
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
                                     axis=-1):
-    """Per-sample sparse categorical cross-entropy (ignored labels give 0)."""
-    y_pred = np.moveaxis(np.asarray(y_pred), axis, -1)
+    """Per-sample sparse categorical cross-entropy (ignored labels give 0); class `axis`."""
+    if axis % max(np.ndim(y_pred), 1) != np.ndim(y_pred) - 1:
+        a = np.asarray(y_pred)
+        y_pred = record(np.moveaxis(a, axis, -1), lambda g: np.moveaxis(g, -1, axis), y_pred)
     return SparseCategoricalCrossentropy(from_logits, ignore_class).call(y_true, y_pred)

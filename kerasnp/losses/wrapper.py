@@ -1,14 +1,17 @@
 """`LossFunctionWrapper`: a `Loss` around a plain per-sample loss function."""
 import numpy as np
 
-from .base import Loss
+from .base import Loss, _match_rank
 
 
 class LossFunctionWrapper(Loss):
     """A `Loss` around a plain function `fn(y_true, y_pred, **kwargs)` of per-sample losses.
 
-    To train with it, give `fn` a `gradient(y_true, y_pred)` attribute returning the derivative
-    of the sum of the per-sample losses with respect to `y_pred` (same shape as `y_pred`).
+    Write `fn` with `kerasnp.ops` and the gradient tape differentiates it (this is what
+    `compile(loss=fn)` makes). Labels of shape `(n,)` meet predictions `(n, 1)` (and the
+    reverse) as in Keras. A function may instead carry a `gradient(y_true, y_pred)` attribute
+    returning d(sum of its per-sample losses)/d y_pred (same shape as `y_pred`); it is then
+    computed with NumPy and recorded as one node.
 
     Args:
         fn: the per-sample loss function.
@@ -28,19 +31,18 @@ class LossFunctionWrapper(Loss):
         self._fn_kwargs = kwargs
 
     def call(self, y_true, y_pred):
-        return self._forward(*self._prepare(y_true, y_pred))
+        if isinstance(y_true, np.ndarray):
+            y_true = _match_rank(y_true, y_pred)
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def _hand_written(self):
+        return callable(getattr(self.fn, "gradient", None))
 
     def _forward(self, t, p):
         return np.asarray(self.fn(t, p, **self._fn_kwargs), dtype=p.dtype)
 
-    def _backward(self, t, p, g):
-        grad_fn = getattr(self.fn, "gradient", None)
-        if grad_fn is None:
-            raise NotImplementedError(
-                f"{self._who()} wraps a plain function, which kerasnp cannot differentiate. "
-                f"Give it a `gradient(y_true, y_pred)` attribute returning d(sum of per-sample "
-                f"losses)/d y_pred, or subclass kerasnp.losses.Loss. Received: fn={self.fn!r}")
-        dp = np.asarray(grad_fn(t, p), dtype=p.dtype)
+    def _backward(self, t, p, g):                  # only with a `fn.gradient` (_hand_written)
+        dp = np.asarray(self.fn.gradient(t, p), dtype=p.dtype)
         return dp * g.reshape(g.shape + (1,) * (p.ndim - g.ndim))
 
     def get_config(self):

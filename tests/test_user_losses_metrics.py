@@ -1,0 +1,179 @@
+"""The losses and metrics Keras users write themselves: `Loss` subclasses and loss functions
+written with ops (differentiated by the tape, checked against float64 central differences),
+with every reduction and sample weights; `Metric` subclasses with `add_variable`."""
+import numpy as np
+import pytest
+
+from kerasnp import losses as L
+from kerasnp import ops
+from kerasnp.autodiff import GradientTape
+from kerasnp.autodiff.tape import Tensor
+
+REDUCTIONS = ["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None]
+
+
+def _numeric_grad(f, x, h=1e-6):
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[idx] += h
+        xm[idx] -= h
+        g[idx] = (f(xp) - f(xm)) / (2 * h)
+    return g
+
+
+def _tape(fn, x):
+    """(value, d sum(fn(x_tensor)) / dx): x enters as a tracked Tensor, as a model output does."""
+    x = np.array(x, dtype=np.float64)
+    with GradientTape() as tape:
+        tape.watch(x)
+        out = fn(ops.add(x, 0.0))
+    return out, tape.gradient(out, x)
+
+
+class QuarticExp(L.Loss):
+    """A Keras-style custom loss: `call` written with ops only, one extra hyper-parameter."""
+
+    def __init__(self, scale=0.25, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+
+    def call(self, y_true, y_pred):
+        d = y_pred - y_true
+        return ops.sum(d * d * d * d + ops.exp(d * 0.5), axis=-1) * self.scale
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+def quartic_exp(y_true, y_pred):
+    d = ops.subtract(y_pred, y_true)
+    return ops.sum(d * d * d * d + ops.exp(d * 0.5), axis=-1) * 0.25
+
+
+def _reference(t, p, w=None, reduction="sum_over_batch_size"):
+    d = p - t
+    per = np.sum(d ** 4 + np.exp(0.5 * d), axis=-1) * 0.25
+    if w is not None:
+        per = per * w
+    if reduction in ("none", None):
+        return per
+    if reduction == "sum":
+        return per.sum()
+    if reduction == "mean_with_sample_weight" and w is not None:
+        return per.sum() / w.sum()
+    return per.sum() / per.size
+
+
+def _data(seed=0, n=5, d=3):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, d)), rng.normal(size=(n, d)), rng.uniform(0.2, 2.0, n)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("make", [lambda r: QuarticExp(reduction=r),
+                                  lambda r: L.LossFunctionWrapper(quartic_exp, reduction=r),
+                                  lambda r: L.get(quartic_exp) if r == "sum_over_batch_size"
+                                  else L.LossFunctionWrapper(quartic_exp, reduction=r)],
+                         ids=["subclass", "wrapper", "get"])
+def test_user_loss_values_and_tape_gradients(make, reduction, weighted):
+    loss = make(reduction)
+    t, p, w = _data()
+    w = w if weighted else None
+    value = loss(t, p, sample_weight=w)
+    expected = _reference(t, p, w, reduction)
+    if np.ndim(expected):
+        np.testing.assert_allclose(value, expected, rtol=1e-12)
+    else:
+        assert isinstance(value, float) and value == pytest.approx(expected, rel=1e-12)
+    out, grad = _tape(lambda q: loss(t, q, sample_weight=w), p)
+    assert type(out) is Tensor
+    np.testing.assert_allclose(out.value, expected, rtol=1e-12)
+    numeric = _numeric_grad(lambda q: float(np.sum(_reference(t, q, w, reduction))), p)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
+    # Loss.gradient differentiates the ops on a private tape (what older engines call)
+    np.testing.assert_allclose(loss.gradient(t, p, sample_weight=w), numeric, rtol=1e-6,
+                               atol=1e-8)
+    # the engine's entry point is the same computation
+    out, grad2 = _tape(lambda q: L.loss_node(loss, t, q, w), p)
+    np.testing.assert_allclose(grad2, grad, rtol=1e-12)
+
+
+def test_function_loss_as_compile_gets_it_with_rank_matching():
+    def my_mse(y_true, y_pred):
+        d = y_pred - y_true
+        return ops.sum(d * d, axis=-1)
+    loss = L.get(my_mse)
+    assert isinstance(loss, L.LossFunctionWrapper) and loss.name == "my_mse"
+    t = np.array([1.0, 2.0, 3.0])                # (n,) labels meet (n, 1) predictions
+    p = np.array([[1.5], [2.0], [2.0]])
+    assert loss(t, p) == pytest.approx((0.25 + 0 + 1) / 3)
+    _, grad = _tape(lambda q: L.loss_node(loss, t, q), p)
+    np.testing.assert_allclose(grad, 2 * (p - t[:, None]) / 3)
+
+
+def test_float32_predictions_give_a_float32_tensor():
+    t, p, w = _data(1)
+    p32 = p.astype(np.float32)
+    with GradientTape() as tape:
+        tape.watch(p32)
+        out = QuarticExp()(t, ops.add(p32, 0.0), sample_weight=w)
+    assert type(out) is Tensor and out.dtype == np.float32
+    g = tape.gradient(out, p32)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(out.value, _reference(t, p, w), rtol=1e-5)
+
+
+def test_numpy_written_loss_explains_in_a_tape():
+    class NumpyLoss(L.Loss):
+        def call(self, y_true, y_pred):
+            return np.mean(np.abs(np.asarray(y_pred) - y_true), axis=-1)
+    t, p, _ = _data(2)
+    assert NumpyLoss()(t, p) == pytest.approx(np.abs(p - t).mean())   # fine outside a tape
+    with pytest.raises(NotImplementedError, match=r"numpy_loss.*kerasnp\.ops.*Received"):
+        _tape(lambda q: NumpyLoss()(t, q), p)
+    with pytest.raises(NotImplementedError, match="numpy_loss.*gradient"):
+        NumpyLoss().gradient(t, p)
+
+    def ufunc_loss(y_true, y_pred):
+        return np.abs(y_pred - y_true)      # a NumPy ufunc meets a Tensor
+    with pytest.raises(NotImplementedError, match="ufunc_loss.*kerasnp.ops"):
+        _tape(lambda q: L.get(ufunc_loss)(t, q), p)
+
+
+def test_subclass_of_builtin_overriding_call_is_differentiated_by_the_tape():
+    class ScaledMSE(L.MeanSquaredError):
+        def call(self, y_true, y_pred):
+            d = y_pred - y_true
+            return ops.sum(d * d, axis=-1) * 3.0
+    t, p, w = _data(3)
+    _, grad = _tape(lambda q: ScaledMSE()(t, q, sample_weight=w), p)
+    np.testing.assert_allclose(grad, 6 * (p - t) * w[:, None] / len(p), rtol=1e-12)
+
+
+def test_user_gradient_override_is_one_node():
+    class Cubic(L.Loss):
+        def call(self, y_true, y_pred):
+            return np.sum((np.asarray(y_pred) - y_true) ** 3, axis=-1)
+
+        def gradient(self, y_true, y_pred, sample_weight=None):
+            g = 3 * (np.asarray(y_pred) - y_true) ** 2 / len(y_pred)
+            return g if sample_weight is None else g * np.asarray(sample_weight)[:, None]
+    t, p, w = _data(4)
+    p = np.array(p)
+    with GradientTape() as tape:
+        tape.watch(p)
+        out = Cubic()(t, p, sample_weight=w)
+        assert len(tape._nodes) == 1
+    np.testing.assert_allclose(tape.gradient(out, p),
+                               _numeric_grad(lambda q: Cubic()(t, q, sample_weight=w), p),
+                               rtol=1e-6)
+
+
+def test_subclass_config_round_trip():
+    loss = QuarticExp(scale=0.5, reduction="sum", name="q")
+    clone = QuarticExp.from_config(loss.get_config())
+    assert (clone.scale, clone.reduction, clone.name) == (0.5, "sum", "q")
+    t, p, _ = _data(5)
+    assert clone(t, p) == pytest.approx(loss(t, p))
