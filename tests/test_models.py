@@ -357,8 +357,7 @@ def test_model_gradient_with_fused_softmax_matches_finite_differences(float64):
     model = keras.Sequential([keras.Input((4,)), L.Dense(5, activation="tanh"),
                               L.Dense(3, activation="softmax")])
     model.compile(keras.optimizers.SGD(0.0), "sparse_categorical_crossentropy")
-    model._prepare_training()
-    model._train_batch(x.astype("float64"), [y], None)      # grads of the mean loss, lr=0
+    model.train_on_batch(x.astype("float64"), y)       # grads of the mean loss, lr=0
     grads = [v.grad.copy() for v in model.trainable_weights]
     eps = 1e-6
     for var, g in zip(model.trainable_weights, grads):
@@ -412,8 +411,7 @@ def test_custom_output_layer_gets_the_true_gradient_not_the_fused_one(float64):
     x = x.astype("float64")
     model = keras.Sequential([keras.Input((4,)), MyDense(3)])
     model.compile(keras.optimizers.SGD(0.0), "sparse_categorical_crossentropy")
-    model._prepare_training()
-    model._train_batch(x, [y], None)
+    model.train_on_batch(x, y)
     g = model.layers[0].w.grad.copy()
     w = model.layers[0].w.value
     eps = 1e-6

@@ -13,6 +13,7 @@ torch = pytest.importorskip("torch")
 
 import kerasnp as keras  # noqa: E402
 from kerasnp import config, layers, optimizers, regularizers  # noqa: E402
+from _tape_utils import backward  # noqa: E402
 
 F = torch.nn.functional
 TOL = 1e-10        # forward values, gradients and per-step losses
@@ -47,10 +48,8 @@ def _run_layer(layer, x, seed=1):
     """kerasnp forward + backward with a random upstream gradient; returns (y, dy, dx)."""
     y = layer(x)
     assert y.dtype == np.float64
-    for v in layer.weights:
-        v.grad.fill(0)
     dy = _rng(seed).normal(size=y.shape)
-    dx = layer.backward(dy)
+    _, dx = backward(layer, x, dy, training=False)
     return y, dy, dx
 
 

@@ -1,9 +1,9 @@
 """The call context: what one top-level layer or model call shares with the calls inside it.
 
 Per thread (so concurrent predicts never mix): the `training` flag an outer call hands to inner
-layers that were not given one, and the losses that `add_loss` collects during the call. The
-outermost call starts a fresh context; `collect_losses()` lets the trainer take the losses of
-one step.
+layers that were not given one, and the losses that `add_loss` adds during the call. When a call
+ends, the losses added inside it become that layer's `losses` (Keras's "losses of the latest
+call"); the trainer reads the model's.
 """
 import threading
 
@@ -26,7 +26,7 @@ def training():
 class Call:
     """`with Call(layer, training):` around one layer's `call`."""
 
-    __slots__ = ("layer", "training", "losses", "_top", "_prev")
+    __slots__ = ("layer", "training", "losses", "_start")
 
     def __init__(self, layer, training):
         self.layer = layer
@@ -34,43 +34,34 @@ class Call:
 
     def __enter__(self):
         s = _stack()
-        self._top = not s
-        self.losses = [] if self._top else s[0].losses
-        self._prev = len(self.losses)
+        self.losses = s[0].losses if s else []
+        self._start = len(self.losses)
         s.append(self)
-        # Keras semantics: a layer's `losses` are those of its latest call.
-        self.layer.__dict__["_last_losses"] = []
         return self
 
     def __exit__(self, *exc):
         _stack().pop()
+        self.layer.__dict__["_last_losses"] = self.losses[self._start:]
         return False
 
 
 def add_loss(layer, loss):
-    """Record `loss` for `layer` in the current call (or keep it on the layer at top level)."""
+    """Add `loss` to the current call's losses (outside a call: to the layer's own list)."""
     s = _stack()
-    layer.__dict__.setdefault("_last_losses", []).append(loss)
     if s:
-        s[0].losses.append(loss)
+        s[-1].losses.append(loss)
+    else:
+        layer.__dict__.setdefault("_last_losses", []).append(loss)
 
 
-class collect_losses:
-    """`with collect_losses() as losses:` -> every `add_loss` of the calls inside, in order."""
+class isolated:
+    """`with isolated():` calls inside start a fresh context (shape inference on zeros)."""
 
     def __enter__(self):
-        self._outer = Call.__new__(Call)
-        self._outer.layer = _Sink()
-        self._outer.training = None
-        self._outer.__enter__()
-        return self._outer.losses
+        self._saved = _stack()
+        _local.stack = []
+        return self
 
     def __exit__(self, *exc):
-        return self._outer.__exit__(*exc)
-
-
-class _Sink:
-    """Stands in for a layer at the top of a loss collection."""
-
-    def __init__(self):
-        self.__dict__ = {}
+        _local.stack = self._saved
+        return False

@@ -134,7 +134,7 @@ class Layer:
             given.update(kwargs)
             if given.get("trainable") is None:
                 given["trainable"] = True
-            return self.add_weight(**given)
+            return Layer.add_weight(self, **given)
         if args or kwargs:
             unknown = sorted(set(kwargs) - {"autocast", "aggregation", "synchronization"})
             if args or unknown:
@@ -188,15 +188,13 @@ class Layer:
 
     @property
     def losses(self):
-        """Losses added by `add_loss` during the last call, this layer's and its sublayers',
-        plus the weight regularization penalties (as Keras lists them)."""
+        """The losses added by `add_loss` during the latest call (this layer's and those of the
+        layers it called), then the weight regularization penalties (tape nodes in training)."""
+        from ..ops._fused import regularizer_penalty
         out = list(self.__dict__.get("_last_losses", ()))
-        for layer in self._sublayers:
-            out.extend(l for l in layer.__dict__.get("_last_losses", ()))
-            out.extend(_sub_losses(layer))
-        reg = [v.regularizer(v.value) for v in self._all_weights()
-               if v.regularizer is not None and v.trainable]
-        return out + reg
+        out.extend(regularizer_penalty(v.regularizer, v) for v in self._all_weights()
+                   if v.regularizer is not None and v.trainable)
+        return out
 
     @property
     def trainable(self):
@@ -343,9 +341,9 @@ class Layer:
             self._build_once(_shape_of(inputs))
         with _context.Call(self, training):
             y = self.call(*args, **kwargs)
-        if self.activity_regularizer is not None:
-            from ..ops._fused import regularizer_penalty
-            self.add_loss(regularizer_penalty(self.activity_regularizer, y))
+            if self.activity_regularizer is not None:
+                from ..ops._fused import regularizer_penalty
+                self.add_loss(regularizer_penalty(self.activity_regularizer, y))
         return y
 
     # First-contract layers may read this in backward; the tape makes it always True.

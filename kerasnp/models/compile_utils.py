@@ -54,15 +54,13 @@ class CompiledSpec:
     """compile()'s arguments, resolved against the model's outputs on first use."""
 
     def __init__(self, loss, loss_weights, metrics):
-        if loss is None:
-            raise ValueError("compile() needs a loss, e.g. loss='mse' or "
-                             "loss='sparse_categorical_crossentropy'. Received: loss=None")
         self.raw = (loss, loss_weights, metrics)
         self.resolved = False
         # Validate names now, so a typo fails at compile() rather than at fit().
         for item in (loss.values() if isinstance(loss, dict) else
                      loss if isinstance(loss, (list, tuple)) else [loss]):
-            losses.get(item)
+            if item is not None:
+                losses.get(item)
         for name in _metric_names(metrics):
             metrics_mod.get(name)
 
@@ -73,11 +71,10 @@ class CompiledSpec:
         loss, loss_weights, metrics = self.raw
         self.names = names
         self.multi = len(names) > 1
-        self.losses = [losses.get(l) for l in _per_output(loss, names, "loss", model.name)]
-        if any(l is None for l in self.losses):
-            missing = [n for n, l in zip(names, self.losses) if l is None]
-            raise ValueError(f"Model '{model.name}': compile(loss=...) gives no loss for "
-                             f"output(s) {missing}.")
+        # None: the output has no compiled loss (a model that adds its own with add_loss, or
+        # a custom train_step, compiles without one, as in Keras).
+        self.losses = [None if l is None else losses.get(l)
+                       for l in _per_output(loss, names, "loss", model.name)]
         weights = _per_output(loss_weights, names, "loss_weights", model.name, 1.0)
         self.weights = [1.0 if w is None else _validate.number(w, "loss_weights", model, low=0.0)
                         for w in weights]
@@ -87,6 +84,8 @@ class CompiledSpec:
         for i, items in enumerate(per_out):
             for m in items:
                 metric = metrics_mod.get(m, loss=self.losses[i], output_shape=shapes[i])
+                if metric is None:
+                    continue
                 key = f"{names[i]}_{metric.name}" if self.multi else metric.name
                 self.metrics.append((i, key, metric))
         self.loss_tracker = metrics_mod.Mean(name="loss")

@@ -26,7 +26,8 @@ class DataMixin:
 
     @property
     def output_shapes(self):
-        return [self._nodes[i].shape for i in self._output_ids]
+        return [self._nodes[i].shape if k is None else self._nodes[i].shape[k]
+                for i, k in self._output_refs]
 
     def _dtype(self):
         ws = self._all_weights() if self.built else []
@@ -100,9 +101,12 @@ class DataMixin:
         return f"Model '{self.name}'"
 
     def _cast_targets(self, y, n, where):
-        if y is None:
-            raise ValueError(f"Model '{self.name}': {where}() needs targets y. Received: y=None")
         spec = self._spec.resolve(self)
+        if y is None:
+            if any(l is not None for l in spec.losses):
+                raise ValueError(f"Model '{self.name}': {where}() needs targets y. "
+                                 "Received: y=None")
+            return None          # the model computes its own loss (add_loss, train_step)
         ys = as_list(y, spec.names, "output", where, self.name)
         out = []
         for i, (t, loss, shape) in enumerate(zip(ys, spec.losses, self.output_shapes)):
@@ -111,7 +115,8 @@ class DataMixin:
                 raise ValueError(f"Model '{self.name}': x and y must have the same number of "
                                  f"samples. Received: {n} samples in x, y.shape={t.shape}"
                                  + (f" for output '{spec.names[i]}'" if spec.multi else ""))
-            t = loss.check_targets(t, shape)
+            if loss is not None:
+                t = loss.check_targets(t, shape)
             if t.dtype.kind in "fiub" and t.ndim == len(shape) and t.dtype != self._dtype():
                 t = t.astype(self._dtype())
             if t.dtype.kind == "f" and not np.isfinite(t).all():
@@ -151,7 +156,8 @@ class DataMixin:
         """One batch from a PyDataset or generator -> validated lists (targets may be None)."""
         xs = self._cast_inputs(x, where)
         if y is None:
-            if where not in ("predict", "predict_on_batch"):
+            if where not in ("predict", "predict_on_batch") and any(
+                    l is not None for l in self._spec.resolve(self).losses):
                 raise ValueError(f"Model '{self.name}': {where}() needs batches (x, y) or "
                                  "(x, y, sample_weight); a batch had no targets.")
             return xs, None, None

@@ -172,19 +172,18 @@ def _infer(layer, targs, tkwargs, tensors):
 
 
 class Node:
-    """One layer call inside a model: the layer, its inputs as (node id, output index) pairs,
-    the argument template (None for the plain `layer(x)` / `layer([x1, x2])` call) and the
-    output shape."""
+    """One layer call inside a model: the layer, its input node ids (`inputs`) with the output
+    index taken from each (`indices`, None for single-output nodes), the argument template (None
+    for the plain `layer(x)` / `layer([x1, x2])` call) and the output shape (a list of shapes for
+    a layer that returns several tensors)."""
 
-    __slots__ = ("layer", "inputs", "shape", "args", "kwargs", "list_input")
+    __slots__ = ("layer", "inputs", "indices", "shape", "args", "kwargs", "list_input")
 
-    def __init__(self, layer, inputs, shape, args=None, kwargs=None, list_input=False):
+    def __init__(self, layer, inputs, shape, args=None, kwargs=None, list_input=False,
+                 indices=None):
         self.layer, self.inputs, self.shape = layer, list(inputs), shape
+        self.indices = list(indices) if indices is not None else [None] * len(self.inputs)
         self.args, self.kwargs, self.list_input = args, kwargs, list_input
-
-    @property
-    def input_ids(self):
-        return [i for i, _ in self.inputs]
 
 
 def _plain(call):
@@ -235,9 +234,9 @@ def trace(inputs, outputs):
         plain = _plain(call)
         list_input = bool(call is not None and isinstance(call.args[0], list))
         shape = t.shape if t._index is None else None
-        nodes.append(Node(t._layer, refs, shape,
+        nodes.append(Node(t._layer, [r[0] for r in refs], shape,
                           None if plain else call.args, None if plain else call.kwargs,
-                          list_input))
+                          list_input, [r[1] for r in refs]))
         return ids[k], t._index
 
     output_refs = [visit(t) for t in outputs]
@@ -254,7 +253,7 @@ def trace(inputs, outputs):
 
 def run_node(node, vals, training):
     """Call the node's layer on the values of its inputs (`vals[node id]`)."""
-    args = [vals[i] if k is None else vals[i][k] for i, k in node.inputs]
+    args = [vals[i] if k is None else vals[i][k] for i, k in zip(node.inputs, node.indices)]
     if node.args is None:
         x = args if (node.list_input or len(args) > 1) else args[0]
         return node.layer(x, training=training)

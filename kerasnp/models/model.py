@@ -4,6 +4,7 @@ Forward runs the nodes in order; backward runs them in reverse, summing gradient
 fans out. Sequential is the chain case of the same structure, so summary, weights and training have
 one code path (`training.TrainingMixin`).
 """
+from ..layers import _context
 from ..layers.base import Layer, register
 from ..layers.core import InputLayer
 from ..saving.mixin import SavingMixin
@@ -48,21 +49,25 @@ class Model(SavingMixin, TrainingMixin, Layer):
             self._tensors = (ins, outs)
 
     # -- subclassing --------------------------------------------------------------------------
-    def call(self, inputs, training=False):
-        """The model's computation. Subclasses override it, composing layers created in
-        `__init__`; kerasnp traces it once on symbolic inputs (at `build`, or at the first call
-        on data) into the same layer graph the functional API builds, so backward, summary and
-        saving follow the recorded layer calls. Python control flow that depends on `training`
-        is not traced: layers such as Dropout receive `training` from fit/predict themselves."""
-        if not self._nodes:
+    def call(self, inputs, training=None, mask=None):
+        """The model's computation. A functional model runs its graph; a subclass overrides
+        `call` and composes layers created in `__init__` with any Python code: it runs on real
+        arrays at every step (`if training:`, loops over data, prints and breakpoints work)."""
+        if not self._functional:
             raise NotImplementedError(
                 f"Model '{self.name}' has no graph: build it as Model(inputs, outputs), or "
-                "subclass Model and implement call(self, inputs, training=False).")
-        return self.forward(inputs, training=training)
+                "subclass Model and implement call(self, inputs, training=None).")
+        return self._run_graph(inputs, training)
+
+    @property
+    def _functional(self):
+        return type(self).call is Model.call and bool(self._nodes)
 
     def build(self, input_shape=None):
-        """Trace `call` on symbolic inputs of `input_shape` (a tuple with the batch axis, e.g.
-        `(None, 784)`, or a list of them for several inputs)."""
+        """Build the model for inputs of `input_shape` (with the batch axis, e.g. `(None, 784)`,
+        or a list of shapes for several inputs). A subclassed model is traced on symbolic
+        inputs for its summary and structure (if its `call` allows; else it is run once on
+        zeros): either way `call` itself runs on real arrays when the model is used."""
         if self._nodes:
             return
         if type(self).call is Model.call:
@@ -76,14 +81,44 @@ class Model(SavingMixin, TrainingMixin, Layer):
         shapes = input_shape if multi else [input_shape]
         inputs = [Input(tuple(s)[1:]) for s in shapes]
         try:
-            outputs = self.call(inputs if multi else inputs[0])
-        except graph.SymbolicOpError:
-            raise
+            with _context.isolated():
+                outputs = self.call(inputs if multi else inputs[0])
+            outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+            if not all(isinstance(t, graph.KerasTensor) for t in outs):
+                raise TypeError("call() returned non-symbolic values")
+            traced = graph.trace(inputs, outs)
+        except Exception:       # data-dependent Python: run it once on zeros instead
+            traced, outputs = self._build_eagerly(shapes, multi)
+            outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
         self._multi_input = multi
         self._multi_output = isinstance(outputs, (list, tuple))
-        outs = list(outputs) if self._multi_output else [outputs]
-        self._set_graph(*graph.trace(inputs, outs))
+        self._set_graph(*traced)
         self._tensors = (inputs, outs)
+
+    def _build_eagerly(self, shapes, multi):
+        """Structure of a subclassed model whose call() cannot be traced symbolically: run it
+        on zeros (this builds its layers) and record one node per input and per output."""
+        import numpy as np
+        from .. import config
+        from ..autodiff.tape import stop_recording, unwrap
+        from ..layers.core import Input
+        arrays = [np.zeros(tuple(2 if d is None else d for d in s), config.floatx())
+                  for s in shapes]
+        with stop_recording(), _context.isolated():
+            out = Layer.__call__(self, arrays if multi else arrays[0], training=False)
+        outs = list(out) if isinstance(out, (list, tuple)) else [out]
+        inputs = [Input(tuple(s)[1:]) for s in shapes]
+        nodes = [graph.Node(t._layer, [], t.shape) for t in inputs]
+        refs = []
+        for k, o in enumerate(outs):
+            shape = (None,) + np.shape(unwrap(o))[1:]
+            marker = InputLayer(shape=shape[1:] or (1,), name=f"output_{k + 1}")
+            nodes.append(graph.Node(marker, list(range(len(inputs))), shape))
+            refs.append((len(nodes) - 1, None))
+        return (nodes, list(range(len(inputs))), refs), \
+            [graph.KerasTensor(nodes[i].shape, nodes[i].layer, inputs) for i, _ in refs] \
+            if len(outs) > 1 else graph.KerasTensor(nodes[refs[0][0]].shape,
+                                                    nodes[refs[0][0]].layer, inputs)
 
     def _build_once(self, input_shape):
         if not self.built or not self._nodes:
@@ -91,8 +126,10 @@ class Model(SavingMixin, TrainingMixin, Layer):
             self.built = True
 
     # -- graph ------------------------------------------------------------------------------
-    def _set_graph(self, nodes, input_ids, output_ids):
-        self._nodes, self._input_ids, self._output_ids = nodes, input_ids, output_ids
+    def _set_graph(self, nodes, input_ids, output_refs):
+        self._nodes, self._input_ids = nodes, input_ids
+        self._output_refs = [tuple(r) for r in output_refs]
+        self._output_ids = [i for i, _ in self._output_refs]
         layers, seen = [], set()
         for node in nodes:
             if id(node.layer) not in seen:
@@ -103,18 +140,29 @@ class Model(SavingMixin, TrainingMixin, Layer):
         if dup:
             raise ValueError(f"Model '{self.name}': layer names must be unique; "
                              f"{', '.join(repr(d) for d in dup)} used more than once.")
-        uses = {}
-        for node in nodes:
-            uses[id(node.layer)] = uses.get(id(node.layer), 0) + 1
-        self._shared = {id(n.layer) for n in nodes if uses[id(n.layer)] > 1}
-        self._caches = [None] * len(nodes)
-        self._vals = [None] * len(nodes)
         self._all_layers = layers
-        self._sublayers = [l for l in layers if not isinstance(l, InputLayer)]
+        if type(self).call is Model.call:
+            self._sublayers = [l for l in layers if not isinstance(l, InputLayer)]
         self.input_spec_shape = (nodes[input_ids[0]].shape if len(input_ids) == 1
                                  else [nodes[i].shape for i in input_ids])
         self.built = True
 
+    def _run_graph(self, inputs, training):
+        """Call every layer of the graph in order on real values (kept in a local list, so one
+        model may run in several threads at once)."""
+        nodes = self._nodes
+        xs = inputs if self._multi_input else (inputs,)
+        if isinstance(inputs, dict):
+            xs = [inputs[nodes[i].layer.name] for i in self._input_ids]
+        vals = [None] * len(nodes)
+        for k, i in enumerate(self._input_ids):
+            vals[i] = xs[k]
+        run = graph.run_node
+        for i, node in enumerate(nodes):
+            if node.inputs:
+                vals[i] = run(node, vals, training)
+        outs = [vals[i] if k is None else vals[i][k] for i, k in self._output_refs]
+        return outs if self._multi_output else outs[0]
     @property
     def layers(self):
         """The model's layers in call order (a functional model lists its InputLayers too)."""
@@ -154,7 +202,7 @@ class Model(SavingMixin, TrainingMixin, Layer):
 
     @property
     def output_shape(self):
-        shapes = [self._nodes[i].shape for i in self._output_ids]
+        shapes = self.output_shapes
         return shapes if self._multi_output else shapes[0]
 
     @property
@@ -166,75 +214,24 @@ class Model(SavingMixin, TrainingMixin, Layer):
             self._build_once(input_shape)
         return self.output_shape
 
-    def _input_layers_need_dx(self, flag):
-        """Tell layers fed straight from this model's inputs whether their dx is wanted."""
-        feeds = set(self._input_ids)
-        for node in self._nodes:
-            if node.inputs and all(i in feeds for i in node.inputs):
-                layer = node.layer
-                layer._needs_dx = flag or any(
-                    n.layer is layer and not all(i in feeds for i in n.inputs)
-                    for n in self._nodes if n.inputs)
-                if isinstance(layer, Model):
-                    layer._input_layers_need_dx(layer._needs_dx)
+    def __call__(self, *args, **kwargs):
+        """Symbolic call (nest the model in a functional graph) or eager call on data: arrays
+        are validated and cast to the model's float type; tape tensors pass as they are."""
+        inputs = args[0] if args else kwargs.get("inputs")
+        if args and _plain_arrays(inputs):
+            if (self._multi_input and isinstance(inputs, (list, tuple)) and len(inputs) == 1
+                    and len(self._input_ids) == 1):
+                inputs = inputs[0]                 # Model([x], ...) called on [array]
+            inputs = self._cast_inputs(inputs, "__call__")
+            args = (self._arg(inputs),) + args[1:]
+        return Layer.__call__(self, *args, **kwargs)
 
-    # -- compute ----------------------------------------------------------------------------
     def forward(self, x, training=False):
-        nodes, vals, caches, shared = self._nodes, self._vals, self._caches, self._shared
-        xs = x if self._multi_input else (x,)
-        for k, i in enumerate(self._input_ids):
-            vals[i] = xs[k]
-        act_loss = 0.0
-        for i, node in enumerate(nodes):
-            if not node.inputs:
-                continue
-            layer = node.layer
-            arg = vals[node.inputs[0]] if len(node.inputs) == 1 else [vals[j] for j in node.inputs]
-            vals[i] = y = layer.forward(arg, training)
-            if id(layer) in shared:
-                caches[i] = dict(layer.__dict__)     # per-call state of a layer used twice
-            if layer.activity_regularizer is not None:
-                act_loss += float(layer.activity_regularizer(y))
-            if isinstance(layer, Model):
-                act_loss += layer._activity_loss
-        self._activity_loss = act_loss
-        if self._multi_output:
-            return [vals[i] for i in self._output_ids]
-        return vals[self._output_ids[0]]
-
-    _activity_loss = 0.0
-
-    def backward(self, dy):
-        nodes, vals, caches, shared = self._nodes, self._vals, self._caches, self._shared
-        grads = [None] * len(nodes)
-        for k, i in enumerate(self._output_ids):
-            g = dy[k] if self._multi_output else dy
-            grads[i] = g if grads[i] is None else grads[i] + g
-        for i in range(len(nodes) - 1, -1, -1):
-            node, g = nodes[i], grads[i]
-            if g is None or not node.inputs:
-                continue
-            layer = node.layer
-            if id(layer) in shared:
-                layer.__dict__.update(caches[i])
-            if layer.activity_regularizer is not None:
-                g = g + layer.activity_regularizer.gradient(vals[i])
-            dx = layer.backward(g)
-            grads[i] = None
-            if dx is None:
-                continue
-            parts = dx if len(node.inputs) > 1 else (dx,)
-            for j, d in zip(node.inputs, parts):
-                if d is not None:
-                    grads[j] = d if grads[j] is None else grads[j] + d
-        outs = [grads[i] for i in self._input_ids]
-        return outs if self._multi_input else outs[0]
-
-    def __call__(self, inputs, training=False):
-        first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
-        if isinstance(first, graph.KerasTensor):
-            return Layer.__call__(self, inputs, training=training)
-        return self.forward(self._arg(self._cast_inputs(inputs)), training=training)
+        """The outputs for `x` as NumPy arrays (one eager call, nothing recorded)."""
+        from ..autodiff.tape import stop_recording, unwrap
+        with stop_recording():
+            out = self(x, training=training)
+        return [unwrap(o) for o in out] if isinstance(out, (list, tuple)) else unwrap(out)
 
     def get_config(self):
         """The graph: one entry per layer call (`class_name`, `config`, `inbound` node ids)."""
@@ -273,3 +270,12 @@ class Model(SavingMixin, TrainingMixin, Layer):
         return print_summary(self, line_length=line_length, print_fn=print_fn,
                              show_trainable=show_trainable, expand_nested=expand_nested,
                              show_flops=show_flops)
+
+
+def _plain_arrays(inputs):
+    """NumPy data from a user (not tape tensors or variables): the model casts and checks it."""
+    import numpy as np
+    items = inputs.values() if isinstance(inputs, dict) else (
+        inputs if isinstance(inputs, (list, tuple)) else [inputs])
+    return all(isinstance(a, (np.ndarray, list, tuple, int, float)) and
+               not isinstance(a, np.memmap) for a in items)

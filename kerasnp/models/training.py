@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from .. import _validate, losses, optimizers
+from ..autodiff.tape import GradientTape, stop_recording, unwrap
 from ..callbacks import CallbackList, History, ProgbarLogger
 from ..errors import NonFiniteLossError
 from .compile_utils import CompiledSpec
@@ -73,112 +74,133 @@ class TrainingMixin(DataMixin):
 
     @property
     def metrics(self):
-        """The loss trackers and the compiled metrics (stateful objects)."""
-        return self._spec.trackers() if self._spec is not None and self._spec.resolved else []
+        """The stateful metrics `fit` resets each epoch and reports: the loss tracker(s), the
+        compiled metrics, then any `Metric` the model holds as an attribute (Keras tracks those
+        too). Override it in a custom `train_step` model to list your own trackers."""
+        out = self._spec.trackers() if self._spec is not None and self._spec.resolved else []
+        seen = {id(m) for m in out}
+        for v in self.__dict__.values():
+            if _is_metric(v) and id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        return out
 
     @property
     def metrics_names(self):
         return [m.name for m in self.metrics]
 
-    # -- steps ------------------------------------------------------------------------------
-    def _prepare_training(self):
-        spec = self._spec.resolve(self)
-        self._train_vars = self.trainable_weights
-        self._reg_vars = [v for v in self._train_vars if v.regularizer is not None]
-        consumed = {j for node in self._nodes for j in node.inputs}
-        uses = {}
-        for node in self._nodes:
-            uses[id(node.layer)] = uses.get(id(node.layer), 0) + 1
-        self._fuse = []
-        for k, i in enumerate(self._output_ids):
-            leaf = self._leaf_of(i)
-            act = getattr(leaf, "activation", None)
-            # The fused gradient is dL/d(pre-activation): valid only for a layer that opted in,
-            # whose output goes nowhere but the loss, and that is not called twice.
-            ok = (getattr(leaf, "_fuses_activation", False) and hasattr(act, "name")
-                  and i not in consumed and uses.get(id(self._nodes[i].layer)) == 1
-                  and self._output_ids.count(i) == 1)
-            self._fuse.append((leaf, act.name) if ok else None)
-        self._input_layers_need_dx(False)
-        return spec
+    # -- steps (override any of these, as in Keras's "customizing what happens in fit") ------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The total loss of a batch: the compiled losses (weighted), plus `self.losses` (what
+        `add_loss` added during the forward pass, and the weight regularization penalties).
 
-    def _leaf_of(self, node_id):
-        layer = self._nodes[node_id].layer
-        if isinstance(layer, TrainingMixin) and layer._nodes and not layer._multi_output:
-            return layer._leaf_of(layer._output_ids[0])
-        return layer
-
-    def _total_loss(self, ys, preds, sw):
-        """Weighted sum of the outputs' losses plus weight and activity penalties. Each output's
-        weighted loss is kept in `_output_losses` for the per-output trackers (computed once)."""
-        spec = self._spec
-        total = self._activity_loss
-        parts = []
-        with np.errstate(over="ignore", invalid="ignore"):   # reported as NonFiniteLossError
-            for k, (loss, w) in enumerate(zip(spec.losses, spec.weights)):
-                parts.append(loss(ys[k], preds[k], sw) * w)
-                total += parts[-1]
-        self._output_losses = parts
-        for v in self._reg_vars:
-            total += float(v.regularizer(v.value))
+        Returns a scalar; inside a `GradientTape` it is a tensor that `tape.gradient` takes."""
+        total, _ = self._loss_parts(y, y_pred, sample_weight)
         return total
 
-    def _compute_gradients(self, xb, ys, sw, training=True):
-        """Forward, total loss and backward: fills every trainable variable's `.grad` with
-        d(total loss)/d(weight) (regularizers included). Returns `(loss, predictions)`; when the
-        loss is not finite, returns before touching any gradient."""
-        spec = self._spec
-        out = self.forward(xb, training=training)
-        preds = out if self._multi_output else [out]
-        loss = self._total_loss(ys, preds, sw)
-        if not math.isfinite(loss):
-            return loss, preds
-        for v in self._train_vars:
-            v.grad.fill(0)
-        grads, fused_layers = [], []
-        for k, (lossf, w) in enumerate(zip(spec.losses, spec.weights)):
-            dy, fuse = None, self._fuse[k]
-            if fuse is not None:
-                dy = lossf.logit_gradient(ys[k], preds[k], fuse[1], sw)
-                if dy is not None:
-                    fused_layers.append(fuse[0])
-            if dy is None:
-                dy = lossf.gradient(ys[k], preds[k], sw)
-            grads.append(dy * w if w != 1.0 else dy)
-        for layer in fused_layers:
-            layer._logit_grad = True
-        try:
-            self.backward(grads if self._multi_output else grads[0])
-        finally:
-            for layer in fused_layers:
-                layer._logit_grad = False
-        for v in self._reg_vars:
-            v.grad += v.regularizer.gradient(v.value)
-        return loss, preds
+    def _loss_parts(self, y, y_pred, sample_weight):
+        """(total loss, [weighted loss of each output]) as tape values."""
+        spec = self._spec.resolve(self)
+        total, parts = None, []
+        if any(l is not None for l in spec.losses):
+            ys = y if spec.multi else [y]
+            preds = y_pred if spec.multi else [y_pred]
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                for k, (loss, w) in enumerate(zip(spec.losses, spec.weights)):
+                    if loss is None:
+                        parts.append(None)
+                        continue
+                    value = _loss_node(loss, ys[k], preds[k], sample_weight)
+                    if w != 1.0:
+                        value = value * w
+                    parts.append(value)
+                    total = value if total is None else total + value
+        for extra in self.losses:
+            total = extra if total is None else total + extra
+        if total is None:
+            raise ValueError(f"Model '{self.name}' has no loss to minimise: compile it with "
+                             "loss=... or add losses in call() with self.add_loss(...).")
+        return total, parts
 
-    def _train_batch(self, xb, ys, sw):
-        loss, preds = self._compute_gradients(xb, ys, sw)
-        if math.isfinite(loss):
-            self.optimizer.apply(self._train_vars)     # also applies weight constraints
-            self._update_metrics(loss, ys, preds, sw)
-        return loss
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics with a batch; return `get_metrics_result()`."""
+        spec = self._spec.resolve(self)
+        if spec.metrics and y is not None:
+            ys = y if spec.multi else [y]
+            preds = y_pred if spec.multi else [y_pred]
+            for k, _, m in spec.metrics:
+                m.update_state(ys[k], unwrap(preds[k]), sample_weight)
+        return self.get_metrics_result()
 
-    def _update_metrics(self, loss, ys, preds, sw):
-        """Update the trackers after `_total_loss` on the same batch (it left the per-output
-        losses in `_output_losses`)."""
+    def get_metrics_result(self):
+        """The current value of every metric in `self.metrics`, as a logs dict of floats."""
         spec = self._spec
-        n = len(ys[0])
-        spec.loss_tracker.update_state(loss, sample_weight=n)
-        for tracker, value in zip(spec.output_trackers, self._output_losses):
-            tracker.update_state(value, sample_weight=n)
-        for k, _, m in spec.metrics:
-            m.update_state(ys[k], preds[k], sw)
+        if spec is not None and spec.resolved and type(self).metrics is TrainingMixin.metrics:
+            return {k: _number(v) for k, v in spec.logs().items()}
+        out = {}
+        for m in self.metrics:
+            r = m.result()
+            if isinstance(r, dict):
+                out.update({k: _number(v) for k, v in r.items()})
+            else:
+                out[m.name] = _number(r)
+        return out
+
+    def train_step(self, data):
+        """One training step on a batch `data` (`x`, `(x, y)` or `(x, y, sample_weight)`): the
+        forward pass under a `GradientTape`, `compute_loss`, gradients, `optimizer.apply`,
+        `compute_metrics`. Returns the logs dict."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        variables = self.trainable_variables
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            if type(self).compute_loss is TrainingMixin.compute_loss:
+                loss, parts = self._loss_parts(y, y_pred, sample_weight)
+            else:
+                loss, parts = self.compute_loss(x=x, y=y, y_pred=y_pred,
+                                                sample_weight=sample_weight), []
+        value = _number(unwrap(loss))
+        if not math.isfinite(value):
+            return {"loss": value}             # fit stops before this batch changes weights
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply(grads, variables)
+        self._track_loss(value, parts, _batch_size(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        """One evaluation step on a batch (inference mode, no gradients). Returns the logs."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        if type(self).compute_loss is TrainingMixin.compute_loss:
+            loss, parts = self._loss_parts(y, y_pred, sample_weight)
+        else:
+            loss, parts = self.compute_loss(x=x, y=y, y_pred=y_pred,
+                                            sample_weight=sample_weight, training=False), []
+        self._track_loss(_number(unwrap(loss)), parts, _batch_size(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """The model's outputs for one batch (`x`, or a tuple whose first item is `x`)."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _track_loss(self, value, parts, n):
+        spec = self._spec
+        if spec is None or not spec.resolved:
+            return
+        spec.loss_tracker.update_state(value, sample_weight=n)
+        for tracker, part in zip(spec.output_trackers, parts):
+            if part is not None:
+                tracker.update_state(_number(unwrap(part)), sample_weight=n)
 
     def _reset_metrics(self):
-        self._spec.resolve(self).reset()
+        if self._spec is not None:
+            self._spec.resolve(self)
+        for m in self.metrics:
+            m.reset_state()
 
-    def _logs(self):
-        return self._spec.logs()
+    def _prepare_training(self):
+        return self._spec.resolve(self)
 
     # -- fit --------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -250,35 +272,40 @@ class TrainingMixin(DataMixin):
         train.build_model()
         steps = train.steps
         history = History()
-        cbs = list(callbacks or [])
+        cbs = _callback_list(callbacks)
         if verbose:
             cbs.append(ProgbarLogger(verbose))
         cbs.append(history)
         cbl = CallbackList(cbs, self, {"verbose": verbose, "epochs": epochs, "steps": steps,
                                        "mode": "fit"})
-        want_batch_logs = len(cbs) > 1
         self.stop_training = False
         self._prepare_training()
         interrupted = _SigintFlag()
         logs = {}
-        self._resume = None
-        cbl.on_train_begin()
-        if self._resume is not None:
+        self._resume_state = None
+        cbl.on_train_begin({})
+        if self._resume_state is not None:
             # A callback (BackupAndRestore) restored a checkpoint in on_train_begin: continue
             # from its epoch with its history, so the History reads as one uninterrupted run.
-            initial_epoch = max(initial_epoch, int(self._resume["epoch"]))
-            history.history = {k: list(v) for k, v in self._resume.get("history", {}).items()}
+            epoch0, past = self._resume_state
+            initial_epoch = max(initial_epoch, epoch0)
+            history.history = {k: list(v) for k, v in past.items()}
             history.epoch = list(range(initial_epoch))
-            self._resume = None
+            self._resume_state = None
         quiet_nan = any(getattr(cb, "stops_on_nan", False) for cb in cbs)
+        loss = 0.0
         try:
             with interrupted:
                 for epoch in range(initial_epoch, epochs):
                     self._reset_metrics()
-                    cbl.on_epoch_begin(epoch)
+                    cbl.on_epoch_begin(epoch, {})
                     for step, (xb, yb, swb) in enumerate(train.batches()):
-                        cbl.on_train_batch_begin(step)
-                        loss = self._train_batch(self._arg(xb), yb, swb)
+                        cbl.on_train_batch_begin(step, {})
+                        logs = self.train_step(pack_x_y_sample_weight(
+                            self._arg(xb), self._yarg(yb), swb))
+                        loss = _number(logs.get("loss", 0.0)) if isinstance(logs, dict) else 0.0
+                        if not isinstance(loss, float):
+                            loss = 0.0
                         if not math.isfinite(loss) and quiet_nan:
                             print(f"Epoch {epoch + 1}, batch {step + 1}: invalid loss {loss}, "
                                   "terminating training (weights from before this batch kept).")
@@ -290,8 +317,7 @@ class TrainingMixin(DataMixin):
                                 f"{epoch + 1}, batch {step + 1} (of {steps}); training stopped "
                                 "before that batch changed the weights. Try a lower learning "
                                 "rate, clipnorm=1.0, or check the data for extreme values.")
-                        if want_batch_logs:
-                            cbl.on_train_batch_end(step, self._logs())
+                        cbl.on_train_batch_end(step, _float_logs(logs))
                         if interrupted.flag or self.stop_training:
                             break
                     train.end_epoch()
@@ -302,9 +328,10 @@ class TrainingMixin(DataMixin):
                                       f"batch {step + 1}; the weights trained so far are kept.",
                                       RuntimeWarning, stacklevel=2)
                         break
-                    logs = self._logs()
+                    logs = _float_logs(self.get_metrics_result() if _default_logs(self)
+                                       else logs)
                     if val is not None and (epoch + 1) % validation_freq == 0:
-                        cbl.on_test_begin()
+                        cbl.on_test_begin({})
                         vlogs = self._test_loop(val, cbl)
                         cbl.on_test_end(vlogs)
                         logs.update({"val_" + k: v for k, v in vlogs.items()})
@@ -312,7 +339,6 @@ class TrainingMixin(DataMixin):
                     if self.stop_training:
                         break
         finally:
-            self._input_layers_need_dx(True)
             train.close()
             if val is not None:
                 val.close()
@@ -322,20 +348,20 @@ class TrainingMixin(DataMixin):
     # -- evaluate / predict -----------------------------------------------------------------
     def _test_loop(self, source, cbl=None):
         self._reset_metrics()
-        if not hasattr(self, "_reg_vars"):
-            self._prepare_training()
-            self._input_layers_need_dx(True)
+        logs = {}
         for step, (xb, yb, swb) in enumerate(source.batches()):
             if cbl is not None:
-                cbl.on_test_batch_begin(step)
-            out = self.forward(self._arg(xb), training=False)
-            preds = out if self._multi_output else [out]
-            loss = self._total_loss(yb, preds, swb)
-            self._update_metrics(loss, yb, preds, swb)
+                cbl.on_test_batch_begin(step, {})
+            logs = self.test_step(pack_x_y_sample_weight(self._arg(xb), self._yarg(yb), swb))
             if cbl is not None:
-                cbl.on_test_batch_end(step, self._logs())
+                cbl.on_test_batch_end(step, _float_logs(logs))
         source.end_epoch()
-        return self._logs()
+        return _float_logs(self.get_metrics_result() if _default_logs(self) else logs)
+
+    def _yarg(self, ys):
+        if ys is None:
+            return None
+        return ys if self._multi_output else ys[0]
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
@@ -353,11 +379,10 @@ class TrainingMixin(DataMixin):
                                    "evaluate")
         source.build_model()
         self._prepare_training()
-        self._input_layers_need_dx(True)
-        cbs = list(callbacks or []) + ([ProgbarLogger(verbose)] if verbose else [])
+        cbs = _callback_list(callbacks) + ([ProgbarLogger(verbose)] if verbose else [])
         cbl = CallbackList(cbs, self, {"verbose": verbose, "epochs": 1, "mode": "test",
                                        "steps": source.steps})
-        cbl.on_test_begin()
+        cbl.on_test_begin({})
         try:
             logs = self._test_loop(source, cbl)
         finally:
@@ -372,26 +397,31 @@ class TrainingMixin(DataMixin):
         verbose = _verbose(verbose)
         source = self._make_source(x, None, None, None, batch_size, False, steps, "predict")
         source.build_model()
-        cbs = list(callbacks or []) + ([ProgbarLogger(verbose)] if verbose else [])
+        cbs = _callback_list(callbacks) + ([ProgbarLogger(verbose)] if verbose else [])
         cbl = CallbackList(cbs, self, {"verbose": verbose, "epochs": 1, "steps": source.steps,
                                        "mode": "predict"})
-        cbl.on_predict_begin()
+        cbl.on_predict_begin({})
         parts = []
+        # Inference is per sample, so a large batch runs through the network in chunks that
+        # keep activations and im2col matrices in cache (same results, faster); a user's own
+        # predict_step gets whole batches.
+        chunk = _INFER_CHUNK if type(self).predict_step is TrainingMixin.predict_step else None
         try:
             for step, (xb, _, _) in enumerate(source.batches()):
-                cbl.on_predict_batch_begin(step)
+                cbl.on_predict_batch_begin(step, {})
                 n = len(xb[0])
-                # Inference is per sample, so a large batch runs through the network in chunks
-                # that keep activations and im2col matrices in cache (same results, faster).
-                chunks = [self.forward(self._arg([a[c:c + _INFER_CHUNK] for a in xb]),
-                                       training=False) for c in range(0, n, _INFER_CHUNK)]
-                chunks = [c if self._multi_output else [c] for c in chunks]
+                size = chunk or max(n, 1)
+                with stop_recording():
+                    chunks = [self.predict_step((self._arg([a[c:c + size] for a in xb]),))
+                              for c in range(0, n, size)]
+                chunks = [[unwrap(o) for o in c] if isinstance(c, (list, tuple))
+                          else [unwrap(c)] for c in chunks]
                 batch = [np.concatenate(p) if len(p) > 1 else p[0] for p in zip(*chunks)]
                 parts.append(batch)
                 cbl.on_predict_batch_end(step, {"outputs": batch})
         finally:
             source.close()
-        cbl.on_predict_end()
+        cbl.on_predict_end({})
         if not parts:
             outs = [np.empty((0,) + tuple(s[1:]), self._dtype()) for s in self.output_shapes]
         else:
@@ -405,14 +435,12 @@ class TrainingMixin(DataMixin):
         xs, ys, sw = self._prepare_data(x, y, sample_weight, class_weight, "train_on_batch")
         self._prepare_training()
         self._reset_metrics()
-        try:
-            loss = self._train_batch(self._arg(xs), ys, sw)
-        finally:
-            self._input_layers_need_dx(True)
-        if not math.isfinite(loss):
+        logs = self.train_step(pack_x_y_sample_weight(self._arg(xs), self._yarg(ys), sw))
+        loss = _number(logs.get("loss", 0.0))
+        if isinstance(loss, float) and not math.isfinite(loss):
             raise NonFiniteLossError(f"Model '{self.name}': the loss became {loss} in "
                                      "train_on_batch; the weights were not changed.")
-        logs = self._logs()
+        logs = _float_logs(self.get_metrics_result() if _default_logs(self) else logs)
         return logs if return_dict else _values(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -420,7 +448,6 @@ class TrainingMixin(DataMixin):
         self._require_compiled("test_on_batch")
         xs, ys, sw = self._prepare_data(x, y, sample_weight, None, "test_on_batch")
         self._prepare_training()
-        self._input_layers_need_dx(True)
         logs = self._test_loop(ArraySource(self, xs, ys, sw, max(len(xs[0]), 1), False))
         return logs if return_dict else _values(logs)
 
@@ -428,4 +455,96 @@ class TrainingMixin(DataMixin):
         """Model outputs for one batch."""
         return self.forward(self._arg(self._cast_inputs(x, "predict_on_batch")), training=False)
 
+    # -- resume (public hooks for callbacks such as BackupAndRestore) ------------------------
+    def resume_training_from(self, epoch, history=None):
+        """Continue the `fit` in progress from `epoch` (number of epochs already done), with the
+        History of those epochs. Call it from a callback's `on_train_begin`, after restoring the
+        weights and optimizer state (BackupAndRestore does)."""
+        self._resume_state = (int(epoch), dict(history or {}))
 
+
+def _callback_list(callbacks):
+    """`callbacks=` as Keras takes it: None, one callback, or a list of them."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, (list, tuple)):
+        return list(callbacks)
+    return [callbacks]
+
+
+def _float_logs(logs):
+    """A logs dict whose values are Python floats where they are numbers (never None)."""
+    if not isinstance(logs, dict):
+        return {}
+    return {k: _number(v) for k, v in logs.items()}
+
+
+def _default_logs(model):
+    """Whether the model reports the engine's own metrics (no train/test_step override that
+    returns logs of its own making)."""
+    return (type(model).train_step is TrainingMixin.train_step
+            and type(model).test_step is TrainingMixin.test_step)
+
+
+def unpack_x_y_sample_weight(data):
+    """`x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)` -> `(x, y, sample_weight)` (Keras's
+    `keras.utils.unpack_x_y_sample_weight`)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError("Data of a step must be x, (x,), (x, y) or (x, y, sample_weight). "
+                     f"Received: a tuple of {len(data)} items")
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The inverse of `unpack_x_y_sample_weight`: the shortest tuple that holds the parts."""
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def _number(v):
+    """A metric or loss value as a Python float (0-d arrays and tensors included)."""
+    v = unwrap(v)
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return v
+
+
+def _batch_size(x):
+    first = x
+    while isinstance(first, (list, tuple)):
+        first = first[0]
+    if isinstance(first, dict):
+        first = next(iter(first.values()))
+    return len(unwrap(first))
+
+
+def _is_metric(v):
+    return (hasattr(v, "update_state") and hasattr(v, "result") and hasattr(v, "reset_state")
+            and not isinstance(v, type))
+
+
+def _loss_node(loss, y_true, y_pred, sample_weight):   # TEMPORARY until losses.loss_node lands
+    fn = getattr(losses, "loss_node", None)
+    if fn is not None:
+        return fn(loss, y_true, y_pred, sample_weight)
+    from ..autodiff.tape import Tensor, record
+    p = unwrap(y_pred)
+    value = np.asarray(loss(y_true, p, sample_weight))
+    logits = getattr(y_pred, "_keras_logits", None) if type(y_pred) is Tensor else None
+    if logits is not None:
+        g = loss.logit_gradient(y_true, p, logits[0], sample_weight)
+        if g is not None:
+            return record(value, lambda d: d * g, logits[1])
+    return record(value, lambda d: d * loss.gradient(y_true, p, sample_weight), y_pred)

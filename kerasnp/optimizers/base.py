@@ -15,6 +15,8 @@ import re
 
 import numpy as np
 
+from ..variables import Variable
+
 from kerasnp._registry import Registry
 from kerasnp.optimizers import _kernels, _reference, schedules
 from kerasnp.optimizers._helpers import (NUMBA_DTYPES, State, check_inert_kwargs, check_lr,
@@ -194,13 +196,35 @@ class Optimizer:
         return not any(re.search(p, var.path) for p in self._wd_exclude_names)
 
     # ----------------------------------------------------------------- the step
-    def apply(self, variables):
-        """Apply one step to `variables` using each variable's `.grad` (updated in place).
+    def apply(self, grads, trainable_variables=None):
+        """Apply one step: `optimizer.apply(grads, variables)` (Keras 3), e.g. with the
+        gradients from `tape.gradient(loss, variables)`.
 
-        Variables whose `grad` is None are skipped; an empty list is a no-op (`iterations` does
-        not advance), as in Keras.
+        Gradients that are None are skipped; an empty list is a no-op (`iterations` does not
+        advance), as in Keras. Each variable's `.grad` keeps the gradient it was given. The
+        first kerasnp form `apply(variables)` (using each variable's `.grad`) still works.
         """
-        pairs = [(v.grad, v) for v in variables if v.grad is not None]
+        if trainable_variables is None:
+            items = list(grads)
+            if all(isinstance(v, Variable) for v in items):
+                pairs = [(v.grad, v) for v in items if v.grad is not None]
+                if pairs:
+                    self._step(pairs)
+                return
+            raise ValueError(f"{type(self).__name__}.apply(grads, trainable_variables) needs "
+                             "the variables the gradients belong to. Received: "
+                             "trainable_variables=None")
+        grads, variables = list(grads), list(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"{type(self).__name__}.apply: {len(grads)} gradients for "
+                             f"{len(variables)} variables; give one gradient per variable.")
+        pairs = []
+        for g, var in zip(grads, variables):
+            if g is None:
+                continue
+            g = _as_grad(g, var, type(self).__name__)
+            var.grad = g
+            pairs.append((g, var))
         if pairs:
             self._step(pairs)
 
@@ -217,12 +241,7 @@ class Optimizer:
             g, var = item
             if g is None:
                 continue
-            g = np.ascontiguousarray(g)
-            if g.shape != var.value.shape:
-                raise ValueError(f"{type(self).__name__}.apply_gradients: gradient for variable "
-                                 f"'{var.path}' must have shape {var.value.shape}, received "
-                                 f"shape {g.shape}.")
-            pairs.append((g, var))
+            pairs.append((_as_grad(g, var, type(self).__name__ + ".apply_gradients"), var))
         if not pairs:
             raise ValueError(f"{type(self).__name__}.apply_gradients: no gradients provided for "
                              f"any variable.")
@@ -279,3 +298,12 @@ class Optimizer:
         lr = lr if isinstance(lr, float) else type(lr).__name__
         return (f"<{type(self).__name__} name='{self.name}' learning_rate={lr} "
                 f"iterations={self.iterations}>")
+
+
+def _as_grad(g, var, who):
+    """A gradient as a contiguous array of its variable's shape (tape tensors unwrapped)."""
+    g = np.ascontiguousarray(getattr(g, "value", g) if not isinstance(g, np.ndarray) else g)
+    if g.shape != var.value.shape:
+        raise ValueError(f"{who}: gradient for variable '{var.path}' must have shape "
+                         f"{var.value.shape}, received shape {g.shape}.")
+    return g

@@ -67,10 +67,24 @@ def watch(layer):
         if not item.built:
             original = item.add_weight
 
-            def add_weight(name, shape, *args, _layer=item, _orig=original, **kwargs):
-                dtype = kwargs.get("dtype", args[4] if len(args) > 4 else None)
+            def add_weight(*args, _layer=item, _orig=original, **kwargs):
+                name, shape, dtype = _request(args, kwargs)
                 budget.take(_layer, name, shape, dtype)
-                return _orig(name, shape, *args, **kwargs)
+                return _orig(*args, **kwargs)
             object.__setattr__(item, "add_weight", add_weight)
             budget.watched.append(item)
         stack.extend(item.__dict__.get("_sublayers", ()))
+
+
+_KERAS_ORDER = ("shape", "initializer", "dtype", "trainable", "regularizer", "constraint", "name")
+_FIRST_ORDER = ("name", "shape", "initializer", "trainable", "regularizer", "constraint", "dtype")
+
+
+def _request(args, kwargs):
+    """(name, shape, dtype) of an `add_weight` call, in either argument order it accepts."""
+    order = _FIRST_ORDER if args and isinstance(args[0], str) else _KERAS_ORDER
+    given = dict(zip(order, args), **kwargs)
+    shape = given.get("shape")
+    shape = () if shape is None else (tuple(shape) if isinstance(shape, (list, tuple))
+                                      else (shape,))
+    return given.get("name") or "variable", shape, given.get("dtype")
