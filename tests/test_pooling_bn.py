@@ -17,9 +17,16 @@ from kerasnp.layers.pooling import (AveragePooling1D, AveragePooling2D, MaxPooli
 from kerasnp.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
 from kerasnp.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
 
+from _cases_conv import tape_gradients
+
 
 def _x(shape, seed=0, dtype="float64"):
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def _dx(layer, x, dy, training=False):
+    """The input gradient of `Σ layer(x)·dy`, taken on the tape."""
+    return tape_gradients(layer, x, dy, training)[1]
 
 
 # ------------------------------------------------------------------------- local pooling
@@ -49,7 +56,7 @@ def test_pool2d_matches_reference_forward_and_backward(cls, mode, pool, strides,
     assert y.shape == (2,) + layer.compute_output_shape((None,) + x.shape[1:])[1:]
     np.testing.assert_allclose(y, want, rtol=1e-6 if dtype == "float32" else 1e-12)
     dy = _x(y.shape, seed=1, dtype=dtype)
-    dx = layer.backward(dy)
+    dx = _dx(layer, x, dy)
     want_dx = (ref.avgpool2d_backward(dy, x.shape, pool, strides, pads) if mode == "avg"
                else ref.pool2d_backward(dy, idx, x.shape))
     assert dx.dtype == np.dtype(dtype) and dx.shape == x.shape
@@ -111,7 +118,7 @@ def test_pool_of_the_whole_input_and_hand_values():
 def test_ties_send_the_gradient_to_exactly_one_element_per_window(layer):
     x = np.ones((2, 5, 5, 3))
     y = layer(x)
-    dx = layer.backward(np.ones_like(y))
+    dx = _dx(layer, x, np.ones_like(y))
     assert dx.sum() == y.size                       # every window routed its gradient once
     if layer.strides == layer.pool_size:            # disjoint windows: one winner each, the first
         nonzero = np.argwhere(dx[0, :, :, 0])
@@ -125,11 +132,11 @@ def test_ties_send_the_gradient_to_exactly_one_element_per_window(layer):
 def test_ties_1d_and_global(cls):
     x = np.zeros((1, 6, 2))
     layer = cls(3)
-    dx = layer.backward(np.ones_like(layer(x)))
+    dx = _dx(layer, x, np.ones_like(layer(x)))
     np.testing.assert_array_equal(dx[0, :, 0], [1, 0, 0, 1, 0, 0])
     for glob, shape in ((GlobalMaxPooling2D(), (2, 3, 3, 4)), (GlobalMaxPooling1D(), (2, 5, 4))):
         z = np.full(shape, 2.0)
-        dz = glob.backward(np.ones_like(glob(z)))
+        dz = _dx(glob, z, np.ones_like(glob(z)))
         assert dz.sum() == 2 * 4 and dz.reshape(2, -1, 4)[:, 0, :].sum() == 8   # first one
 
 
@@ -165,6 +172,25 @@ def test_pool_errors():
         AveragePooling1D()(np.ones((2, 4, 4, 1)))
 
 
+@pytest.mark.parametrize("make, shape", [
+    (lambda: MaxPooling2D(), (2, 4, 6, 3)), (lambda: MinPooling1D(3, strides=2), (2, 9, 2)),
+    (lambda: AveragePooling2D(3, strides=2, padding="same"), (2, 5, 6, 2)),
+    (lambda: GlobalMaxPooling2D(), (2, 3, 4, 5)),
+    (lambda: GlobalAveragePooling1D(keepdims=True), (2, 6, 3))])
+def test_pooling_records_one_node_and_keeps_no_state(make, shape):
+    from kerasnp.autodiff import GradientTape
+    layer = make()
+    x = _x(shape, dtype="float32")
+    plain = layer(x)                                   # no tape: a plain array
+    before = set(vars(layer))
+    with GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=True)
+    assert len(tape._nodes) == 1
+    assert set(vars(layer)) == before
+    np.testing.assert_array_equal(np.asarray(y), plain)   # same values with and without a tape
+
+
 # ------------------------------------------------------------------------- global pooling
 def test_global_pooling_values_and_keepdims():
     x = _x((2, 3, 4, 5))
@@ -178,7 +204,7 @@ def test_global_pooling_values_and_keepdims():
     assert GlobalAveragePooling1D().compute_output_shape((None, None, 3)) == (None, 3)
     layer = GlobalAveragePooling2D()
     layer(x)
-    np.testing.assert_allclose(layer.backward(np.ones((2, 5))), np.full(x.shape, 1 / 12))
+    np.testing.assert_allclose(_dx(layer, x, np.ones((2, 5))), np.full(x.shape, 1 / 12))
     assert layer(x.astype("float32")).dtype == np.float32
     with pytest.raises(TypeError, match="keepdims.*Received: keepdims='yes'"):
         GlobalMaxPooling2D(keepdims="yes")
@@ -336,7 +362,7 @@ def test_zero_padding_forms_and_values():
     np.testing.assert_array_equal(y[0, :, :, 0], [[0, 0, 0, 0, 0], [0, 1, 2, 0, 0],
                                                   [3, 4, 5, 0, 0]])
     dy = np.arange(15, dtype="float32").reshape(1, 3, 5, 1)
-    np.testing.assert_array_equal(layer.backward(dy)[0, :, :, 0], [[5, 6, 7], [10, 11, 12]])
+    np.testing.assert_array_equal(_dx(layer, x, dy)[0, :, :, 0], [[5, 6, 7], [10, 11, 12]])
     assert ZeroPadding2D().compute_output_shape((None, None, 4, 2)) == (None, None, 6, 2)
     for bad in (-1, (1, 2, 3), ((1, 2), (3,)), "1", ((1, -2), (0, 0))):
         with pytest.raises(ValueError, match="padding.*Received: padding="):
@@ -349,7 +375,7 @@ def test_cropping_values_and_errors():
     y = layer(x)
     np.testing.assert_array_equal(y[0, :, :, 0], x[0, 1:, 2:4, 0])
     assert y.flags.c_contiguous
-    dx = layer.backward(np.ones_like(y))
+    dx = _dx(layer, x, np.ones_like(y))
     assert dx.sum() == y.size and dx[0, 0].sum() == 0 and dx[0, :, :2].sum() == 0
     assert Cropping2D(1).compute_output_shape((None, 6, None, 3)) == (None, 4, None, 3)
     with pytest.raises(ValueError, match="cropping.*leaves nothing"):
@@ -364,7 +390,7 @@ def test_upsampling_nearest_and_errors():
     np.testing.assert_array_equal(y, want)
     assert y.dtype == np.float32
     assert layer.compute_output_shape((None, 2, 2, 1)) == (None, 4, 6, 1)
-    dx = layer.backward(np.ones_like(y))
+    dx = _dx(layer, x, np.ones_like(y))
     np.testing.assert_array_equal(dx, np.full(x.shape, 6.0))
     with pytest.raises(ValueError, match=r"bilinear.*not supported.*Valid: 'nearest'"):
         UpSampling2D(interpolation="bilinear")

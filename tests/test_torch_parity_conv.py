@@ -11,6 +11,8 @@ torch = pytest.importorskip("torch")
 
 from kerasnp import config  # noqa: E402
 
+from _cases_conv import tape_gradients  # noqa: E402
+
 F = torch.nn.functional
 TOL = 1e-10
 
@@ -43,12 +45,11 @@ def _nhwc(t):
 
 
 def _run(layer, x, seed=1, training=False):
-    """kerasnp forward + backward with a random upstream gradient; returns (y, dy, dx)."""
-    y = layer(x, training=training)
-    for v in layer.weights:
-        v.grad.fill(0)
-    dy = np.random.default_rng(seed).normal(size=y.shape)
-    return y, dy, layer.backward(dy)
+    """kerasnp forward + tape gradients with a random upstream gradient:
+    `(y, dy, dx, {weight name: gradient})`."""
+    dy = np.random.default_rng(seed).normal(size=layer.compute_output_shape(x.shape))
+    y, dx, dws = tape_gradients(layer, x, dy, training)
+    return y, dy, dx, {v.name: g for v, g in zip(layer.trainable_weights, dws)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ POOL_PARITY = [
 def test_pool2d_matches_torch(mode, pool, strides, padding, hw):
     cls = MaxPooling2D if mode == "max" else AveragePooling2D
     x = np.random.default_rng(0).normal(size=(2,) + hw + (3,))
-    y, dy, dx = _run(cls(pool, strides=strides, padding=padding), x)
+    y, dy, dx, _ = _run(cls(pool, strides=strides, padding=padding), x)
     xt = _nchw(x, grad=True)
     yt = _torch_pool2d(xt, mode, pool, strides, padding)
     (yt * _nchw(dy)).sum().backward()
@@ -117,7 +118,7 @@ def test_pool2d_matches_torch(mode, pool, strides, padding, hw):
                                      (AveragePooling1D, F.avg_pool1d)])
 def test_pool1d_valid_matches_torch(cls, fn):
     x = np.random.default_rng(1).normal(size=(3, 11, 2))
-    y, dy, dx = _run(cls(3, strides=2), x)
+    y, dy, dx, _ = _run(cls(3, strides=2), x)
     xt = _nchw(x, grad=True)
     yt = fn(xt, 3, 2)
     (yt * _nchw(dy)).sum().backward()
@@ -133,7 +134,7 @@ def test_pool1d_valid_matches_torch(cls, fn):
 def test_global_pooling_matches_torch(cls, fn):
     shape = (3, 4, 5, 6) if cls is not GlobalAveragePooling1D else (3, 7, 6)
     x = np.random.default_rng(2).normal(size=shape)
-    y, dy, dx = _run(cls(), x)
+    y, dy, dx, _ = _run(cls(), x)
     xt = _nchw(x, grad=True)
     yt = fn(xt)
     (yt * torch.tensor(dy)).sum().backward()
@@ -162,7 +163,7 @@ def test_batch_norm_training_matches_torch(shape):
     want_var = np.ones(c)
     for step in range(3):
         x = rng.normal(step, 1 + step, shape)
-        y, dy, dx = _run(bn, x, seed=step, training=True)
+        y, dy, dx, grads = _run(bn, x, seed=step, training=True)
         xt, g, b = _nchw(x, grad=True), torch.tensor(gamma, requires_grad=True), \
             torch.tensor(beta, requires_grad=True)
         old_var = run_var.clone()
@@ -171,8 +172,8 @@ def test_batch_norm_training_matches_torch(shape):
         (yt * _nchw(dy)).sum().backward()
         _close(y, _nhwc(yt), what="forward")
         _close(dx, _nhwc(xt.grad), tol=1e-9, what="input gradient")
-        _close(bn.gamma.grad, g.grad, what="gamma gradient")
-        _close(bn.beta.grad, b.grad, what="beta gradient")
+        _close(grads["gamma"], g.grad, what="gamma gradient")
+        _close(grads["beta"], b.grad, what="beta gradient")
         _close(bn.moving_mean.value, run_mean, what="moving mean")
         var_unbiased = ((run_var - momentum * old_var) / (1 - momentum)).numpy()
         want_var = momentum * want_var + (1 - momentum) * var_unbiased * (m - 1) / m
@@ -180,7 +181,7 @@ def test_batch_norm_training_matches_torch(shape):
         assert not np.allclose(bn.moving_variance.value, run_var.numpy())   # they do differ
 
     x = rng.normal(size=shape)                                 # inference: moving statistics
-    y, dy, dx = _run(bn, x, training=False)
+    y, dy, dx, _ = _run(bn, x, training=False)
     xt = _nchw(x, grad=True)
     moving = [torch.tensor(v.value) for v in (bn.moving_mean, bn.moving_variance)]
     yt = F.batch_norm(xt, *moving, torch.tensor(gamma), torch.tensor(beta), training=False,

@@ -1,17 +1,16 @@
 """Global pooling layers: average or max over all spatial positions, per channel (channels-last).
 
 Every variant views its input as `(batch, positions, channels)` (a free reshape of a contiguous
-NHWC or NSC array) and reduces the middle axis.
+NHWC or NSC array) and reduces the middle axis, as one fused op (one tape node).
 """
-import numpy as np
-
 from .. import _validate
+from ..ops._conv_pool import global_pool
 from .base import Layer, register
 from .pooling import check_data_format, check_rank
 
 
 class _GlobalPooling(Layer):
-    """Shared validation, shapes and config; subclasses define `_reduce` / `_spread`."""
+    """Shared validation, shapes, call and config; subclasses set `_mode` ("avg" or "max")."""
 
     _rank = 2
 
@@ -28,18 +27,8 @@ class _GlobalPooling(Layer):
             return (input_shape[0],) + (1,) * self._rank + (input_shape[-1],)
         return (input_shape[0], input_shape[-1])
 
-    def forward(self, x, training=False):
-        self._in_shape = x.shape
-        n, c = x.shape[0], x.shape[-1]
-        y = self._reduce(x.reshape(n, -1, c))                          # (n, c)
-        return y.reshape((n,) + (1,) * self._rank + (c,)) if self.keepdims else y
-
-    def backward(self, dy):
-        if not self._needs_dx:
-            return None
-        n, c = self._in_shape[0], self._in_shape[-1]
-        dx = self._spread(dy.reshape(n, c), n, c)                       # (n, positions, c)
-        return dx.reshape(self._in_shape)
+    def call(self, inputs, training=None):
+        return global_pool(inputs, self._mode, self.keepdims)                # one node
 
     def get_config(self):
         cfg = super().get_config()
@@ -48,27 +37,11 @@ class _GlobalPooling(Layer):
 
 
 class _GlobalAverage(_GlobalPooling):
-    def _reduce(self, x3):
-        self._count = x3.shape[1]
-        # y = Σ_p x / P (einsum is several times faster than mean(axis=1) on this layout)
-        return np.einsum("npc->nc", x3) / x3.dtype.type(self._count)
-
-    def _spread(self, dy, n, c):
-        dx = np.empty((n, self._count, c), dtype=dy.dtype)
-        dx[...] = (dy / dy.dtype.type(self._count))[:, None, :]          # dx = dy / P everywhere
-        return dx
+    _mode = "avg"
 
 
 class _GlobalMax(_GlobalPooling):
-    def _reduce(self, x3):
-        self._count = x3.shape[1]
-        self._arg = x3.argmax(axis=1)[:, None, :]                       # first maximum (n, 1, c)
-        return np.take_along_axis(x3, self._arg, axis=1)[:, 0, :]       # y = max_p x
-
-    def _spread(self, dy, n, c):
-        dx = np.zeros((n, self._count, c), dtype=dy.dtype)
-        np.put_along_axis(dx, self._arg, dy[:, None, :], axis=1)        # dx[argmax] = dy
-        return dx
+    _mode = "max"
 
 
 _DOC = """Global {what} pooling: one value per channel over all {where}.

@@ -5,8 +5,11 @@ Geometry follows Keras/TensorFlow exactly: "valid" gives `out = floor((in - pool
 `max((out - 1)·stride + pool - in, 0)` split so the extra row/column goes to the bottom/right.
 Padded positions never win a max/min and are not counted by an average. 1-D layers view
 `(batch, steps, channels)` as `(batch, 1, steps, channels)` and call the same 2-D kernels.
+Each call is one fused op (`kerasnp.ops._conv_pool.pool`): one tape node, the winners' indices
+kept in its closure.
 """
-from .. import _validate, kernels
+from .. import _validate
+from ..ops._conv_pool import pool
 from ._padding import output_length, pads_2d
 from .base import Layer, register
 
@@ -69,20 +72,11 @@ class _Pooling(Layer):
                              f"{tuple(input_shape)}")
         return (input_shape[0],) + out + (input_shape[-1],)
 
-    def forward(self, x, training=False):
-        self._in_shape = x.shape
-        x4 = x if self._rank == 2 else x.reshape(x.shape[0], 1, x.shape[1], x.shape[2])
-        self._x4_shape = x4.shape
-        self._pads = pads_2d(x4.shape[1], x4.shape[2], self._pool2, self._strides2, self.padding)
-        y = self._pool(x4)
-        return y if self._rank == 2 else y.reshape(y.shape[0], y.shape[2], y.shape[3])
-
-    def backward(self, dy):
-        if not self._needs_dx:
-            return None
-        if self._rank == 1:
-            dy = dy.reshape(dy.shape[0], 1, dy.shape[1], dy.shape[2])
-        return self._unpool(dy).reshape(self._in_shape)
+    def call(self, inputs, training=None):
+        shape = inputs.shape
+        h, w = (shape[1], shape[2]) if self._rank == 2 else (1, shape[1])
+        pads = pads_2d(h, w, self._pool2, self._strides2, self.padding)
+        return pool(inputs, self._mode, self._pool2, self._strides2, pads)   # one node
 
     def get_config(self):
         cfg = super().get_config()
@@ -93,31 +87,15 @@ class _Pooling(Layer):
 
 
 class _ExtremumPooling(_Pooling):
-    """Max or min pooling: keeps the index of each window's winner for the backward pass."""
+    """Max or min pooling: the gradient goes to each window's winner (the first on ties)."""
 
     _mode = "max"
-
-    def _pool(self, x4):
-        y, self._idx = kernels.pool2d_forward(x4, self._pool2, self._strides2, self._pads,
-                                              self._mode)    # y = max/min over the window
-        return y
-
-    def _unpool(self, dy4):
-        # dx[argmax] += dy: only the recorded winner of each window gets the gradient
-        return kernels.pool2d_backward(dy4, self._idx, self._x4_shape)
 
 
 class _AveragePooling(_Pooling):
     """Average pooling over each window's in-bounds elements."""
 
-    def _pool(self, x4):
-        # y = Σ_window x / count(in-bounds)
-        return kernels.avgpool2d_forward(x4, self._pool2, self._strides2, self._pads)
-
-    def _unpool(self, dy4):
-        # dx[window] += dy / count(in-bounds)
-        return kernels.avgpool2d_backward(dy4, self._x4_shape, self._pool2, self._strides2,
-                                          self._pads)
+    _mode = "avg"
 
 
 _DOC_2D = """{what} pooling over 2-D windows of a channels-last image batch.
