@@ -13,13 +13,14 @@ from kerasnp.autodiff.tape import unwrap
 
 
 def _call(layer, x, training, seed):
-    if hasattr(layer, "_rng"):
+    if seed is not None and hasattr(layer, "_rng"):       # None: keep the layer's generator
         layer._rng = np.random.default_rng(seed)
     return layer(x, training=training)
 
 
 def tape_gradients(layer, x, dy, training=False, seed=0, check_input=True):
-    """`(dxs, {weight name: gradient})` of `sum(layer(x) * dy)` from the tape."""
+    """`(dxs, {weight name: gradient})` of `sum(layer(x) * dy)` from the tape (the layer's
+    generator is re-seeded with `seed` first, unless `seed` is None)."""
     xs = list(x) if isinstance(x, (list, tuple)) else [x]
     weights = layer.trainable_weights
     with GradientTape() as tape:

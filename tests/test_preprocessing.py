@@ -7,9 +7,13 @@ import pytest
 
 import kerasnp as keras
 from kerasnp import config
+from kerasnp.autodiff import GradientTape
+from kerasnp.autodiff.tape import unwrap
 from kerasnp.layers.preprocessing import Normalization, Rescaling
 from kerasnp.layers.preprocessing_image import RandomFlip, RandomRotation, RandomTranslation
 from kerasnp.utils.py_dataset import PyDataset
+
+from _tape_check import tape_gradients
 
 RNG = np.random.default_rng(0)
 
@@ -28,10 +32,17 @@ def test_rescaling_values_and_uint8_input():
     np.testing.assert_allclose(out, [[0.0, 128 / 255, 1.0]], rtol=1e-6)
 
 
+def _dx(layer, x, dy, training=False):
+    """The tape's input gradient of `sum(layer(x) * dy)` (one forward, as layer.backward was)."""
+    (dx,), _ = tape_gradients(layer, x, dy, training=training, seed=None)
+    return dx
+
+
 def test_rescaling_backward_scales_by_scale():
     layer = Rescaling([2.0, -3.0])
     layer(np.ones((2, 2)))
-    np.testing.assert_array_equal(layer.backward(np.ones((2, 2))), [[2.0, -3.0], [2.0, -3.0]])
+    np.testing.assert_array_equal(_dx(layer, np.ones((2, 2)), np.ones((2, 2))),
+                                  [[2.0, -3.0], [2.0, -3.0]])
 
 
 @pytest.mark.parametrize("kwargs, arg", [({"scale": "x"}, "scale"),
@@ -312,8 +323,10 @@ def test_random_flip_modes(mode, variants):
 def test_random_flip_backward_flips_dy_back():
     x = RNG.standard_normal((6, 3, 4, 1))
     layer = RandomFlip(seed=5)
-    y = layer(x, training=True)
-    dx = layer.backward(y)               # the flips are involutions: flipping y back gives x
+    with GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=True)
+    dx = tape.gradient(y, x, output_gradients=unwrap(y))   # flips are involutions: dx = x
     np.testing.assert_array_equal(dx, x)
 
 
@@ -377,9 +390,11 @@ def test_translation_backward_is_the_adjoint():
     x, dy = RNG.standard_normal((3, 5, 7, 2)), RNG.standard_normal((3, 5, 7, 2))
     for mode in ("reflect", "wrap", "nearest", "constant"):
         layer = RandomTranslation(0.6, 0.6, fill_mode=mode, seed=0)
-        y = layer(x, training=True)
-        dx = layer.backward(dy)
-        np.testing.assert_allclose(np.sum(y * dy), np.sum(x * dx), rtol=1e-10)
+        with GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+        dx = tape.gradient(y, x, output_gradients=dy)
+        np.testing.assert_allclose(np.sum(unwrap(y) * dy), np.sum(x * dx), rtol=1e-10)
 
 
 # -- validation -----------------------------------------------------------------------------------

@@ -1,13 +1,16 @@
 """Preprocessing layers that sit inside a model: Rescaling and Normalization (with `adapt`).
 
-Both are differentiable affine maps of their input, so they train like any other layer. The random
-image augmentations live in `preprocessing_image.py`.
+Both are differentiable affine maps of their input (one tape node each), so they train like any
+other layer. The random image augmentations live in `preprocessing_image.py`.
 """
 import numbers
 
 import numpy as np
 
 from .. import _validate, config
+from ..autodiff.tape import record
+from ..ops._dispatch import value
+from . import _fused_basic
 from .base import Layer, register
 from .preprocessing_adapt import iter_batches
 
@@ -17,6 +20,14 @@ def float_input(layer, x):
     if x.dtype.kind == "f":
         return x
     return x.astype(layer.dtype or config.floatx())
+
+
+def float_call_input(layer, inputs):
+    """`(x, src)`: the input's float NumPy values, and what to record them against — the input
+    itself when it was float already, else the (untracked) cast array."""
+    a = np.asarray(value(inputs))
+    x = float_input(layer, a)
+    return x, (inputs if x is a else x)
 
 
 def _number_or_list(value, arg, owner):
@@ -62,13 +73,13 @@ class Rescaling(Layer):
                                  f"but the input has {input_shape[-1]} channels (last axis of "
                                  f"{tuple(input_shape)}). Received: {arg}={value!r}")
 
-    def forward(self, x, training=False):
-        x = float_input(self, x)
-        self._scale = np.asarray(self.scale, dtype=x.dtype)
-        return x * self._scale + np.asarray(self.offset, dtype=x.dtype)   # y = x·s + o
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
-    def backward(self, dy):
-        return dy * self._scale                                             # dx = dy·s
+    def call(self, inputs):
+        x, src = float_call_input(self, inputs)
+        s = np.asarray(self.scale, dtype=x.dtype)
+        return _fused_basic.scale(src, s, np.asarray(self.offset, dtype=x.dtype))  # y = x·s + o
 
     def get_config(self):
         cfg = super().get_config()
@@ -191,18 +202,17 @@ class Normalization(Layer):
         std = np.maximum(np.sqrt(var, dtype=np.float64), config.epsilon())
         return mean.astype(dtype, copy=False), std.astype(dtype)
 
-    # -- forward / backward -------------------------------------------------------------------
-    def forward(self, x, training=False):
-        x = float_input(self, x)
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    # -- call ---------------------------------------------------------------------------------
+    def call(self, inputs):
+        x, src = float_call_input(self, inputs)
         mean, std = self._stats(x.dtype)
         if self.invert:
-            self._dxdy = std
-            return x * std + mean                                       # y = x·σ + μ
-        self._dxdy = 1.0 / std
-        return (x - mean) * self._dxdy                                  # y = (x - μ) / σ
-
-    def backward(self, dy):
-        return dy * self._dxdy                                          # dx = dy/σ (or dy·σ)
+            return _fused_basic.scale(src, std, mean)                   # y = x·σ + μ
+        inv = 1.0 / std
+        return record((x - mean) * inv, lambda dy: dy * inv, src)       # y = (x - μ)/σ, dx = dy/σ
 
     # -- adapt --------------------------------------------------------------------------------
     def adapt(self, data, batch_size=None, steps=None):

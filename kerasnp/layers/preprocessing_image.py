@@ -11,10 +11,11 @@ import numbers
 import numpy as np
 
 from .. import _validate
+from ..autodiff.tape import record
 from .base import Layer, register
 from .image_sampling import FILL_MODES, INTERPOLATIONS, resample, resample_adjoint, sampling_plan
 from .pooling import check_data_format, check_rank
-from .preprocessing import float_input
+from .preprocessing import float_call_input
 
 
 def _factor_range(value, arg, owner):
@@ -42,6 +43,9 @@ class _RandomImageLayer(Layer):
 
     def build(self, input_shape):
         check_rank(self, input_shape, 2)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
     def get_config(self):
         cfg = super().get_config()
@@ -76,28 +80,24 @@ class RandomFlip(_RandomImageLayer):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.mode = _validate.choice(mode, "mode", tuple(self._AXES), self)
 
-    def forward(self, x, training=False):
-        x = float_input(self, x)
-        self._flips = None
+    def call(self, inputs, training=None):
+        x, src = float_call_input(self, inputs)
         if not training:
-            return x
-        self._flips = [(axis, self._rng.random(len(x)) < 0.5) for axis in self._AXES[self.mode]]
-        return self._flip(x)
-
-    def _flip(self, a):
-        for axis, mask in self._flips:                 # y = flip(x) where drawn, else x
-            a = np.where(mask[:, None, None, None], np.flip(a, axis), a)
-        return a
-
-    def backward(self, dy):
-        if self._flips is None:
-            return dy
-        return self._flip(dy) if self._needs_dx else None                 # dx = flip(dy)
+            return src
+        flips = [(axis, self._rng.random(len(x)) < 0.5) for axis in self._AXES[self.mode]]
+        # The flips commute and each is its own inverse: the adjoint flips dy the same way.
+        return record(_flip(x, flips), lambda dy: _flip(dy, flips), src)   # dx = flip(dy)
 
     def get_config(self):
         cfg = super().get_config()
         cfg["mode"] = self.mode
         return cfg
+
+
+def _flip(a, flips):
+    for axis, mask in flips:                           # y = flip(x) where drawn, else x
+        a = np.where(mask[:, None, None, None], np.flip(a, axis), a)
+    return a
 
 
 class _RandomAffine(_RandomImageLayer):
@@ -111,23 +111,14 @@ class _RandomAffine(_RandomImageLayer):
                                               tuple(INTERPOLATIONS), self)
         self.fill_value = _validate.number(fill_value, "fill_value", self)
 
-    def forward(self, x, training=False):
-        x = float_input(self, x)
-        self._plan = None
+    def call(self, inputs, training=None):
+        x, src = float_call_input(self, inputs)
         if not training:
-            return x
+            return src
         rows, cols = self._coordinates(*x.shape[:3])
-        self._plan = sampling_plan(rows, cols, x.shape, self.fill_mode, self.interpolation,
-                                   x.dtype)
-        self._shape = x.shape
-        return resample(x, self._plan, self.fill_value)
-
-    def backward(self, dy):
-        if self._plan is None:
-            return dy
-        if not self._needs_dx:
-            return None
-        return resample_adjoint(dy, self._plan, self._shape)             # dx = Sᵀ·dy
+        plan = sampling_plan(rows, cols, x.shape, self.fill_mode, self.interpolation, x.dtype)
+        y = resample(x, plan, self.fill_value)                          # y = S·x (+ fill)
+        return record(y, lambda dy: resample_adjoint(dy, plan, x.shape), src)   # dx = Sᵀ·dy
 
     def get_config(self):
         cfg = super().get_config()
