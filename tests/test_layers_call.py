@@ -39,6 +39,16 @@ NODES = {
     "identity": (lambda: L.Identity(), (4,), {}, 0),
     "gaussian_noise": (lambda: L.GaussianNoise(0.1), (4,), {"training": True}, 1),
     "layer_norm": (lambda: L.LayerNormalization(), (2, 4), {}, 1),
+    "zero_padding": (lambda: L.ZeroPadding2D(1), (3, 3, 2), {}, 1),
+    "cropping": (lambda: L.Cropping2D(1), (3, 3, 2), {}, 1),
+    "upsampling": (lambda: L.UpSampling2D(), (3, 3, 2), {}, 1),
+    "rescaling": (lambda: L.Rescaling(0.5, offset=1.0), (3,), {}, 1),
+    "normalization": (lambda: L.Normalization(mean=1.0, variance=4.0), (3,), {}, 1),
+    "random_flip": (lambda: L.RandomFlip(seed=1), (3, 4, 2), {"training": True}, 1),
+    "random_flip_inference": (lambda: L.RandomFlip(), (3, 4, 2), {"training": False}, 0),
+    "random_translation": (lambda: L.RandomTranslation(0.2, 0.2), (4, 4, 1),
+                           {"training": True}, 1),
+    "random_rotation": (lambda: L.RandomRotation(0.2), (4, 4, 1), {"training": True}, 1),
     "lambda_backward": (lambda: L.Lambda(np.tanh, backward=lambda dy, x, y: dy * (1 - y * y)),
                         (4,), {}, 1),
 }
@@ -285,3 +295,23 @@ def test_layer_normalization_matches_torch(float64):
         xt, (5,), g, b, eps=1e-3), lambda l: [l.gamma.value, l.beta.value])
     np.testing.assert_allclose(dws["gamma"], tgrads[0], rtol=1e-6, atol=1e-10)
     np.testing.assert_allclose(dws["beta"], tgrads[1], rtol=1e-6, atol=1e-10)
+
+
+# -- shapes without calling ------------------------------------------------------------------------
+@pytest.mark.parametrize("make", [
+    L.Identity, lambda: L.Activation("relu"), L.ReLU, L.Softmax, L.PReLU, lambda: L.Dropout(0.2),
+    lambda: L.GaussianNoise(0.1), L.LayerNormalization, lambda: L.Rescaling(2.0),
+    L.Normalization, L.RandomFlip, lambda: L.RandomRotation(0.1),
+    lambda: L.RandomTranslation(0.1, 0.1)])
+def test_shape_preserving_layers_give_their_shape_without_running_call(make):
+    layer = make()
+    assert layer.compute_output_shape((None, 5, 6, 3)) == (None, 5, 6, 3)
+
+
+def test_unadapted_normalization_builds_in_a_model_and_adapts_later():
+    import kerasnp as keras
+    norm = L.Normalization()
+    model = keras.Sequential([keras.Input((3,)), norm, L.Dense(2)])
+    assert model.output_shape == (None, 2)
+    norm.adapt(np.array([[0.0, 1.0, 2.0], [2.0, 3.0, 6.0]]))
+    np.testing.assert_allclose(norm(np.array([[1.0, 2.0, 4.0]])), [[0.0, 0.0, 0.0]], atol=1e-6)

@@ -14,6 +14,9 @@ class _FnLayer(Layer):
     def _set_fn(self, fn):
         self.activation = fn
 
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
     def call(self, inputs):
         # One node whose VJP is the activation's own backward (from the saved output where it
         # can); softmax/sigmoid outputs remember their logits so a cross-entropy loss can fuse.
@@ -127,6 +130,9 @@ class PReLU(Layer):
         self.alpha = self.add_weight(shape=tuple(shape), initializer=self.alpha_initializer,
                                      regularizer=self.alpha_regularizer,
                                      constraint=self.alpha_constraint, name="alpha")
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
     def call(self, inputs):
         return _prelu(inputs, self.alpha)

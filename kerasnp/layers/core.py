@@ -59,6 +59,9 @@ class InputLayer(Layer):
         self.input_spec_shape = (None,) + shape
         self.built = True
 
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
     def call(self, inputs):
         return inputs
 
@@ -243,6 +246,9 @@ class Dropout(Layer):
         self.seed = seed
         if seed is not None:
             self._rng = np.random.default_rng(_validate.non_negative_int(seed, "seed", self))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0.0:

@@ -23,6 +23,9 @@ class GaussianNoise(Layer):
         if seed is not None:
             self._rng = np.random.default_rng(_validate.non_negative_int(seed, "seed", self))
 
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
     def call(self, inputs, training=None):
         if not training or self.stddev == 0.0:
             return inputs

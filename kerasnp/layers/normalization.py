@@ -48,6 +48,9 @@ class LayerNormalization(Layer):
                      if self.center else None)
         self._param_axes = tuple(a for a in range(ndim) if a not in norm)
 
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
     def call(self, inputs):
         return _layer_norm(inputs, self.gamma, self.beta, self._axes, self._bshape,
                            self._param_axes, self.epsilon)

@@ -101,6 +101,9 @@ class RepeatVector(Layer):
 class Identity(Layer):
     """Returns its input unchanged (a placeholder layer)."""
 
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
     def call(self, inputs):
         return inputs
 
