@@ -169,8 +169,10 @@ class Normalization(Layer):
         self._stat_shape = tuple(int(input_shape[a]) for a in keep)
         self._bcast = tuple(int(input_shape[a]) if a in keep else 1 for a in range(ndim))
         if self.input_mean is None:
-            self.mean = self.add_weight("mean", self._stat_shape, "zeros", trainable=False)
-            self.variance = self.add_weight("variance", self._stat_shape, "ones", trainable=False)
+            self.mean = self.add_weight(shape=self._stat_shape, initializer="zeros",
+                                        trainable=False, name="mean")
+            self.variance = self.add_weight(shape=self._stat_shape, initializer="ones",
+                                            trainable=False, name="variance")
             self.mean.value.fill(np.nan)          # NaN = "not adapted yet" (set_weights clears it)
         else:
             self._given = [self._broadcast(s, arg, input_shape) for s, arg in
