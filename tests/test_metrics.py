@@ -487,3 +487,22 @@ def test_get_errors():
 def test_constructor_validation(make, match):
     with pytest.raises((ValueError, TypeError), match=f"Received: {match}="):
         make()
+
+
+@pytest.mark.parametrize("make", [M.CategoricalAccuracy, M.MeanSquaredError, M.AUC,
+                                  lambda: M.Precision(thresholds=[0.3, 0.6]), M.F1Score])
+def test_builtin_metrics_take_tape_tensors_without_recording(make):
+    from kerasnp import ops
+    from kerasnp.autodiff import GradientTape
+    rng = np.random.default_rng(0)
+    y = np.eye(3)[rng.integers(0, 3, 10)]
+    p = rng.uniform(size=(10, 3))
+    plain, taped = make(), make()
+    plain.update_state(y, p)
+    with GradientTape() as tape:
+        tape.watch(p)
+        pt = ops.multiply(p, 1.0)
+        n = len(tape._nodes)
+        taped.update_state(y, pt, sample_weight=None)
+        assert len(tape._nodes) == n
+    np.testing.assert_allclose(taped.result(), plain.result())

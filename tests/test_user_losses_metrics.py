@@ -177,3 +177,149 @@ def test_subclass_config_round_trip():
     assert (clone.scale, clone.reduction, clone.name) == (0.5, "sum", "q")
     t, p, _ = _data(5)
     assert clone(t, p) == pytest.approx(loss(t, p))
+
+
+# ------------------------------------------------------------------------------------ metrics
+from kerasnp import metrics as M  # noqa: E402
+
+
+class CategoricalTruePositives(M.Metric):
+    """The Keras guide's custom metric, as written there (only the import changed)."""
+
+    def __init__(self, name="categorical_true_positives", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.true_positives = self.add_variable(shape=(), name="ctp", initializer="zeros")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = ops.reshape(ops.argmax(y_pred, axis=1), (-1, 1))
+        values = ops.cast(y_true, "int32") == ops.cast(y_pred, "int32")
+        values = ops.cast(values, "float32")
+        if sample_weight is not None:
+            sample_weight = ops.cast(sample_weight, "float32")
+            values = ops.multiply(values, sample_weight)
+        self.true_positives.assign_add(ops.sum(values))
+
+    def result(self):
+        return self.true_positives.value
+
+    def reset_state(self):
+        self.true_positives.assign(0.0)
+
+
+class PerClassHits(M.Metric):
+    """No reset_state (the default resets to the initial values), the older add_weight
+    spelling, a non-zero initializer and a vector result returned as the variable itself."""
+
+    def __init__(self, classes=3, **kwargs):
+        super().__init__(**kwargs)
+        self.classes = classes
+        self.hits = self.add_weight("hits", shape=(classes,), initializer="zeros")
+        self.seen = self.add_variable(shape=(classes,), initializer="ones", dtype="int64",
+                                      name="seen")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        onehot = ops.one_hot(ops.reshape(y_true, (-1,)), self.classes)
+        hit = ops.cast(ops.equal(ops.argmax(y_pred, axis=-1), ops.reshape(y_true, (-1,))),
+                       self.dtype)
+        self.hits.assign_add(ops.sum(onehot * ops.expand_dims(hit, -1), axis=0))
+        self.seen.assign_add(ops.cast(ops.sum(onehot, axis=0), "int64"))
+
+    def result(self):
+        return self.hits
+
+    def get_config(self):
+        return {**super().get_config(), "classes": self.classes}
+
+
+def _batch(seed):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 3, (8, 1)), rng.normal(size=(8, 3))
+
+
+def test_guide_metric_update_result_reset():
+    m = CategoricalTruePositives()
+    assert m.name == "categorical_true_positives" and m.result() == 0.0
+    total = 0.0
+    for seed in range(3):
+        y, p = _batch(seed)
+        m.update_state(y, p)
+        total += float(np.sum(y[:, 0] == p.argmax(1)))
+    r = m.result()
+    assert isinstance(r, float) and r == total
+    y, p = _batch(7)
+    w = np.linspace(0.0, 1.0, 8)[:, None]
+    m.reset_state()
+    assert m.result() == 0.0
+    assert m(y, p, sample_weight=w) == pytest.approx(float(np.sum((y[:, 0] == p.argmax(1))
+                                                                  * w[:, 0])))
+    assert [v.name for v in m.variables] == ["ctp"]
+    assert not m.variables[0].trainable and m.variables[0].dtype == np.float32
+
+
+def test_metric_updates_are_not_recorded_on_a_tape():
+    m = CategoricalTruePositives()
+    y, p = _batch(1)
+    p = np.array(p)
+    with GradientTape() as tape:
+        tape.watch(p)
+        pt = ops.multiply(p, 1.0)
+        before = len(tape._nodes)
+        m.update_state(y, pt)
+        assert len(tape._nodes) == before
+    assert m.result() == float(np.sum(y[:, 0] == p.argmax(1)))
+
+
+def test_default_reset_restores_initial_values_and_results_are_copies():
+    m = PerClassHits(name="hits_per_class")
+    y, p = _batch(2)
+    m.update_state(y, p)
+    r = m.result()
+    assert isinstance(r, np.ndarray) and r.dtype == np.float32
+    expected = np.bincount(y[p.argmax(1) == y[:, 0], 0], minlength=3)
+    np.testing.assert_array_equal(r, expected)
+    np.testing.assert_array_equal(m.seen.value, 1 + np.bincount(y[:, 0], minlength=3))
+    m.update_state(y, p)
+    np.testing.assert_array_equal(r, expected)         # the earlier result did not move
+    m.reset_state()
+    np.testing.assert_array_equal(m.hits.value, 0)
+    np.testing.assert_array_equal(m.seen.value, 1)      # back to "ones", not zeros
+    assert m.seen.dtype == np.int64
+    assert [v.path for v in m.variables] == ["hits_per_class/hits", "hits_per_class/seen"]
+    clone = PerClassHits.from_config(m.get_config())
+    assert clone.classes == 3 and clone.name == "hits_per_class"
+
+
+def test_add_variable_validates():
+    m = CategoricalTruePositives()
+    with pytest.raises(ValueError, match="aggregation.*Received: aggregation='avg'"):
+        m.add_variable(aggregation="avg")
+    with pytest.raises(ValueError, match=r"shape.*Received: shape=\(2, -1\)"):
+        m.add_variable(shape=(2, -1))
+
+
+def test_metric_without_variables_must_implement_reset_state():
+    class Stateless(M.Metric):
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.last = float(np.mean(y_pred))
+
+        def result(self):
+            return self.last
+    m = Stateless()
+    m.update_state(None, np.ones(3))
+    assert m.result() == 1.0
+    with pytest.raises(NotImplementedError, match="stateless.*reset_state"):
+        m.reset_state()
+
+
+def test_metric_function_of_ops_becomes_a_mean_metric_wrapper():
+    def mean_abs_gap(y_true, y_pred):
+        return ops.mean(ops.abs(y_pred - y_true), axis=-1)
+    m = M.get(mean_abs_gap)
+    assert isinstance(m, M.MeanMetricWrapper) and m.name == "mean_abs_gap"
+    rng = np.random.default_rng(3)
+    t, p = rng.normal(size=(6, 2)), rng.normal(size=(6, 2))
+    with GradientTape() as tape:
+        tape.watch(p)
+        m.update_state(t, ops.add(p, 0.0))
+    r = m.result()
+    assert isinstance(r, float) and r == pytest.approx(np.abs(p - t).mean())

@@ -1,5 +1,9 @@
 """Metrics: stateful objects that average a quality measure over all batches of an epoch.
 
+User metrics subclass `Metric` as in Keras (`add_variable`, `update_state` with ops and
+`assign_add`, `result`, `reset_state`), or are plain functions `f(y_true, y_pred)` of ops giving
+per-sample values (wrapped in a `MeanMetricWrapper` by `get`).
+
 `get(identifier, loss=None, output_shape=None)` resolves what `compile(metrics=[...])` receives:
 a name, a `Metric` (class or instance), a config dict, or a plain `f(y_true, y_pred)` callable.
 `"accuracy"` / `"acc"` pick the accuracy that fits the loss (or, failing that, the output shape).

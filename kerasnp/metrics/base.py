@@ -1,14 +1,13 @@
-"""The stateful metric contract and the weighted mean every "mean of something" metric shares.
+"""Shape helpers shared by the metrics, and the weighted mean every "mean of something" metric
+shares (`Mean`, `MeanMetricWrapper`). The `Metric` contract itself lives in `metric.py`.
 
-A metric accumulates over the batches seen since `reset_state()`: `update_state(y_true, y_pred,
-sample_weight)` adds one batch, `result()` gives the epoch value. State lives in plain Python
-floats or small float64 arrays, so accumulation over many batches does not lose precision, while
-the batch arrays themselves keep their own dtype (float32 stays float32).
+Built-in metrics keep their state in plain Python floats or small float64 arrays, so
+accumulation over many batches does not lose precision, while the batch arrays themselves keep
+their own dtype (float32 stays float32).
 """
 import numpy as np
 
-from .. import config
-from .._registry import snake_case
+from .metric import Metric, plain_result as _float_result  # noqa: F401  (re-exported)
 
 
 def same_rank(a, b):
@@ -41,56 +40,6 @@ def safe_div(a, b):
     out = np.zeros(np.broadcast(a, b).shape)
     np.divide(a, b, out=out, where=b != 0)
     return out
-
-
-def _float_result(value):
-    """Scalars become Python floats; arrays (per-threshold, per-class results) stay arrays."""
-    value = np.asarray(value)
-    return float(value) if value.ndim == 0 else value
-
-
-class Metric:
-    """Base class of stateful metrics.
-
-    Subclasses implement `update_state`, `result` and `reset_state`. Calling a metric updates it
-    with one batch and returns the running result.
-
-    Args:
-        name: string, the key the metric has in training logs; defaults to the snake-cased class
-            name (`BinaryAccuracy` -> `binary_accuracy`).
-        dtype: float type of the metric's computations; defaults to `kerasnp.config.floatx()`.
-    """
-
-    def __init__(self, name=None, dtype=None):
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"{type(self).__name__}: argument `name` must be a string. "
-                            f"Received: name={name!r}")
-        self.name = name or snake_case(type(self).__name__)
-        self.dtype = np.dtype(dtype or config.floatx()).name
-
-    def update_state(self, *args, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__} must implement update_state().")
-
-    def result(self):
-        raise NotImplementedError(f"{type(self).__name__} must implement result().")
-
-    def reset_state(self):
-        raise NotImplementedError(f"{type(self).__name__} must implement reset_state().")
-
-    def __call__(self, *args, **kwargs):
-        self.update_state(*args, **kwargs)
-        return self.result()
-
-    def get_config(self):
-        """The constructor arguments, as a JSON-friendly dict."""
-        return {"name": self.name, "dtype": self.dtype}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        return f"<{type(self).__name__} name={self.name}>"
 
 
 class Mean(Metric):
