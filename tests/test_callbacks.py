@@ -487,3 +487,57 @@ def test_terminate_on_nan_guards_checkpoints_when_an_update_overflows(tmp_path):
                 callbacks.TerminateOnNaN(),
                 callbacks.BackupAndRestore(tmp_path / "backup")], epochs=2)
     assert os.listdir(tmp_path) == [] and model.stop_training
+
+
+# --------------------------------------------------------------------------- get_state / set_state
+@pytest.mark.parametrize("make", [
+    lambda folder: callbacks.EarlyStopping(patience=2, restore_best_weights=True),
+    lambda folder: callbacks.ReduceLROnPlateau(patience=1, cooldown=2),
+    lambda folder: callbacks.ModelCheckpoint(str(folder / "m.kerasnp"), save_best_only=True),
+], ids=["EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint"])
+def test_state_round_trips_into_a_fresh_callback(make, tmp_path):
+    trained = make(tmp_path)
+    fit(make_model(), [Script([3.0, 2.0, 2.5, 2.6]), trained], epochs=4)
+    state = trained.get_state()
+    fresh = make(tmp_path)
+    fresh.set_state(state)
+    again = fresh.get_state()
+    assert again.keys() == state.keys()
+    for key, value in state.items():
+        if isinstance(value, list):
+            assert_weights_equal(again[key], value)
+        else:
+            assert again[key] == value, key
+    assert state["best"] == 2.0
+
+
+@pytest.mark.parametrize("make, state, match", [
+    (callbacks.ReduceLROnPlateau, {"best": 1.0, "wait": -1, "cooldown_counter": 0},
+     r"ReduceLROnPlateau.set_state: 'wait' must be an int >= 0. Received: wait=-1"),
+    (callbacks.ReduceLROnPlateau, {"best": "low", "wait": 0, "cooldown_counter": 0},
+     r"'best' must be a number. Received: best='low'"),
+    (callbacks.EarlyStopping, {"wait": 0}, r"must be a dict with 'stopped_epoch'. "
+                                           r"Received: \['wait'\]"),
+    (callbacks.EarlyStopping, {"wait": 0, "stopped_epoch": 0, "best": None, "best_epoch": 0,
+                               "best_weights": [[1.0]]}, "'best_weights' must be a list of "
+                                                         "NumPy arrays or None"),
+    (lambda: callbacks.ModelCheckpoint("m.kerasnp"), [1.0], "must be a dict with 'best'"),
+])
+def test_set_state_refuses_bad_states_and_changes_nothing(make, state, match):
+    cb = make()
+    before = cb.get_state()
+    with pytest.raises(ValueError, match=match):
+        cb.set_state(state)
+    assert cb.get_state() == before
+
+
+def test_backup_names_a_callback_whose_state_cannot_be_saved(tmp_path):
+    class Bad(callbacks.Callback):
+        def get_state(self):
+            return {"when": object()}
+
+        def set_state(self, state):
+            pass
+
+    with pytest.raises(TypeError, match=r"Bad.get_state\(\): state\['when'\] has type object"):
+        fit(make_model(), [Bad(), callbacks.BackupAndRestore(tmp_path / "b")], epochs=1)

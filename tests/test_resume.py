@@ -259,3 +259,155 @@ def test_backup_folder_kept_when_it_holds_other_files(tmp_path):
     (backup_dir / "notes.txt").write_text("mine")
     train(build(SEED, "float32"), "float32", 2, [callbacks.BackupAndRestore(backup_dir)])
     assert os.listdir(backup_dir) == ["notes.txt"]
+
+
+# ------------------------------------------------------------- stateful callbacks across a resume
+class Script(callbacks.Callback):
+    """Overwrites logs['val_loss'] with a scripted value per epoch (placed before the callback
+    under test), so the epochs at which it acts are known exactly."""
+
+    def __init__(self, values):
+        super().__init__()
+        self.values = list(values)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_loss"] = self.values[epoch]
+
+
+def reference_and_resumed(tmp_path, make_callbacks, crash_at):
+    """Runs `make_callbacks()` uninterrupted, then crashed at the start of epoch `crash_at` and
+    resumed with fresh callbacks (as in a new process). Returns, for both runs,
+    `(model, callbacks, history)`."""
+    ref_cbs = make_callbacks()
+    ref = build(SEED, "float32")
+    ref_history = train(ref, "float32", EPOCHS, ref_cbs)
+    backup = tmp_path / "backup"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(build(SEED, "float32"), "float32", EPOCHS,
+              make_callbacks() + [Crash(crash_at, "on_epoch_begin"),
+                                  callbacks.BackupAndRestore(backup)])
+    cbs = make_callbacks()
+    fresh = build(SEED, "float32")
+    seen = EpochsRun()
+    history = train(fresh, "float32", EPOCHS, cbs + [seen, callbacks.BackupAndRestore(backup)])
+    assert seen.epochs[0] == crash_at                     # it did resume
+    return (ref, ref_cbs, ref_history), (fresh, cbs, history)
+
+
+def test_reduce_lr_on_plateau_counters_survive_a_resume(tmp_path):
+    """val_loss 5, 4, 4, 4, 4 with patience 2: the rate halves at the end of epoch 3. The crash
+    comes after epoch 2 (best 4, one epoch waited); with the counters reset the resumed run
+    would see 4 as an improvement and keep the rate."""
+    def make():
+        return [Script([5, 4, 4, 4, 4]),
+                callbacks.ReduceLROnPlateau("val_loss", factor=0.5, patience=2, cooldown=1,
+                                            min_delta=0)]
+    (ref, ref_cbs, ref_history), (fresh, cbs, history) = reference_and_resumed(
+        tmp_path, make, crash_at=3)
+    assert ref_history.history["learning_rate"][-1] == pytest.approx(0.005)
+    assert history.history == ref_history.history
+    assert fresh.optimizer.learning_rate == ref.optimizer.learning_rate
+    assert_bitwise_equal(fresh.get_weights(), ref.get_weights())
+    assert (cbs[1].best, cbs[1].wait, cbs[1].cooldown_counter) == \
+        (ref_cbs[1].best, ref_cbs[1].wait, ref_cbs[1].cooldown_counter)
+
+
+def test_early_stopping_state_and_best_weights_survive_a_resume(tmp_path):
+    """val_loss 5, 6, 6, 6, 6 with patience 3: training stops at epoch 3 and restores the weights
+    of epoch 0, which only the backup still holds after a crash at the start of epoch 2."""
+    def make():
+        return [Script([5, 6, 6, 6, 6]),
+                callbacks.EarlyStopping("val_loss", patience=3, restore_best_weights=True)]
+    (ref, ref_cbs, ref_history), (fresh, cbs, history) = reference_and_resumed(
+        tmp_path, make, crash_at=2)
+    assert ref_cbs[1].stopped_epoch == 3 and ref_history.epoch == [0, 1, 2, 3]
+    assert cbs[1].stopped_epoch == 3 and history.epoch == ref_history.epoch
+    assert (cbs[1].best, cbs[1].best_epoch, cbs[1].wait) == (5, 0, 3)
+    assert_bitwise_equal(fresh.get_weights(), ref.get_weights())
+    assert history.history == ref_history.history
+
+
+def test_model_checkpoint_best_value_survives_a_resume(tmp_path):
+    """save_best_only with val_loss 1, 3, 2, 2.5, 4: only epoch 0 is ever the best. A resumed
+    checkpoint that forgot its best value would overwrite the file at epoch 2."""
+    paths = iter([tmp_path / "ref.kerasnp"] + [tmp_path / "run.kerasnp"] * 2)
+
+    def make():
+        return [Script([1, 3, 2, 2.5, 4]),
+                callbacks.ModelCheckpoint(str(next(paths)), save_best_only=True)]
+    (_, ref_cbs, _), (fresh, cbs, _) = reference_and_resumed(tmp_path, make, crash_at=2)
+    assert cbs[1].best == ref_cbs[1].best == 1
+    saved = keras.models.load_model(tmp_path / "run.kerasnp").get_weights()
+    assert_bitwise_equal(saved, keras.models.load_model(tmp_path / "ref.kerasnp").get_weights())
+
+
+def test_learning_rate_scheduler_resumes_exactly(tmp_path):
+    """The scheduler keeps no counters of its own: the rate it set is restored with the
+    optimizer, so a schedule of (epoch, lr) continues exactly."""
+    def make():
+        return [callbacks.LearningRateScheduler(lambda epoch, lr: lr * (0.5 if epoch % 2 else 1))]
+    (ref, _, ref_history), (fresh, _, history) = reference_and_resumed(
+        tmp_path, make, crash_at=3)
+    assert history.history == ref_history.history
+    assert_bitwise_equal(fresh.get_weights(), ref.get_weights())
+
+
+class CountEpochs(callbacks.Callback):
+    """A user callback with state of its own: a count and a NumPy array."""
+
+    def __init__(self):
+        super().__init__()
+        self.count, self.seen, self.restored = 0, np.zeros(0), None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.count += 1
+        self.seen = np.append(self.seen, logs["loss"])
+
+    def get_state(self):
+        return {"count": self.count, "seen": self.seen}
+
+    def set_state(self, state):
+        self.restored = state
+        self.count, self.seen = state["count"], state["seen"]
+
+
+def test_user_callback_state_is_saved_and_restored(tmp_path):
+    (_, ref_cbs, ref_history), (_, cbs, _) = reference_and_resumed(
+        tmp_path, lambda: [CountEpochs(), CountEpochs()], crash_at=3)
+    for cb, ref_cb in zip(cbs, ref_cbs):
+        assert cb.restored["count"] == 3 and cb.count == ref_cb.count == EPOCHS
+        assert cb.seen.dtype == ref_cb.seen.dtype and np.array_equal(cb.seen, ref_cb.seen)
+        assert np.array_equal(cb.seen, ref_history.history["loss"])
+
+
+def test_callbacks_without_a_saved_state_start_fresh(tmp_path):
+    """A resumed run may add or drop callbacks: states are matched by class and position among
+    callbacks of that class; one without a saved state keeps its fresh state."""
+    backup = tmp_path / "backup"
+    with pytest.raises(RuntimeError):
+        train(build(SEED, "float32"), "float32", EPOCHS,
+              [CountEpochs(), Crash(3, "on_epoch_begin"), callbacks.BackupAndRestore(backup)])
+    first, second = CountEpochs(), CountEpochs()
+    train(build(SEED, "float32"), "float32", EPOCHS,
+          [callbacks.EarlyStopping(patience=99), first, second,
+           callbacks.BackupAndRestore(backup)])
+    assert first.restored["count"] == 3 and first.count == EPOCHS
+    assert second.restored is None and second.count == EPOCHS - 3
+
+
+def test_backup_with_a_dangling_array_reference_is_refused(tmp_path):
+    """A callback state pointing at an array the backup does not hold is a ModelFileError."""
+    backup = tmp_path / "backup"
+    with pytest.raises(RuntimeError):
+        train(build(SEED, "float32"), "float32", EPOCHS,
+              [CountEpochs(), Crash(2, "on_epoch_begin"), callbacks.BackupAndRestore(backup)])
+    path = backup / "latest.kerasnp"
+    model = build(SEED, "float32")
+    state = keras.saving.load_into(model, path)
+    assert state["extra"]["callbacks"]["CountEpochs:0"]["seen"] == {"__ndarray__": 0}
+    extra = dict(state["extra"])
+    extra["callbacks"] = {"CountEpochs:0": {"count": 2, "seen": {"__ndarray__": 5}}}
+    keras.saving.save_model(model, path, extra_metadata=extra, extra_arrays=state["arrays"])
+    with pytest.raises(keras.saving.ModelFileError, match=r"refers to array .* holds 1 arrays"):
+        train(build(SEED, "float32"), "float32", EPOCHS,
+              [CountEpochs(), callbacks.BackupAndRestore(backup)])

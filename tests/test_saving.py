@@ -709,3 +709,24 @@ def test_save_errors_keep_their_os_error_type(tmp_path):
         _mlp().save(blocker / "m.kerasnp")
     assert isinstance(err.value, (FileExistsError, NotADirectoryError))
     assert str(blocker / "m.kerasnp") in str(err.value)
+
+
+def test_extra_arrays_round_trip_through_load_into(tmp_path):
+    model = _mlp()
+    arrays = [np.arange(6, dtype="float32").reshape(2, 3), np.array([True, False]),
+              np.zeros((0, 4), "int64")]
+    keras.saving.save_model(model, tmp_path / "m.kerasnp", extra_metadata={"k": [1, 2]},
+                            extra_arrays=arrays)
+    restored = keras.saving.load_into(_mlp(), tmp_path / "m.kerasnp")
+    assert restored["extra"] == {"k": [1, 2]}
+    assert len(restored["arrays"]) == 3
+    for got, want in zip(restored["arrays"], arrays):
+        assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
+    keras.models.load_model(tmp_path / "m.kerasnp")          # load_model ignores them
+    with pytest.raises(TypeError, match=r"extra_arrays\[1\] must be a NumPy array of a bool, "
+                                        r"int or float dtype. Received: array of dtype object"):
+        keras.saving.save_model(model, tmp_path / "n.kerasnp",
+                                extra_arrays=[arrays[0], np.array([None])])
+    with pytest.raises(TypeError, match="extra_arrays must be a list"):
+        keras.saving.save_model(model, tmp_path / "n.kerasnp", extra_arrays=arrays[0])
+    assert sorted(os.listdir(tmp_path)) == ["m.kerasnp"]

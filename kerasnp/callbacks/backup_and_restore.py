@@ -2,6 +2,7 @@
 import os
 
 from .. import _validate
+from . import _state
 from ._common import path_arg, safe_to_write, save_freq_arg
 from .base import Callback
 
@@ -27,7 +28,11 @@ class BackupAndRestore(Callback):
 
     Writes are atomic, so an interruption during a backup leaves the previous backup intact.
     The backup is taken after every other callback has finished the epoch (learning-rate changes
-    included). Other callbacks' own counters (e.g. EarlyStopping's patience) are not restored.
+    included), and holds the state of every callback of the `fit` that defines `get_state()`
+    and `set_state(state)`: EarlyStopping (its counters, best value and best weights),
+    ReduceLROnPlateau (best value, wait and cooldown counters), ModelCheckpoint (best value)
+    and any user callback that defines the pair. On resume each gets its state back, matched by
+    class and position among callbacks of its class.
 
     Args:
         backup_dir: directory for the backup file (`latest.kerasnp`), created if needed. Use
@@ -62,6 +67,17 @@ class BackupAndRestore(Callback):
         self._epoch = 0
         self._done_epochs = 0
         self._batches_since_save = 0
+        self._callbacks = []
+
+    def set_model(self, model):
+        super().set_model(model)
+        found = _state.callbacks_being_set_up()
+        if found is not None:
+            self.set_callbacks(found)
+
+    def set_callbacks(self, callbacks):
+        """The callbacks of this `fit`: those with `get_state`/`set_state` are backed up."""
+        self._callbacks = list(callbacks)
 
     # -- restore ------------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
@@ -69,6 +85,7 @@ class BackupAndRestore(Callback):
         self._done_epochs = 0
         state = self._restore()
         if state is not None:
+            self._restore_callbacks(state)
             self._done_epochs = int(state["epoch"])
             self.model._resume = {"epoch": self._done_epochs,
                                   "history": dict(state.get("history") or {})}
@@ -81,12 +98,22 @@ class BackupAndRestore(Callback):
             if not os.path.exists(path):
                 continue
             try:
-                return saving.load_into(self.model, path)
+                return dict(saving.load_into(self.model, path), path=path)
             except saving.ModelFileError as err:
                 errors.append(err)
         if errors:
             raise errors[0]
         return None
+
+    def _restore_callbacks(self, state):
+        from ..saving.checks import fail
+        saved = state["extra"].get("callbacks", {})
+        if not isinstance(saved, dict):
+            fail(state["path"], "the callback states ('extra' 'callbacks') must be an object. "
+                                f"Received: {type(saved).__name__}", "metadata.json")
+        for key, cb in _state.stateful(self._callbacks, self):
+            if key in saved:            # a callback new in this run keeps its fresh state
+                cb.set_state(_state.unpack(saved[key], state["arrays"], state["path"]))
 
     # -- back up ------------------------------------------------------------------------------
     def on_epoch_begin(self, epoch, logs=None):
@@ -109,11 +136,14 @@ class BackupAndRestore(Callback):
         if not safe_to_write(self.model, _OWNER):
             return
         from .. import saving
+        arrays = []
+        metadata["callbacks"] = {key: _state.pack(cb.get_state(), arrays, type(cb).__name__)
+                                 for key, cb in _state.stateful(self._callbacks, self)}
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint and os.path.exists(self._path):
             os.replace(self._path, self._previous)
         saving.save_model(self.model, self._path, overwrite=True, include_optimizer=True,
-                          extra_metadata=metadata)
+                          extra_metadata=metadata, extra_arrays=arrays)
 
     # -- clean up -----------------------------------------------------------------------------
     def on_train_end(self, logs=None):
@@ -131,3 +161,4 @@ class BackupAndRestore(Callback):
                 os.rmdir(self.backup_dir)           # only when nothing else is in it
             except OSError:
                 pass
+

@@ -3,6 +3,7 @@ import math
 import os
 
 from .. import _validate
+from . import _state
 from ._common import (monitor_name, monitored_value, path_arg, resolve_mode, safe_to_write,
                       save_freq_arg, verbose_arg)
 from .base import Callback
@@ -70,6 +71,17 @@ class ModelCheckpoint(Callback):
             self.best = math.inf if self._direction == "min" else -math.inf
         self._epoch = 0
         self._batches_since_save = 0
+
+    def get_state(self):
+        """The best value so far and the batches since the last save, for BackupAndRestore:
+        a resumed run saves at the epochs (and batches) an uninterrupted run would."""
+        return {"best": self.best, "batches_since_save": self._batches_since_save}
+
+    def set_state(self, state):
+        """Take back a state from `get_state` (checked before anything is set)."""
+        values = (_state.number(state, "best", _OWNER),
+                  _state.count(state, "batches_since_save", _OWNER))
+        self.best, self._batches_since_save = values
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch

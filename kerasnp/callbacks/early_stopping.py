@@ -1,5 +1,6 @@
 """EarlyStopping: stop training when a monitored quantity has stopped improving."""
 from .. import _validate
+from . import _state
 from ._common import monitor_name, monitored_value, resolve_mode, verbose_arg
 from .base import Callback
 
@@ -72,6 +73,21 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
+
+    def get_state(self):
+        """Counters, best value and best weights, for BackupAndRestore: a resumed run stops at
+        the epoch, and restores the weights, that an uninterrupted run would."""
+        return {"wait": self.wait, "stopped_epoch": self.stopped_epoch, "best": self.best,
+                "best_epoch": self.best_epoch, "best_weights": self.best_weights}
+
+    def set_state(self, state):
+        """Take back a state from `get_state` (checked before anything is set)."""
+        values = (_state.count(state, "wait", _OWNER),
+                  _state.count(state, "stopped_epoch", _OWNER),
+                  _state.number(state, "best", _OWNER, allow_none=True),
+                  _state.count(state, "best_epoch", _OWNER),
+                  _state.arrays_or_none(state, "best_weights", _OWNER))
+        self.wait, self.stopped_epoch, self.best, self.best_epoch, self.best_weights = values
 
     def on_epoch_end(self, epoch, logs=None):
         current = monitored_value(logs, self.monitor, _OWNER, "early stopping")

@@ -4,6 +4,7 @@ import math
 import numbers
 
 from .. import _validate
+from . import _state
 from ._common import monitor_name, monitored_value, resolve_mode, verbose_arg
 from .base import Callback
 
@@ -69,6 +70,18 @@ class ReduceLROnPlateau(Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
+
+    def get_state(self):
+        """Best value and counters, for BackupAndRestore: a resumed run changes the rate at
+        the epochs an uninterrupted run would."""
+        return {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
+
+    def set_state(self, state):
+        """Take back a state from `get_state` (checked before anything is set)."""
+        owner = "ReduceLROnPlateau"
+        values = (_state.number(state, "best", owner), _state.count(state, "wait", owner),
+                  _state.count(state, "cooldown_counter", owner))
+        self.best, self.wait, self.cooldown_counter = values
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}

@@ -96,7 +96,7 @@ def keras_file(src, meta):
 
 
 # ----------------------------------------------------------------------------- members
-_ALLOWED = re.compile(r"(metadata|config|state)\.json|(weights|optimizer)/\d{5}\.npy")
+_ALLOWED = re.compile(r"(metadata|config|state)\.json|(weights|optimizer|extra)/\d{5}\.npy")
 
 
 def check_members(source, infos, file_size):
@@ -152,7 +152,8 @@ def _check_name(source, name):
         fail(source, "'..' in member names is refused (path traversal).", name)
     if "\x00" in name or not _ALLOWED.fullmatch(name):
         fail(source, "unexpected member name; a kerasnp file holds only metadata.json, "
-                     "config.json, state.json, weights/NNNNN.npy and optimizer/NNNNN.npy.", name)
+                     "config.json, state.json, weights/NNNNN.npy, optimizer/NNNNN.npy and "
+                     "extra/NNNNN.npy.", name)
 
 
 # ----------------------------------------------------------------------------- JSON

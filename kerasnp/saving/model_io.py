@@ -10,7 +10,9 @@ A model file (`.kerasnp`, or `.keras` for ported scripts) is a zip holding:
 - `weights/00000.npy`, ...: one array per weight, in `model.weights` order;
 - `optimizer/00000.npy`, ...: `iterations` then every slot, in `variables_for` order;
 - `state.json`: the History and the state of every layer's random generator and of the
-  model's shuffling generator, so that a resumed `fit` is bitwise identical.
+  model's shuffling generator, so that a resumed `fit` is bitwise identical;
+- `extra/00000.npy`, ...: the caller's `extra_arrays` (e.g. the best weights an EarlyStopping
+  holds, in a BackupAndRestore backup), when given.
 
 A weights file (`.weights.npz`) is the same zip with only `metadata.json` and `weights/`.
 """
@@ -35,7 +37,8 @@ _JSON_SOURCE = "<model JSON>"
 
 
 # ----------------------------------------------------------------------------- save
-def save_model(model, filepath, overwrite=True, include_optimizer=True, extra_metadata=None):
+def save_model(model, filepath, overwrite=True, include_optimizer=True, extra_metadata=None,
+               extra_arrays=None):
     """Save a model (architecture, weights, compile config, training state) to one zip file.
 
     Args:
@@ -46,6 +49,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, extra_me
         include_optimizer: also save the optimizer state (iterations and slots).
         extra_metadata: a JSON-serializable dict stored in `metadata.json` under `extra`
             (`{"epoch": k}` tells `load_into` which epoch a backup ends).
+        extra_arrays: a list of NumPy arrays of plain numeric dtypes stored with the model
+            (members `extra/NNNNN.npy`) and given back, in order, by `load_into`.
 
     The write is atomic: a temporary file in the same directory is fsynced and renamed over
     `filepath`, so an interruption leaves the previous file intact.
@@ -56,6 +61,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, extra_me
     if not isinstance(extra_metadata or {}, dict):
         raise TypeError(f"extra_metadata must be a dict. Received: {extra_metadata!r}")
     extra = _encode(extra_metadata or {}, "extra_metadata")
+    extra_arrays = _check_arrays(extra_arrays)
     desc = ser.serialize_model(model)
     desc["compile_config"] = serialize_compile(model)
     weights = model.weights
@@ -75,9 +81,13 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, extra_me
         for i, (_, value) in enumerate(opt_items or ()):
             writer.add_array(f"optimizer/{i:05d}.npy", value)
         writer.add_json("state.json", state_json)
+        for i, value in enumerate(extra_arrays):
+            writer.add_array(f"extra/{i:05d}.npy", value)
         manifest = {"weights": [v.path for v in weights]}
         if opt_items is not None:
             manifest["optimizer_variables"] = [name for name, _ in opt_items]
+        if extra_arrays:
+            manifest["extra_arrays"] = [f"{a.dtype.name}{list(a.shape)}" for a in extra_arrays]
         return manifest
 
     archive.atomic_write(path, write, MODEL_FORMAT, json.loads(extra))
@@ -158,15 +168,19 @@ def load_into(model, filepath):
     file is valid and matches the model's structure.
 
     Returns:
-        `{"epoch": int, "history": dict}`: the number of epochs the checkpoint completed (the
-        `epoch` of `extra_metadata` when given) and the History's per-epoch lists.
+        `{"epoch": int, "history": dict, "extra": dict, "arrays": list}`: the number of epochs
+        the checkpoint completed (the `epoch` of `extra_metadata` when given), the History's
+        per-epoch lists, the `extra_metadata` and the `extra_arrays` it was saved with.
     """
     _check_model(model, "load_into")
     with archive.ArchiveReader(filepath, (MODEL_FORMAT,)) as ar:
         cfg = _read_config(ar)
         plan = state.read_state(ar, model, cfg, cast=True)
+        arrays = state.read_extra_arrays(ar)
+        extra = dict(ar.extra)
     state.apply(model, plan, set_history=False)
-    return {"epoch": plan["epoch"], "history": plan["history"][0] if plan["history"] else {}}
+    return {"epoch": plan["epoch"], "history": plan["history"][0] if plan["history"] else {},
+            "extra": extra, "arrays": arrays}
 
 
 def load_weights(model, filepath):
@@ -272,6 +286,20 @@ def _check_path(filepath, extensions, what):
 def _check_overwrite(path, overwrite):
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"'{path}' already exists; pass overwrite=True to replace it.")
+
+
+def _check_arrays(arrays):
+    if arrays is None:
+        return []
+    if not isinstance(arrays, (list, tuple)):
+        raise TypeError(f"extra_arrays must be a list of NumPy arrays. Received: "
+                        f"{type(arrays).__name__}")
+    for i, a in enumerate(arrays):
+        if not isinstance(a, np.ndarray) or a.dtype.kind not in "biuf":
+            what = f"array of dtype {a.dtype}" if isinstance(a, np.ndarray) else type(a).__name__
+            raise TypeError(f"extra_arrays[{i}] must be a NumPy array of a bool, int or float "
+                            f"dtype. Received: {what}")
+    return list(arrays)
 
 
 def _encode(obj, what):

@@ -116,6 +116,16 @@ def read_state(ar, model, cfg, cast=False):
     return plan
 
 
+def read_extra_arrays(ar):
+    """The arrays saved as `extra_arrays` (members `extra/NNNNN.npy`), validated, in order."""
+    names = members(ar, "extra_arrays", "extra")
+    out = []
+    for i, member in enumerate(names or ()):
+        shape, dtype = ar.array_header(member)
+        out.append(ar.read_array(member, shape, dtype, f"extra array {i}"))
+    return out
+
+
 def _read_optimizer(ar, model, opt, member_names, cast):
     members, names = member_names, ar.meta["optimizer_variables"]
     var_list = model.trainable_weights
