@@ -252,16 +252,15 @@ def test_bn_moving_statistics_follow_keras_after_several_steps(shape, float64):
 def test_bn_training_output_and_backward_by_hand():
     x = np.array([[1.0, 10.0], [3.0, 20.0], [5.0, 60.0]])
     bn = BatchNormalization(epsilon=0.0 + 1e-12, gamma_initializer="ones")
-    y = bn(x, training=True)
+    dy = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    y, dx, (dgamma, dbeta) = tape_gradients(bn, x, dy, training=True)
     want = (x - x.mean(0)) / x.std(0)
     np.testing.assert_allclose(y, want, rtol=1e-9)
-    dy = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
-    dx = bn.backward(dy)
     # for a normalised output, dx·1 = 0 and dx·x̂ = 0 per feature (shift and scale invariance)
     np.testing.assert_allclose(dx.sum(0), 0.0, atol=1e-9)
     np.testing.assert_allclose((dx * want).sum(0), 0.0, atol=1e-9)
-    np.testing.assert_allclose(bn.beta.grad, [1.0, 0.0])
-    np.testing.assert_allclose(bn.gamma.grad, [want[0, 0], 0.0])
+    np.testing.assert_allclose(dbeta, [1.0, 0.0])
+    np.testing.assert_allclose(dgamma, [want[0, 0], 0.0])
 
 
 def test_frozen_bn_runs_in_inference_mode_even_in_fit():
@@ -290,13 +289,51 @@ def test_bn_inference_backward_is_the_affine_gradient():
     bn.moving_mean.value[:] = [0.5, -1.0, 2.0]
     bn.moving_variance.value[:] = [0.25, 4.0, 1.0]
     bn.gamma.value[:] = [2.0, 1.0, -1.0]
-    bn(x, training=False)
     dy = _x((5, 3), seed=3)
-    dx = bn.backward(dy)
+    _, dx, (dgamma, dbeta) = tape_gradients(bn, x, dy, training=False)
     np.testing.assert_allclose(dx, dy * bn.gamma.value / np.sqrt(bn.moving_variance.value + 0.01))
     xhat = (x - bn.moving_mean.value) / np.sqrt(bn.moving_variance.value + 0.01)
-    np.testing.assert_allclose(bn.gamma.grad, (dy * xhat).sum(0))
-    np.testing.assert_allclose(bn.beta.grad, dy.sum(0))
+    np.testing.assert_allclose(dgamma, (dy * xhat).sum(0))
+    np.testing.assert_allclose(dbeta, dy.sum(0))
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("kwargs, shape", [({}, (6, 4)), ({"axis": 1}, (3, 4, 5)),
+                                           ({"center": False}, (2, 3, 3, 2)),
+                                           ({"scale": False, "center": False}, (5, 3))])
+def test_bn_records_one_node_and_keeps_no_state(kwargs, shape, training):
+    from kerasnp.autodiff import GradientTape
+    bn = BatchNormalization(**kwargs)
+    x = _x(shape, dtype="float32")
+    bn(x)
+    before = set(vars(bn))
+    with GradientTape() as tape:
+        tape.watch(x)
+        bn(x, training=training)
+    assert len(tape._nodes) == 1
+    assert set(vars(bn)) == before
+
+
+def test_bn_called_twice_in_one_step_takes_each_calls_statistics(float64):
+    """A shared BN (Siamese towers) differentiates each call with that call's batch statistics;
+    the moving averages take both updates in order."""
+    from kerasnp.autodiff import GradientTape
+    bn = BatchNormalization(momentum=0.5)
+    a, b = _x((6, 3), seed=1), 3.0 + 2.0 * _x((6, 3), seed=2)
+    dya, dyb = _x((6, 3), seed=3), _x((6, 3), seed=4)
+    bn(a)
+    with GradientTape() as tape:
+        tape.watch([a, b])
+        ya, yb = bn(a, training=True), bn(b, training=True)
+    got = tape.gradient([ya, yb], [a, b, bn.gamma, bn.beta], output_gradients=[dya, dyb])
+    _, da, (ga, ba) = tape_gradients(BatchNormalization.from_config(bn.get_config()), a, dya,
+                                     training=True)
+    _, db, (gb, bb) = tape_gradients(BatchNormalization.from_config(bn.get_config()), b, dyb,
+                                     training=True)
+    for g, want in zip(got, [da, db, ga + gb, ba + bb]):
+        np.testing.assert_allclose(g, want, rtol=1e-10, atol=1e-12)
+    mean = 0.5 * (0.5 * 0.0 + 0.5 * a.mean(0)) + 0.5 * b.mean(0)
+    np.testing.assert_allclose(bn.moving_mean.value, mean, rtol=1e-12)
 
 
 def test_bn_axis_and_argument_errors():

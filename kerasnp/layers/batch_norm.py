@@ -4,11 +4,13 @@ Training (`training=True` and the layer trainable): normalise with the batch mea
 batch variance over every axis but `axis`, and update
 `moving = momentum·moving + (1 - momentum)·batch_statistic` (Keras uses the biased variance here
 too, unlike PyTorch's running_var). Inference, or a frozen layer (`trainable=False`, even inside
-`fit`, as in Keras 3): normalise with the moving statistics.
+`fit`, as in Keras 3): normalise with the moving statistics. Either way one fused op (one tape
+node) whose VJP is the hand-written backward.
 """
 import numpy as np
 
 from .. import _validate, constraints, initializers, regularizers
+from ..ops._conv_norm import batch_norm_infer, batch_norm_train
 from .base import Layer, _serialize, register
 
 
@@ -78,95 +80,30 @@ class BatchNormalization(Layer):
             raise ValueError(f"{_validate.describe(self)}: the feature axis {self.axis} of input "
                              f"shape {tuple(input_shape)} must be known to build the layer.")
         shape = (int(c),)
-        self.gamma = (self.add_weight("gamma", shape, self.gamma_initializer,
+        self.gamma = (self.add_weight(shape=shape, initializer=self.gamma_initializer,
                                       regularizer=self.gamma_regularizer,
-                                      constraint=self.gamma_constraint) if self.scale else None)
-        self.beta = (self.add_weight("beta", shape, self.beta_initializer,
+                                      constraint=self.gamma_constraint, name="gamma")
+                      if self.scale else None)
+        self.beta = (self.add_weight(shape=shape, initializer=self.beta_initializer,
                                      regularizer=self.beta_regularizer,
-                                     constraint=self.beta_constraint) if self.center else None)
-        self.moving_mean = self.add_weight("moving_mean", shape, self.moving_mean_initializer,
-                                           trainable=False)
-        self.moving_variance = self.add_weight("moving_variance", shape,
-                                               self.moving_variance_initializer, trainable=False)
-        # Feature axis last (the common case) -> work on a free (m, c) view of the input.
-        self._last = ax == ndim - 1
-        self._axes = tuple(a for a in range(ndim) if a != ax)
-        self._bshape = tuple(c if a == ax else 1 for a in range(ndim))
+                                     constraint=self.beta_constraint, name="beta")
+                     if self.center else None)
+        self.moving_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer,
+                                           trainable=False, name="moving_mean")
+        self.moving_variance = self.add_weight(shape=shape,
+                                               initializer=self.moving_variance_initializer,
+                                               trainable=False, name="moving_variance")
 
-    # Parameters shaped to broadcast against the input (a view, no copy).
-    def _b(self, v):
-        return v if self._last else v.reshape(self._bshape)
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
-    def _view(self, a):
-        return a.reshape(-1, a.shape[-1]) if self._last else a
-
-    # Per-feature reductions. On the (m, c) view a BLAS matrix-vector product and einsum are
-    # several times faster than `sum(axis=0)` (and the product accumulates more accurately).
-    def _sum(self, a):                                                  # Σ a
-        if self._last:
-            return np.ones(a.shape[0], dtype=a.dtype) @ a
-        return a.sum(axis=self._axes)
-
-    def _dot(self, a, b):                                               # Σ a·b
-        return np.einsum("ij,ij->j", a, b) if self._last else (a * b).sum(axis=self._axes)
-
-    def forward(self, x, training=False):
-        self._shape = x.shape
-        self._training = bool(training) and self.trainable      # Keras 3: frozen => inference
-        dt = x.dtype.type
-        x2 = self._view(x)
-        gamma = self.gamma.value if self.scale else None
-        if not self._training:
-            self._x = x2
-            self._inv = inv = 1.0 / np.sqrt(self.moving_variance.value + dt(self.epsilon))
-            self._k = k = inv if gamma is None else gamma * inv             # γ/σ_moving
-            shift = -self.moving_mean.value * k
-            if self.center:
-                shift += self.beta.value
-            y = x2 * self._b(k)                                             # y = x·γ/σ + β - μ·γ/σ
-            y += self._b(shift)
-            return y.reshape(x.shape)
-        m = dt(x2.size // self.moving_mean.value.size)
-        mean = self._sum(x2) / m                                            # μ_B
-        xc = x2 - self._b(mean)
-        var = self._dot(xc, xc) / m                                         # σ²_B (biased)
-        inv = 1.0 / np.sqrt(var + dt(self.epsilon))
-        self._xhat = xhat = np.multiply(xc, self._b(inv), out=xc)           # x̂ = (x - μ_B)/σ_B
-        self._k = inv if gamma is None else gamma * inv                     # γ/σ_B
-        mo = dt(self.momentum)
-        self.moving_mean.value[...] = self.moving_mean.value * mo + mean * (1 - mo)
-        self.moving_variance.value[...] = self.moving_variance.value * mo + var * (1 - mo)
-        y = xhat * self._b(gamma) if gamma is not None else xhat.copy()     # y = γ·x̂ + β
-        if self.center:
-            y += self._b(self.beta.value)
-        return y.reshape(x.shape)
-
-    def backward(self, dy):
-        dy2 = self._view(dy)
-        train, need_dx = self._training, self._needs_dx
-        grads = self.trainable                  # frozen: no weight gradients are ever applied
-        if (self.scale and grads) or (train and need_dx):
-            xhat = (self._xhat if train else                                # x̂ from moving stats
-                    (self._x - self._b(self.moving_mean.value)) * self._b(self._inv))
-            s_dyx = self._dot(dy2, xhat)                                    # dγ = Σ dy·x̂
-            if self.scale and grads:
-                self.gamma.grad += s_dyx
-        if (self.center and grads) or (train and need_dx):
-            s_dy = self._sum(dy2)                                           # dβ = Σ dy
-            if self.center and grads:
-                self.beta.grad += s_dy
-        if not need_dx:
-            return None
-        k = self._b(self._k)
-        if not train:
-            return (dy2 * k).reshape(self._shape)                           # dx = dy·γ/σ
-        m = dy2.dtype.type(dy2.size // s_dy.size)
-        # dx = γ/σ · (dy - Σdy/m - x̂·Σ(dy·x̂)/m), in place on one new array
-        dx = np.multiply(xhat, self._b(-s_dyx / m))
-        dx += dy2
-        dx -= self._b(s_dy / m)
-        dx *= k
-        return dx.reshape(self._shape)
+    def call(self, inputs, training=None):
+        if training and self.trainable:           # Keras 3: a frozen layer runs in inference
+            return batch_norm_train(inputs, self.gamma, self.beta, self.moving_mean,
+                                    self.moving_variance, self.axis, self.momentum,
+                                    self.epsilon)                               # one node
+        return batch_norm_infer(inputs, self.gamma, self.beta, self.moving_mean,
+                                self.moving_variance, self.axis, self.epsilon)  # one node
 
     def get_config(self):
         cfg = super().get_config()
