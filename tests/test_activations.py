@@ -5,6 +5,10 @@ import numpy as np
 import pytest
 
 from kerasnp import activations as A
+from kerasnp import ops
+from kerasnp.autodiff import GradientTape
+from kerasnp.autodiff.tape import Tensor
+from kerasnp.variables import Variable
 
 NAMES = A.names()
 # Configured variants that exercise the other branches (name, params).
@@ -233,15 +237,23 @@ def test_get_unknown_name_suggests():
         A.get({"config": {}})
 
 
-def test_get_wraps_plain_callable_and_backward_explains():
+def test_get_wraps_plain_callable_differentiated_by_the_tape():
     def myfn(x):
-        return 2 * x
+        return ops.tanh(x) * 2
     fn = A.get(myfn)
     assert isinstance(fn, A.UserActivation) and fn.name == "myfn"
-    np.testing.assert_array_equal(fn(np.array([1.0, 2.0])), [2.0, 4.0])
-    with pytest.raises(NotImplementedError, match="activation 'myfn' has no backward"):
-        fn.backward(np.ones(2), np.ones(2), np.ones(2))
+    x = _points((3, 4))
+    np.testing.assert_allclose(fn(x), 2 * np.tanh(x))
+    dy = np.random.default_rng(2).normal(size=x.shape)
+    np.testing.assert_allclose(fn.backward(dy, x, None), dy * 2 * (1 - np.tanh(x) ** 2),
+                               rtol=1e-12)
     assert A.serialize(myfn) == "myfn"
+
+    def numpy_fn(x):
+        return np.tanh(x) * 2
+    with pytest.raises(NotImplementedError,
+                       match="activation 'numpy_fn' cannot be differentiated.*kerasnp.ops"):
+        A.get(numpy_fn).backward(dy, x, None)
 
 
 def test_get_rejects_other_types():
@@ -288,3 +300,88 @@ def test_names_sorted_and_complete():
                      "hard_sigmoid", "tanh", "softmax", "log_softmax", "softplus", "softsign",
                      "swish", "silu", "mish", "exponential"]:
         assert required in n
+
+
+# -- on the gradient tape ---------------------------------------------------------------------
+def _central(f, x, h=1e-6):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += h
+        xm[i] -= h
+        g[i] = (f(xp) - f(xm)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_public_activation_on_a_tape_tensor_is_one_node(case):
+    """`keras.activations.relu(x)` inside a custom layer's call(): recorded, with backward."""
+    fn = _fn(*case)
+    x = _points((3, 4, 5))
+    dy = np.random.default_rng(1).normal(size=x.shape)
+    with GradientTape() as tape:
+        tape.watch(x)
+        xt = ops.multiply(x, 1.0)
+        before = len(tape._nodes)
+        y = fn(xt)
+        assert type(y) is Tensor and len(tape._nodes) == before + 1
+        loss = ops.sum(y * dy)
+    np.testing.assert_allclose(y.value, fn(x), rtol=1e-15)
+    np.testing.assert_allclose(tape.gradient(loss, x), _backward(fn, dy, x, fn(x)), rtol=1e-12)
+
+
+def test_keras_style_overrides_and_variables_on_the_tape():
+    x = _points((4, 3), seed=3)
+    v = Variable(x.copy(), "v")
+    with GradientTape() as tape:
+        loss = ops.sum(A.relu(v, max_value=2.0) + A.elu(v * 1.0, 0.5))
+    g = tape.gradient(loss, v)
+    f = lambda q: float(np.sum(A.relu(q, max_value=2.0) + A.elu(q, alpha=0.5)))  # noqa: E731
+    np.testing.assert_allclose(g, _central(f, x), rtol=1e-6, atol=1e-8)
+
+
+def test_softmax_and_sigmoid_tensors_remember_their_logits():
+    x = _points((2, 3), seed=4)
+    with GradientTape() as tape:
+        tape.watch(x)
+        z = ops.multiply(x, 1.0)
+        assert A.softmax(z)._keras_logits == ("softmax", z)
+        assert A.sigmoid(z)._keras_logits[1] is z
+        assert A.softmax(z, axis=0)._keras_logits is None     # the loss fuses only the last axis
+        assert A.tanh(z)._keras_logits is None
+
+
+def test_python_function_activation_in_dense_is_differentiated_by_the_tape(float64):
+    from kerasnp import layers
+
+    def my_act(x):
+        return ops.tanh(x) * 2 + ops.square(x) * 0.1
+
+    x = np.random.default_rng(5).normal(size=(3, 4))
+    dense = layers.Dense(2, activation=my_act)
+    dense.build((None, 4))
+    r = np.random.default_rng(6).normal(size=(3, 2))
+    with GradientTape() as tape:
+        tape.watch(x)
+        loss = ops.sum(dense(x) * r)
+    dx, dk, db = tape.gradient(loss, [x, dense.kernel, dense.bias])
+    k, b = dense.kernel.value.copy(), dense.bias.value.copy()
+
+    def f(x_, k_, b_):
+        z = x_ @ k_ + b_
+        return float(np.sum((2 * np.tanh(z) + 0.1 * z * z) * r))
+    np.testing.assert_allclose(dx, _central(lambda q: f(q, k, b), x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dk, _central(lambda q: f(x, q, b), k), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(db, _central(lambda q: f(x, k, q), b), rtol=1e-6, atol=1e-8)
+
+
+def test_activations_on_symbolic_tensors_build_functional_models():
+    import kerasnp as keras
+    inp = keras.Input((3,))
+    hidden = A.relu(keras.layers.Dense(4)(inp))
+    model = keras.Model(inp, A.softmax(A.get(lambda t: ops.tanh(t) * 2)(hidden), axis=-1))
+    x = np.random.default_rng(7).normal(size=(5, 3)).astype("float32")
+    out = model.predict(x, verbose=0)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+    with pytest.raises(TypeError, match="relu.*max_value.*layers.Activation.*Received"):
+        A.relu(inp, max_value=2.0)

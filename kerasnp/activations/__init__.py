@@ -4,6 +4,10 @@ Each activation is a small immutable object: calling it computes `y = f(x)`; `ba
 returns `dx`. When `uses_input` is False the derivative is taken from the saved output `y` alone
 (pass `x=None`), so a layer only needs to keep `y`. Outputs keep the input's float dtype.
 
+Called on a gradient tape's `Tensor` (or a `Variable`), an activation records one node whose VJP
+is its `backward`; on a functional model's symbolic tensor it adds the op of the same name. An
+activation written by the user as a Python function of `kerasnp.ops` is differentiated op by op.
+
 Example:
     >>> import numpy as np
     >>> from kerasnp import activations
@@ -75,8 +79,8 @@ def get(identifier):
     Args:
         identifier: None (linear), a name such as `"relu"`, an `ActivationFunction`, a config
             dict `{"class_name": "relu", "config": {"max_value": 6.0}}`, a callable with a
-            `backward(dy, x, y)` attribute (returned as is), or a plain callable (wrapped in a
-            `UserActivation`, whose backward raises).
+            `backward(dy, x, y)` attribute (returned as is), or a plain callable, usually a
+            function of `kerasnp.ops` (wrapped in a `UserActivation`; the tape differentiates it).
 
     Raises:
         ValueError: unknown name (the message lists valid names and the closest match).

@@ -6,6 +6,8 @@ import numpy as np
 
 from .. import _validate as validate
 from .. import config
+from ..autodiff.tape import GradientTape, Tensor, record
+from ..variables import Variable
 
 
 def _as_float(x):
@@ -72,16 +74,24 @@ class ActivationFunction:
     def __call__(self, x, *args, **overrides):
         """Compute `f(x)` (a new array, same float dtype as `x`).
 
+        On a tape `Tensor` (or a `Variable`) the result is one recorded node whose VJP is
+        `backward`, so `keras.activations.relu(x)` inside a custom layer is differentiable.
         Extra positional or keyword arguments override parameters for this call only, as in
         Keras's functional use: `relu(x, max_value=6.0)`, `softmax(x, axis=1)`.
         """
+        fn = self
         if args or overrides:
             if len(args) > len(self._params):
                 raise TypeError(f"Activation '{self.name}' takes at most {len(self._params)} "
                                 f"parameter(s) after x. Received: args={args!r}")
             overrides.update(zip(self._params, args))
-            return self.with_params(**overrides).forward(_as_float(x))
-        return self.forward(_as_float(x))
+            fn = self.with_params(**overrides)
+        if type(x) is not np.ndarray:
+            if isinstance(x, (Tensor, Variable)):
+                return _on_tape(fn, x)
+            if isinstance(x, _symbolic_type()):
+                return _symbolic(fn, x)
+        return fn.forward(_as_float(x))
 
     def forward(self, x):
         raise NotImplementedError(f"{type(self).__name__}.forward")
@@ -124,7 +134,11 @@ class ActivationFunction:
 
 
 class UserActivation(ActivationFunction):
-    """Wraps a plain callable `fn(x)`: forward works, backward explains what is missing."""
+    """Wraps a plain callable `fn(x)`, usually written with `kerasnp.ops`.
+
+    In a layer (`Dense(4, activation=fn)`) `fn` is called on the tape's tensors, so the tape
+    differentiates its ops; `backward(dy, x, y)` takes the same derivative on a private tape.
+    """
 
     uses_input = True
 
@@ -133,14 +147,31 @@ class UserActivation(ActivationFunction):
         object.__setattr__(self, "name", getattr(fn, "__name__", type(fn).__name__))
 
     def __call__(self, x, *args, **overrides):
+        if type(x) is not np.ndarray and (isinstance(x, (Tensor, Variable))
+                                          or isinstance(x, _symbolic_type())):
+            return self.fn(x, *args, **overrides)
         return self.fn(_as_float(x), *args, **overrides)
 
     def forward(self, x):
         return self.fn(x)
 
     def backward(self, dy, x, y):
-        raise NotImplementedError(f"activation '{self.name}' has no backward(dy, x, y); use a "
-                                  f"built-in name or give it one")
+        """`dy · f'(x)`, from the tape differentiating `fn` at `x`."""
+        a = np.array(_as_float(x))
+        with GradientTape() as tape:
+            tape.watch(a)
+            try:                  # an identity node: operators on the input record too
+                out = self.fn(record(a, lambda g: g, a))
+            except TypeError as err:
+                if "does not support ufuncs" not in str(err):
+                    raise
+                out = None
+        if type(out) is not Tensor:
+            raise NotImplementedError(
+                f"activation '{self.name}' cannot be differentiated: it is not written with "
+                f"kerasnp.ops (e.g. ops.tanh(x) * 2 instead of np.tanh(x) * 2), so the gradient "
+                f"tape cannot see through it. Received: fn={self.fn!r}")
+        return tape.gradient(out, a, output_gradients=dy)
 
     def with_params(self, **kwargs):
         self._check_names(kwargs)
@@ -151,6 +182,38 @@ class UserActivation(ActivationFunction):
 
     def __hash__(self):
         return hash(self.fn)
+
+
+def _symbolic_type():
+    from ..ops._dispatch import SymbolicTensor   # late: kerasnp.ops imports the layers
+    return SymbolicTensor
+
+
+def _on_tape(act, x):
+    """`act(x)` for a Tensor or Variable: one node whose VJP is `act.backward`; softmax and
+    sigmoid outputs remember their logits so a cross-entropy loss can fuse its gradient."""
+    a = _as_float(x.value)
+    y = act.forward(a)
+    x_saved = a if act.uses_input else None
+    out = record(y, lambda dy: act.backward(dy, x_saved, y), x)
+    if type(out) is Tensor and act.name in ("softmax", "sigmoid") and \
+            getattr(act, "axis", -1) in (-1, a.ndim - 1):
+        out._keras_logits = (act.name, x)
+    return out
+
+
+def _symbolic(act, x):
+    """A functional-model node: the `kerasnp.ops` op of the same name, given the parameters
+    that differ from the defaults when that op takes them (`softmax(x, axis=1)`)."""
+    import inspect
+    from ..ops._dispatch import OPS
+    op = OPS.get(act.name)
+    changed = {k: getattr(act, k) for k, (d, _) in act._params.items() if getattr(act, k) != d}
+    if op is None or not set(changed) <= set(inspect.signature(op.raw).parameters):
+        raise TypeError(f"Activation '{act.name}' with {changed} cannot be applied to a symbolic "
+                        f"tensor; use layers.Activation(...) in a functional model. "
+                        f"Received: x={x!r}")
+    return op(x, **changed)
 
 
 # np.where with a data-dependent mask is ~10x slower than arithmetic (branch mispredictions),
