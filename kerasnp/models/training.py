@@ -110,7 +110,7 @@ class TrainingMixin(DataMixin):
                     if loss is None:
                         parts.append(None)
                         continue
-                    value = _loss_node(loss, ys[k], preds[k], sample_weight)
+                    value = losses.loss_node(loss, ys[k], preds[k], sample_weight)
                     if w != 1.0:
                         value = value * w
                     parts.append(value)
@@ -534,17 +534,3 @@ def _is_metric(v):
     return (hasattr(v, "update_state") and hasattr(v, "result") and hasattr(v, "reset_state")
             and not isinstance(v, type))
 
-
-def _loss_node(loss, y_true, y_pred, sample_weight):   # TEMPORARY until losses.loss_node lands
-    fn = getattr(losses, "loss_node", None)
-    if fn is not None:
-        return fn(loss, y_true, y_pred, sample_weight)
-    from ..autodiff.tape import Tensor, record
-    p = unwrap(y_pred)
-    value = np.asarray(loss(y_true, p, sample_weight))
-    logits = getattr(y_pred, "_keras_logits", None) if type(y_pred) is Tensor else None
-    if logits is not None:
-        g = loss.logit_gradient(y_true, p, logits[0], sample_weight)
-        if g is not None:
-            return record(value, lambda d: d * g, logits[1])
-    return record(value, lambda d: d * loss.gradient(y_true, p, sample_weight), y_pred)

@@ -1,8 +1,9 @@
 """Finite-difference gradient checks for layers and whole models (float64 central differences).
 
-`layer_gradient_errors(layer, x)` runs the layer's own `backward` and compares every gradient it
-produces (input and each weight) with central differences of `sum(forward(x) * dy)`. Layers that
-draw random numbers in training are re-seeded before every forward, so all calls see one mask.
+`layer_gradient_errors(layer, x)` takes the gradients of `sum(layer(x) * dy)` on a
+`GradientTape` (input and each weight: the VJPs of the ops the layer runs) and compares them with
+central differences. Layers that draw random numbers in training are re-seeded before every
+call, so all calls see one mask.
 
 `layer_gradient_report` and `model_gradient_report` (behind `layer.check_gradients(x)` and
 `model.check_gradients(x, y)`) run the check on float64 copies of the weights, whatever dtype the
@@ -10,11 +11,15 @@ layer or model was built in, print a table with failures flagged and restore the
 """
 import numpy as np
 
+from .. import ops
+from ..autodiff.tape import GradientTape, stop_recording, unwrap
+
 
 def _forward(layer, x, training, seed):
     if hasattr(layer, "_rng"):
         layer._rng = np.random.default_rng(seed)
-    return layer.forward(x, training=training)
+    with stop_recording():
+        return unwrap(layer(x, training=training))
 
 
 def _numeric(f, arr, eps, max_checks, rng):
@@ -51,10 +56,14 @@ def layer_gradient_errors(layer, x, dy=None, eps=1e-6, training=False, max_check
     y = _forward(layer, x, training, seed)
     if dy is None:
         dy = rng.standard_normal(np.shape(y))
-    for v in layer.weights:
-        v.grad.fill(0)
-    dx = layer.backward(dy.copy())
-    grads = {v.name: v.grad.copy() for v in layer.weights if v.trainable}
+    weights = [v for v in layer.weights if v.trainable]
+    if hasattr(layer, "_rng"):
+        layer._rng = np.random.default_rng(seed)
+    with GradientTape() as tape:
+        tape.watch(x)
+        objective = ops.sum(layer(x, training=training) * dy)
+    dx, *dws = tape.gradient(objective, [x] + weights, unconnected_gradients="zero")
+    grads = {v.name: g for v, g in zip(weights, dws)}
 
     def f():
         return float(np.sum(_forward(layer, x, training, seed) * dy))
@@ -167,13 +176,13 @@ def model_gradient_report(model, x, y, eps=1e-6, print_fn=None, tol=1e-5, max_ch
     try:
         # The weights are float64 now, so the model casts x and float targets to float64.
         xs, ys, _ = model._prepare_data(x, y, None, None, "check_gradients")
-        xa = model._arg(xs)
-        spec = model._prepare_training()
-        grads = _model_gradients(model, spec, xa, ys)
+        xa, ya = model._arg(xs), model._yarg(ys)
+        model._prepare_training()
+        grads = _model_gradients(model, xa, ya)
 
         def loss():
-            out = model.forward(xa, training=False)
-            return float(model._total_loss(ys, out if model._multi_output else [out], None))
+            with stop_recording():
+                return float(unwrap(model.compute_loss(xa, ya, model(xa, training=False))))
 
         errors, rows = {}, []
         for layer, var in _trainable_by_layer(model):
@@ -182,22 +191,24 @@ def model_gradient_report(model, x, y, eps=1e-6, print_fn=None, tol=1e-5, max_ch
             errors[(layer.name, var.name)] = err
             rows.append((layer.name, var.name, var.shape, err))
     finally:
-        model._input_layers_need_dx(True)
         _restore(saved)
     _print_report(f'Gradient check: model "{model.name}"', rows, eps, tol, print_fn)
     return errors
 
 
-def _model_gradients(model, spec, xa, ys):
-    """The model's d(loss)/d(weight) exactly as its training step computes them (fused logit
-    gradients and regularizers included), in inference mode and without the optimizer update."""
-    model._compute_gradients(xa, ys, None, training=False)
-    return {id(v): v.grad.copy() for v in model._train_vars}
+def _model_gradients(model, xa, ya):
+    """The model's d(loss)/d(weight) as its training step computes them (fused logit gradients
+    and regularizers included), in inference mode and without the optimizer update."""
+    variables = model.trainable_variables
+    with GradientTape() as tape:
+        loss = model.compute_loss(xa, ya, model(xa, training=False))
+    grads = tape.gradient(loss, variables, unconnected_gradients="zero")
+    return {id(v): g for v, g in zip(variables, grads)}
 
 
 def _trainable_by_layer(model):
     """(leaf layer, variable) for each trainable variable, nested models walked, each once."""
-    wanted = {id(v) for v in model._train_vars}
+    wanted = {id(v) for v in model.trainable_variables}
     out, seen = [], set()
 
     def walk(m):
