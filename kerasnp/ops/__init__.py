@@ -2,9 +2,21 @@
 
 Write custom layers, losses and metrics with these (`from kerasnp import ops`); each op has a
 vector-Jacobian product, so `tape.gradient` differentiates any composition of them. Outside a
-tape they are plain NumPy calls. `ops.nn` holds the neural-network ops.
+tape they are plain NumPy calls. `ops.nn` holds the neural-network ops; as in Keras, its
+activations, softmax family and cross-entropies are also available here (`ops.relu`).
+
+Topic modules: `core` (conversion, cast, shape queries), `_arith` (arithmetic, comparison,
+logic), `_elementwise` (unary math), `_linalg` (matmul, dot, einsum...), `_reduce`
+(reductions, scans), `_shape`, `_indexing`, `_create`, `_control`, `_nn_math`.
 """
 from ._dispatch import OPS
 from .core import *  # noqa: F401,F403
-from .core import __all__ as _core_all
+from ._arith import *  # noqa: F401,F403
+from ._elementwise import *  # noqa: F401,F403
+from ._linalg import *  # noqa: F401,F403
+from ._reduce import *  # noqa: F401,F403
+from ._indexing import *  # noqa: F401,F403
 from . import nn  # noqa: F401
+from . import _arith, core, _elementwise, _indexing, _linalg, _reduce
+
+__all__ = sorted(set(core.__all__ + _arith.__all__ + _elementwise.__all__ + _linalg.__all__ + _reduce.__all__ + _indexing.__all__) | {"OPS", "nn"})
