@@ -367,16 +367,23 @@ def test_bn_config_survives_json():
 
 # ------------------------------------------------------------------------- spatial dropout
 def test_spatial_dropout_drops_whole_channels_in_training_only():
+    from kerasnp.autodiff import GradientTape
     x = np.ones((64, 3, 4, 16), "float32")
     layer = SpatialDropout2D(0.25, seed=3)
-    y = layer(x, training=True)
+    np.testing.assert_array_equal(layer(x), x)                    # inference: identity
+    before = set(vars(layer))
+    with GradientTape() as tape:
+        tape.watch(x)
+        out = layer(x, training=True)
+    assert len(tape._nodes) == 1 and set(vars(layer)) == before  # the mask lives in the node
+    y = np.asarray(out)
     assert y.dtype == np.float32
     per_channel = y.reshape(64, 12, 16)
     assert np.all(per_channel == per_channel[:, :1, :])          # constant over each feature map
     assert set(np.unique(y)) == {0.0, np.float32(1 / 0.75)}
     assert 0.18 < np.mean(y == 0) < 0.32
     dy = np.full(y.shape, 2.0, "float32")
-    np.testing.assert_array_equal(layer.backward(dy), 2.0 * y)
+    np.testing.assert_array_equal(tape.gradient(out, x, output_gradients=dy), 2.0 * y)
     np.testing.assert_array_equal(layer(x), x)                    # inference: identity
     again = SpatialDropout2D(0.25, seed=3)(x, training=True)
     np.testing.assert_array_equal(again, y)                       # seeded: reproducible

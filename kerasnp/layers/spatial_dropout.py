@@ -2,6 +2,8 @@
 import numpy as np
 
 from .. import _validate
+from ..ops._conv_norm import channel_mask
+from ..ops._dispatch import value
 from .base import Layer, register
 from .pooling import check_data_format, check_rank
 
@@ -22,19 +24,17 @@ class _SpatialDropout(Layer):
     def build(self, input_shape):
         check_rank(self, input_shape, self._rank)
 
-    def forward(self, x, training=False):
-        if not training or self.rate == 0.0:
-            self._mask = None
-            return x
-        shape = (x.shape[0],) + (1,) * self._rank + (x.shape[-1],)        # (n, 1, 1, c)
-        keep = self._rng.random(shape, dtype=np.float32) >= self.rate
-        self._mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.rate))
-        return x * self._mask                                             # y = x·m/(1-rate)
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
-    def backward(self, dy):
-        if not self._needs_dx:
-            return None
-        return dy if self._mask is None else dy * self._mask              # dx = dy·m/(1-rate)
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0.0:
+            return inputs
+        a = value(inputs)
+        shape = (a.shape[0],) + (1,) * self._rank + (a.shape[-1],)        # (n, 1, 1, c)
+        keep = self._rng.random(shape, dtype=np.float32) >= self.rate
+        mask = keep.astype(a.dtype) * a.dtype.type(1.0 / (1.0 - self.rate))
+        return channel_mask(inputs, mask)                 # y = x·m/(1-rate), one node
 
     def get_config(self):
         cfg = super().get_config()

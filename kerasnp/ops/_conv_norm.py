@@ -1,4 +1,5 @@
-"""Fused per-channel ops of the built-in layers: batch normalization (training and inference).
+"""Fused per-channel ops of the built-in layers: batch normalization (training and inference)
+and spatial dropout's per-channel mask.
 
 Each records ONE tape node whose VJP is kerasnp's hand-written backward. Statistics are taken
 over every axis but `axis`; with the feature axis last (the common case) the ops work on a free
@@ -129,3 +130,10 @@ def batch_norm_infer(x, gamma, beta, mean, variance, axis, epsilon):
         dx = (dy2 * lay.b(k)).reshape(a.shape) if need_dx else None     # dx = dy·γ/σ
         return dx, dg, lay.sum(dy2)                                     # dβ = Σ dy
     return _record(y.reshape(a.shape), vjp, x, gamma, beta)
+
+
+def channel_mask(x, mask):
+    """`x · mask` with a mask drawn by the caller (broadcast over positions), as one node whose
+    VJP reuses the same mask: `dx = dy · mask`."""
+    y = value(x) * mask                                                 # y = x·m
+    return record(y, lambda dy: dy * mask, x)                           # dx = dy·m
