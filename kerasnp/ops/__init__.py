@@ -18,8 +18,12 @@ from ._reduce import *  # noqa: F401,F403
 from ._shape import *  # noqa: F401,F403
 from ._indexing import *  # noqa: F401,F403
 from ._create import *  # noqa: F401,F403
+from ._control import *  # noqa: F401,F403
 from ._nn_math import *  # noqa: F401,F403
 from . import nn  # noqa: F401
-from . import _arith, core, _create, _elementwise, _indexing, _linalg, _nn_math, _reduce, _shape
+from . import (_arith, _control, _create, _elementwise, _indexing, _linalg, _nn_math, _reduce,
+               _shape, core)
 
-__all__ = sorted(set(core.__all__ + _arith.__all__ + _elementwise.__all__ + _linalg.__all__ + _reduce.__all__ + _shape.__all__ + _indexing.__all__ + _create.__all__ + _nn_math.__all__) | {"OPS", "nn"})
+__all__ = sorted(set(core.__all__ + _arith.__all__ + _elementwise.__all__ + _linalg.__all__
+                     + _reduce.__all__ + _shape.__all__ + _indexing.__all__ + _create.__all__
+                     + _control.__all__ + _nn_math.__all__) | {"OPS", "nn"})
