@@ -315,3 +315,24 @@ def test_unadapted_normalization_builds_in_a_model_and_adapts_later():
     assert model.output_shape == (None, 2)
     norm.adapt(np.array([[0.0, 1.0, 2.0], [2.0, 3.0, 6.0]]))
     np.testing.assert_allclose(norm(np.array([[1.0, 2.0, 4.0]])), [[0.0, 0.0, 0.0]], atol=1e-6)
+
+
+@pytest.mark.parametrize("axis", [1, -1])
+def test_softmax_layer_with_a_crossentropy_loss_has_the_right_gradient(axis, float64):
+    """The loss may fuse its gradient with a softmax over the class axis; never over another."""
+    import kerasnp as keras
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 4))
+    t = np.eye(4)[rng.integers(0, 4, (2, 3))]
+    layer, loss = L.Softmax(axis=axis), keras.losses.CategoricalCrossentropy()
+    with GradientTape() as tape:
+        tape.watch(x)
+        value = loss(t, layer(x))
+    g = tape.gradient(value, x)
+    num = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += 1e-6
+        xm[i] -= 1e-6
+        num[i] = (float(unwrap(loss(t, layer(xp)))) - float(unwrap(loss(t, layer(xm))))) / 2e-6
+    np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-8)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import _validate, activations, initializers
-from ..autodiff.tape import is_tracked, record
+from ..autodiff.tape import Tensor, is_tracked, record
 from ..ops import _fused
 from ..ops._dispatch import unbroadcast, value
 from .base import Layer, _serialize, register
@@ -92,6 +92,13 @@ class Softmax(_FnLayer):
                             f"Received: axis={axis!r}")
         self.axis = int(axis)
         self._set_fn(activations.softmax.with_params(axis=self.axis))
+
+    def call(self, inputs):
+        y = super().call(inputs)
+        if type(y) is Tensor and self.axis not in (-1, y.ndim - 1):
+            # A cross-entropy fuses its gradient with a softmax over the class (last) axis only.
+            y._keras_logits = None
+        return y
 
     def get_config(self):
         cfg = super().get_config()
