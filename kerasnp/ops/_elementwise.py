@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 
-from ._dispatch import op, value
+from ._dispatch import is_tracked, op, value
 from ._erf import erf_values
-from ._helpers import floating, record
+from ._helpers import floating, is_floating, record
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -19,7 +19,7 @@ def _unary(x, f, vjp_of):
     """`f(a)` recorded with `vjp_of(a, y)(dy)`; ints to floatx, no gradient for them."""
     a, diff = floating(x)
     y = f(a)
-    if not diff:
+    if not (diff and is_tracked(x)):            # no closure built outside a tape
         return y
     return record(y, vjp_of(a, y), x)
 
@@ -28,7 +28,7 @@ def _unary(x, f, vjp_of):
 def negative(x):
     """Element-wise `-x`."""
     a = value(x)
-    return record(np.negative(a), np.negative, x) if np.result_type(a).kind in "fc" else -a
+    return record(np.negative(a), np.negative, x) if is_floating(a) else -a
 
 
 @op
@@ -36,7 +36,7 @@ def abs(x):
     """Element-wise absolute value (integers stay integers)."""
     a = value(x)
     y = np.abs(a)
-    if np.result_type(a).kind not in "fc":
+    if not is_floating(a):
         return y
     return record(y, lambda dy: dy * np.sign(a), x)                 # d|a| = sign(a)
 
@@ -49,7 +49,7 @@ def square(x):
     """Element-wise `x ** 2` (integers stay integers)."""
     a = value(x)
     y = np.square(a)
-    if np.result_type(a).kind not in "fc":
+    if not is_floating(a):
         return y
     return record(y, lambda dy: 2 * dy * a, x)                      # d a² = 2a
 

@@ -6,17 +6,22 @@ from .. import config
 from ._dispatch import is_tracked, record as _record, unbroadcast, value
 
 
+def kind(a):
+    """The dtype kind of an array or Python scalar (`a.dtype` is the fast path)."""
+    return a.dtype.kind if type(a) is np.ndarray else np.result_type(a).kind
+
+
 def floating(x):
     """`(a, differentiable)`: `value(x)`, with integers and booleans cast to floatx (as Keras
     does for `exp`, `sqrt`, `sin`...), and whether it can carry a gradient (it was floating)."""
     a = value(x)
-    if np.result_type(a).kind in "fc":
+    if kind(a) in "fc":
         return a, True
     return np.asarray(a, dtype=config.floatx()), False
 
 
 def is_floating(a):
-    return np.result_type(a).kind in "fc"
+    return kind(a) in "fc"
 
 
 def need(x, a):
@@ -24,7 +29,7 @@ def need(x, a):
 
     Call it in an op's forward: the VJP then skips the gradients nobody asked for (the input
     data of a model, a constant operand)."""
-    return is_tracked(x) and np.result_type(a).kind in "fc"
+    return is_tracked(x) and kind(a) in "fc"
 
 
 def record(y, vjp, *inputs):
@@ -39,7 +44,7 @@ def record(y, vjp, *inputs):
 def record_float(y, vjp, x, a):
     """`record(y, vjp, x)` for a one-input op when `a` (x's value) is floating, else `y`:
     integer and boolean inputs get no gradient."""
-    if np.result_type(a).kind in "fc":
+    if kind(a) in "fc":
         return record(y, vjp, x)
     return y
 

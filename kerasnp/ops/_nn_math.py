@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ._dispatch import Tensor, op, value
+from ._dispatch import Tensor, is_tracked, op, value
 from ._erf import erf_values
 from ._helpers import axes as _axes, floating, need, np_axis, record
 from ._nn_losses import Logits
@@ -29,7 +29,7 @@ def _act(x, f, vjp_of):
     """`f(a)` recorded with `vjp_of(a, y)(dy)` (integers to floatx, without gradient)."""
     a, diff = floating(x)
     y = f(a)
-    return record(y, vjp_of(a, y), x) if diff else y
+    return record(y, vjp_of(a, y), x) if diff and is_tracked(x) else y   # no closure outside
 
 
 def _sigmoid(a):
