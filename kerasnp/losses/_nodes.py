@@ -126,6 +126,7 @@ def _labels(y_true, dt):
 
 
 def not_differentiable(loss):
+    """The error for a loss whose `call` left the tape (NumPy functions instead of ops)."""
     return NotImplementedError(
         f"{loss._who()}: call() returned values that do not depend on y_pred on the gradient "
         f"tape, so this loss has no gradient. Write call() with kerasnp.ops (ops.mean, "
