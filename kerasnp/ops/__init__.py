@@ -7,7 +7,8 @@ activations, softmax family and cross-entropies are also available here (`ops.re
 
 Topic modules: `core` (conversion, cast, shape queries), `_arith` (arithmetic, comparison,
 logic), `_elementwise` (unary math), `_linalg` (matmul, dot, einsum...), `_reduce`
-(reductions, scans), `_shape`, `_indexing`, `_create`, `_control`, `_nn_math`.
+(reductions, scans), `_norms` (diagonals, norms), `_sorting`, `_shape`, `_indexing`, `_create`,
+`_control`, `_nn_math`.
 """
 from ._dispatch import OPS
 from .core import *  # noqa: F401,F403
@@ -19,11 +20,13 @@ from ._shape import *  # noqa: F401,F403
 from ._indexing import *  # noqa: F401,F403
 from ._create import *  # noqa: F401,F403
 from ._control import *  # noqa: F401,F403
+from ._norms import *  # noqa: F401,F403
+from ._sorting import *  # noqa: F401,F403
 from ._nn_math import *  # noqa: F401,F403
 from . import nn  # noqa: F401
-from . import (_arith, _control, _create, _elementwise, _indexing, _linalg, _nn_math, _reduce,
-               _shape, core)
+from . import (_arith, _control, _create, _elementwise, _indexing, _linalg, _nn_math, _norms,
+               _reduce, _shape, _sorting, core)
 
-__all__ = sorted(set(core.__all__ + _arith.__all__ + _elementwise.__all__ + _linalg.__all__
-                     + _reduce.__all__ + _shape.__all__ + _indexing.__all__ + _create.__all__
-                     + _control.__all__ + _nn_math.__all__) | {"OPS", "nn"})
+_MODULES = (core, _arith, _elementwise, _linalg, _reduce, _shape, _indexing, _create, _control,
+            _norms, _sorting, _nn_math)
+__all__ = sorted({name for m in _MODULES for name in m.__all__} | {"OPS", "nn"})

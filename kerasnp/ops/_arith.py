@@ -119,6 +119,17 @@ def arctan2(x1, x2):
 
 
 @op
+def logaddexp(x1, x2):
+    """Element-wise `log(exp(x1) + exp(x2))`, computed stably."""
+    a, b = value(x1), value(x2)
+    if not (is_floating(a) or is_floating(b)):
+        a = np.asarray(a, dtype=floatx())
+    y = np.logaddexp(a, b)
+    return _record2(y, x1, x2, a, b, lambda dy: dy * np.exp(a - y),     # ∂/∂a = eᵃ / (eᵃ + eᵇ)
+                    lambda dy: dy * np.exp(b - y))
+
+
+@op
 def where(condition, x1=None, x2=None):
     """`x1` where `condition` holds, else `x2`; with only `condition`, the indices where it holds
     (a tuple of arrays, as `np.nonzero`)."""
@@ -183,5 +194,5 @@ def logical_not(x):
 
 __all__ = ["add", "arctan2", "clip", "divide", "equal", "floor_divide", "greater",
            "greater_equal", "less", "less_equal", "logical_and", "logical_not", "logical_or",
-           "logical_xor", "maximum", "minimum", "mod", "multiply", "not_equal", "power",
+           "logical_xor", "logaddexp", "maximum", "minimum", "mod", "multiply", "not_equal", "power",
            "subtract", "true_divide", "where"]

@@ -187,6 +187,27 @@ def cumprod(x, axis=None, dtype=None):
     return record(y, vjp, x)
 
 
+@op
+def average(x, axis=None, weights=None):
+    """Weighted mean over `axis`: `Σ x·w / Σ w`; 1-D `weights` lie along `axis` (NumPy's rule).
+    Differentiable in `x` and `weights`."""
+    if weights is None:
+        return mean.raw(x, axis=axis)
+    from ._arith import divide, multiply
+    from ._shape import reshape
+    a, w = np.asarray(value(x)), np.asarray(value(weights))
+    if w.shape != a.shape:
+        if axis is None or w.ndim != 1 or np.ndim(axis) != 0:
+            raise ValueError("average: weights must have x's shape, or be 1-D along a single "
+                             f"axis. Received: x.shape={a.shape}, weights.shape={w.shape}, "
+                             f"axis={axis!r}")
+        shape = [1] * a.ndim
+        shape[int(axis) % a.ndim] = w.size
+        weights = reshape.raw(weights, shape)
+    return divide.raw(sum.raw(multiply.raw(x, weights), axis=axis),
+                      sum.raw(multiply.raw(np.ones(a.shape, dtype=a.dtype), weights), axis=axis))
+
+
 # -- values only --------------------------------------------------------------------------------
 @op
 def argmax(x, axis=None, keepdims=False):
@@ -218,5 +239,5 @@ def count_nonzero(x, axis=None):
     return np.count_nonzero(value(x), axis=np_axis(axis))
 
 
-__all__ = ["all", "amax", "amin", "any", "argmax", "argmin", "count_nonzero", "cumprod",
+__all__ = ["all", "amax", "amin", "any", "average", "argmax", "argmin", "count_nonzero", "cumprod",
            "cumsum", "logsumexp", "max", "mean", "min", "prod", "std", "sum", "var"]
