@@ -64,6 +64,22 @@ def test_inside_a_tape_a_trainable_variable_gives_a_tensor_and_a_gradient(name):
         assert type(CALLS[name](A.copy())) is not Tensor
 
 
+def test_conversions_keep_variables_on_the_tape():
+    w = Variable(A.copy(), "w")
+    assert type(ops.convert_to_tensor(w)) is np.ndarray
+    np.testing.assert_array_equal(ops.convert_to_numpy(w), A)
+    with GradientTape() as tape:
+        t = ops.convert_to_tensor(w)
+        t32 = ops.convert_to_tensor(w, dtype="float32")
+        assert type(t) is Tensor and ops.convert_to_tensor(t) is t
+        y = ops.sum(t * 2.0) + ops.sum(ops.cast(t32, "float64"))
+        z = ops.stop_gradient(w)
+        assert type(z) is np.ndarray
+    np.testing.assert_allclose(tape.gradient(y, w), 3.0)
+    assert ops.convert_to_tensor([1, 2], dtype="float32").dtype == np.float32
+    assert ops.is_tensor(A) and not ops.is_tensor([1.0])
+
+
 def test_untracked_operands_get_no_gradient_work():
     w = Variable(A.copy(), "w")
     x = rng.standard_normal((5, 3))

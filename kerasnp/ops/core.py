@@ -11,13 +11,17 @@ import numpy as np
 from ._dispatch import OPS, SymbolicTensor, op, value
 from ._helpers import record
 from ..autodiff.tape import Tensor
+from ..variables import Variable
 
 
 @op
 def convert_to_tensor(x, dtype=None, sparse=None):
-    """`x` as an array (a Tensor stays a Tensor, a Variable gives its value)."""
-    if type(x) is Tensor:
-        return x if dtype is None or x.dtype == dtype else cast(x, dtype)
+    """`x` as an array. A Tensor stays a Tensor; a Variable gives its value, still on the tape
+    when the variable is tracked (so `ops.convert_to_tensor(self.kernel)` keeps its gradient)."""
+    if type(x) is Tensor or isinstance(x, Variable):
+        if dtype is not None and np.dtype(dtype) != x.dtype:
+            return cast.raw(x, dtype)
+        return x if type(x) is Tensor else record(x.value, lambda dy: dy, x)
     a = value(x)
     return np.asarray(a) if dtype is None else np.asarray(a).astype(dtype, copy=False)
 
