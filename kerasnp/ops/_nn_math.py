@@ -171,8 +171,9 @@ def softmax(x, axis=-1):
         return y
     # dx = y·(dy - Σ dy·y)
     out = record(y, lambda dy: y * (dy - np.sum(dy * y, axis=ax, keepdims=True)), x)
-    if np.ndim(axis) == 0 and np.ndim(a):
-        out = _with_logits(out, "softmax", x, _axes(axis, np.ndim(a))[0])
+    last = np.ndim(a) - 1
+    if np.ndim(axis) == 0 and last >= 0 and _axes(axis, last + 1)[0] == last:
+        out = _with_logits(out, "softmax", x, last)   # losses fuse over the last axis only
     return out
 
 
