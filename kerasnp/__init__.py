@@ -8,13 +8,16 @@ Port a Keras script by changing its import line::
 __version__ = "0.1.0"
 
 from . import (activations, applications, callbacks, config, constraints, data, datasets,
-               initializers, layers, losses, metrics, models, optimizers, regularizers, saving,
-               utils)
+               initializers, layers, losses, metrics, models, ops, optimizers, random,
+               regularizers, saving, utils)
+from .autodiff import GradientTape
 from .layers import Input, InputLayer, Layer
 from .models import Model, Sequential
 from .random import set_random_seed
+from .variables import Variable
 
-__all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "applications",
+__all__ = ["GradientTape", "Input", "InputLayer", "Layer", "Model", "Sequential", "Variable",
+           "activations", "applications", "ops", "random",
            "callbacks",
            "config", "constraints", "data", "datasets", "initializers", "layers", "losses", "metrics",
            "models", "optimizers", "regularizers", "saving", "set_random_seed", "utils",

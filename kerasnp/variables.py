@@ -27,7 +27,8 @@ class Variable(ArrayOperators):
     __array_ufunc__ = None          # NumPy's binary operators defer to ours (so they record)
 
     def __init__(self, value, name, trainable=True, regularizer=None, constraint=None, path=None):
-        self.value = np.ascontiguousarray(value)
+        value = np.asarray(value)
+        self.value = value if value.flags.c_contiguous else value.copy(order="C")
         self.grad = np.zeros_like(self.value)
         self.trainable = bool(trainable)
         self.name = name

@@ -88,7 +88,8 @@ for _module, _cases in _OPTIONAL.items():
     for _name, (_make, _shapes, _int) in _cases.items():
         TABLE[_name] = ((lambda make=_make, mod=_mod: make(mod)), _shapes, _int)
 # Lambda keeps only its function's name (never code): tested separately with custom_objects.
-_NOT_IN_TABLE = {"Layer", "InputLayer", "Lambda"}
+# OpLayer (ops on symbolic tensors) round-trips in tests/test_guides.py.
+_NOT_IN_TABLE = {"Layer", "InputLayer", "Lambda", "OpLayer"}
 
 
 def _layer_classes():

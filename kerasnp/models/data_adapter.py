@@ -34,8 +34,11 @@ class DataMixin:
         return ws[0].value.dtype if ws else np.dtype(config.floatx())
 
     def _ensure_built(self, xs):
-        if not self.built:
+        if not self.built or not self._nodes:
             shapes = [(None,) + np.shape(a)[1:] for a in xs]
+            if not self._has_call():
+                self._set_input_structure(shapes)     # e.g. a GAN driven by its train_step
+                return
             self.build(shapes if len(shapes) > 1 else shapes[0])
 
     def _cast_inputs(self, x, where="predict"):

@@ -95,6 +95,19 @@ class Model(SavingMixin, TrainingMixin, Layer):
         self._set_graph(*traced)
         self._tensors = (inputs, outs)
 
+    def _has_call(self):
+        return type(self).call is not Model.call or bool(self._nodes)
+
+    def _set_input_structure(self, shapes):
+        """Inputs only, no outputs: a model with no call() whose train_step does the work (as
+        the Keras GAN guide's model). fit and evaluate pass it the batches as they are."""
+        from ..layers.core import Input
+        inputs = [Input(tuple(s)[1:]) for s in shapes]
+        self._multi_input = len(shapes) > 1
+        self._set_graph([graph.Node(t._layer, [], t.shape) for t in inputs],
+                        list(range(len(inputs))), [])
+        self._tensors = (inputs, [])
+
     def _build_eagerly(self, shapes, multi):
         """Structure of a subclassed model whose call() cannot be traced symbolically: run it
         on zeros (this builds its layers) and record one node per input and per output."""
@@ -104,8 +117,13 @@ class Model(SavingMixin, TrainingMixin, Layer):
         from ..layers.core import Input
         arrays = [np.zeros(tuple(2 if d is None else d for d in s), config.floatx())
                   for s in shapes]
-        with stop_recording(), _context.isolated():
-            out = Layer.__call__(self, arrays if multi else arrays[0], training=False)
+        self.built = True              # the call below must not come back to build()
+        try:
+            with stop_recording(), _context.isolated():
+                out = Layer.__call__(self, arrays if multi else arrays[0], training=False)
+        except Exception:
+            self.built = False
+            raise
         outs = list(out) if isinstance(out, (list, tuple)) else [out]
         inputs = [Input(tuple(s)[1:]) for s in shapes]
         nodes = [graph.Node(t._layer, [], t.shape) for t in inputs]
@@ -236,8 +254,10 @@ class Model(SavingMixin, TrainingMixin, Layer):
     def get_config(self):
         """The graph: one entry per layer call (`class_name`, `config`, `inbound` node ids)."""
         cfg = {"name": self.name, "trainable": self.trainable, "layers": [
-            {**serialize_layer(n.layer), "inbound": list(n.inputs)} for n in self._nodes],
+            {**serialize_layer(n.layer), **graph.node_config(n)} for n in self._nodes],
             "input_ids": list(self._input_ids), "output_ids": list(self._output_ids),
+            **({"output_indices": [k for _, k in self._output_refs]}
+               if any(k is not None for _, k in self._output_refs) else {}),
             "multi_input": self._multi_input, "multi_output": self._multi_output}
         return cfg
 

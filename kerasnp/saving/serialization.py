@@ -112,7 +112,7 @@ def _int_list(value, what, upper):
 def functional_from_config(cls, config, custom_objects=None):
     """Rebuild a functional Model from `Model.get_config()` (shared layers are reused by name)."""
     from ..layers.core import InputLayer
-    from ..models.graph import KerasTensor
+    from ..models.graph import KerasTensor, call_from_config
     custom_objects = check_custom_objects(custom_objects)
     entries = config.get("layers")
     if not isinstance(entries, list):
@@ -139,9 +139,15 @@ def functional_from_config(cls, config, custom_objects=None):
             tensors.append(KerasTensor((layer.batch_size,) + layer.shape, layer, [],
                                        dtype=layer.dtype))
             continue
-        args = [tensors[j] for j in inbound]
+        indices = entry.get("indices", [None] * len(inbound))
+        if not isinstance(indices, list) or len(indices) != len(inbound) or not all(
+                k is None or (isinstance(k, int) and not isinstance(k, bool) and k >= 0)
+                for k in indices):
+            raise ConfigError(f"{where} 'indices' must list one output index (or null) per "
+                              f"inbound node. Received: {indices!r}")
         try:
-            tensors.append(layer(args if len(args) > 1 else args[0]))
+            args = [tensors[j] if k is None else tensors[j][k] for j, k in zip(inbound, indices)]
+            tensors.append(call_from_config(layer, entry, args))
         except ConfigError as err:
             raise ConfigError(f"{where} '{layer.name}': {err}") from None
         except Exception as err:
@@ -149,7 +155,14 @@ def functional_from_config(cls, config, custom_objects=None):
                               f"called on its inputs: {type(err).__name__}: {err}") from None
     n = len(tensors)
     ins = [tensors[i] for i in _int_list(config.get("input_ids"), "input_ids", n)]
-    outs = [tensors[i] for i in _int_list(config.get("output_ids"), "output_ids", n)]
+    out_ids = _int_list(config.get("output_ids"), "output_ids", n)
+    out_idx = config.get("output_indices", [None] * len(out_ids))
+    if not isinstance(out_idx, list) or len(out_idx) != len(out_ids):
+        raise ConfigError("output_indices must list one output index (or null) per output.")
+    try:
+        outs = [tensors[i] if k is None else tensors[i][k] for i, k in zip(out_ids, out_idx)]
+    except (IndexError, TypeError):
+        raise ConfigError("output_indices do not match the outputs of their layers.") from None
     if not ins or not outs:
         raise ConfigError("a functional model config needs input_ids and output_ids.")
     multi_in = bool(config.get("multi_input", len(ins) > 1))
