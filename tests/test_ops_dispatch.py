@@ -126,6 +126,9 @@ def test_ops_on_symbolic_inputs_build_graph_nodes():
     parts = ops.split(x, 2, axis=1)
     assert [p.shape for p in parts] == [(None, 2), (None, 2)]
     assert ops.shape(x) == (None, 4) and ops.ndim(x) == 2
+    assert ops.einsum("bi,bi->b", x, y).shape == (None,)
+    assert ops.where(np.ones(4, bool), x, 0.0).shape == (None, 4)
+    assert (2.0 - x).shape == (None, 4)
     out = ops.sum(ops.concatenate([ops.nn.softmax(parts[0]), ops.exp(parts[1])], axis=1), axis=1)
     model = kerasnp.Model(x, out)
     d = rng.uniform(size=(3, 4)).astype("float32")
