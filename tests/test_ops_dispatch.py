@@ -113,6 +113,8 @@ def test_every_public_op_is_registered():
     assert not missing
     for name in ("true_divide", "absolute", "amax", "swish", "hard_swish"):
         assert name in ops.OPS
+    for name in ("relu", "softmax", "one_hot", "conv", "max_pool"):   # ops.nn at top level too
+        assert getattr(ops, name) is getattr(ops.nn, name)
 
 
 # -- symbolic tensors ---------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Write custom layers, losses and metrics with these (`from kerasnp import ops`); each op has a
 vector-Jacobian product, so `tape.gradient` differentiates any composition of them. Outside a
 tape they are plain NumPy calls. `ops.nn` holds the neural-network ops; as in Keras, its
-activations, softmax family and cross-entropies are also available here (`ops.relu`).
+activations, softmax family, cross-entropies, convolutions and pools are also available here
+(`ops.relu`, `ops.conv`).
 
 Topic modules: `core` (conversion, cast, shape queries), `_arith` (arithmetic, comparison,
 logic), `_elementwise` (unary math), `_linalg` (matmul, dot, einsum...), `_reduce`
@@ -23,10 +24,11 @@ from ._control import *  # noqa: F401,F403
 from ._norms import *  # noqa: F401,F403
 from ._sorting import *  # noqa: F401,F403
 from ._nn_math import *  # noqa: F401,F403
+from ._nn_conv import *  # noqa: F401,F403
 from . import nn  # noqa: F401
-from . import (_arith, _control, _create, _elementwise, _indexing, _linalg, _nn_math, _norms,
-               _reduce, _shape, _sorting, core)
+from . import (_arith, _control, _create, _elementwise, _indexing, _linalg, _nn_conv, _nn_math,
+               _norms, _reduce, _shape, _sorting, core)
 
 _MODULES = (core, _arith, _elementwise, _linalg, _reduce, _shape, _indexing, _create, _control,
-            _norms, _sorting, _nn_math)
+            _norms, _sorting, _nn_math, _nn_conv)
 __all__ = sorted({name for m in _MODULES for name in m.__all__} | {"OPS", "nn"})
