@@ -59,7 +59,7 @@ class Tensor(ArrayOperators):
         return self.value
 
     def __array__(self, dtype=None, copy=None):
-        return self.value if dtype is None else self.value.astype(dtype, copy=False)
+        return np.asarray(self.value, dtype=dtype)
 
     def __len__(self):
         return len(self.value)
@@ -122,7 +122,7 @@ def record(y, vjp, *inputs):
     tapes = s.tapes
     if not any(_tracked(a, tapes) for a in inputs):
         return y
-    out = Tensor(y)
+    out = Tensor(y if type(y) is np.ndarray else np.asarray(y))
     node = _Node(out, inputs, vjp)
     for tape in tapes:
         tape._nodes.append(node)

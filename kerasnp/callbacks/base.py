@@ -4,7 +4,14 @@
 class Callback:
     """Base class: override any hook. `self.model` and `self.params` are set before training.
 
-    `params` holds `verbose`, `epochs` and `steps` (batches per epoch).
+    `params` holds `verbose`, `epochs` and `steps` (batches per epoch). Every hook receives a
+    `logs` dict (empty where there is nothing to report, never None). `on_batch_begin` /
+    `on_batch_end` are Keras's aliases of `on_train_batch_begin` / `on_train_batch_end`: override
+    either name.
+
+    A callback with state that must survive an interruption (counters, best values) overrides
+    `get_state()` (a JSON-able dict) and `set_state(state)`; `BackupAndRestore` saves and
+    restores them with the model, so a resumed run continues exactly.
     """
 
     def __init__(self):
@@ -23,6 +30,8 @@ class Callback:
     def on_epoch_end(self, epoch, logs=None): pass
     def on_train_batch_begin(self, batch, logs=None): pass
     def on_train_batch_end(self, batch, logs=None): pass
+    def on_batch_begin(self, batch, logs=None): pass
+    def on_batch_end(self, batch, logs=None): pass
     def on_test_begin(self, logs=None): pass
     def on_test_end(self, logs=None): pass
     def on_test_batch_begin(self, batch, logs=None): pass
@@ -33,7 +42,16 @@ class Callback:
     def on_predict_batch_end(self, batch, logs=None): pass
 
 
+    def get_state(self):
+        """State to save with a backup (JSON-able dict); override in stateful callbacks."""
+        return {}
+
+    def set_state(self, state):
+        """Restore what `get_state` returned (called by BackupAndRestore on resume)."""
+
+
 _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
 
 
 class LambdaCallback(Callback):
@@ -79,11 +97,19 @@ class CallbackList:
     def __getattr__(self, hook):
         if not hook.startswith("on_"):
             raise AttributeError(hook)
-        fns = [getattr(cb, hook) for cb in self.callbacks
-               if getattr(type(cb), hook, None) is not getattr(Callback, hook)
-               or hook in vars(cb)]
+        names = [hook] + ([_ALIASES[hook]] if hook in _ALIASES else [])
+        fns = [getattr(cb, name) for cb in self.callbacks for name in names
+               if getattr(type(cb), name, None) is not getattr(Callback, name, None)
+               or name in vars(cb)]
+
+        indexed = "batch" in hook or "epoch" in hook      # (index, logs) hooks
 
         def call(*args):
+            if indexed:
+                index, logs = args[0], (args[1] if len(args) > 1 else None)
+                args = (index, {} if logs is None else logs)
+            else:
+                args = ({} if not args or args[0] is None else args[0],)
             for fn in fns:
                 fn(*args)
         self.__dict__[hook] = call       # resolve each hook once

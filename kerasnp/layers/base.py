@@ -161,6 +161,9 @@ class Layer:
                        regularizer=regularizers.get(regularizer),
                        constraint=constraints.get(constraint), path=f"{self.name}/{name}")
         self._weights.append(var)
+        if var.trainable:
+            self.__dict__.setdefault("_made_trainable", set()).add(id(var))
+            var.trainable = self._trainable
         return var
 
     @property
@@ -202,7 +205,13 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value):
+        """Freeze or unfreeze the layer: as in Keras 3, its trainable variables follow (so the
+        tape stops tracking a frozen layer's weights), and so do its sublayers."""
         self._trainable = _validate.boolean(value, "trainable", self)
+        made = self.__dict__.get("_made_trainable", ())
+        for v in self._weights:
+            if id(v) in made:
+                v.trainable = self._trainable
         for layer in self._sublayers:
             layer.trainable = value
 

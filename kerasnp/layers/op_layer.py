@@ -70,7 +70,7 @@ def infer_call(fn, targs, tkwargs, tensors):
     outs = []
     for size in _PROBES:
         vals = [_zeros(t.shape, _float_or(t.dtype), size) for t in tensors]
-        with stop_recording(), _context.isolated():
+        with stop_recording(), _context.isolated(), np.errstate(all="ignore"):
             y = fn(*fill(targs, vals), training=False, **fill(tkwargs, vals))
         outs.append(y)
     return _merge(outs[0], outs[1])

@@ -115,6 +115,9 @@ class Sequential(Model):
         if not self.built:
             self.build(input_shape)
 
+    def _has_call(self):
+        return True
+
     def get_config(self):
         layers = [serialize_layer(l) for l in self._stack]
         if self._input_layer is not None:
