@@ -4,6 +4,7 @@ one step, and torch parity (float64) of the gradients taken on the tape."""
 import numpy as np
 import pytest
 
+import kerasnp as keras
 from kerasnp import layers as L
 from kerasnp.autodiff import GradientTape
 from kerasnp.autodiff.tape import Tensor, unwrap
@@ -309,7 +310,6 @@ def test_shape_preserving_layers_give_their_shape_without_running_call(make):
 
 
 def test_unadapted_normalization_builds_in_a_model_and_adapts_later():
-    import kerasnp as keras
     norm = L.Normalization()
     model = keras.Sequential([keras.Input((3,)), norm, L.Dense(2)])
     assert model.output_shape == (None, 2)
@@ -317,14 +317,15 @@ def test_unadapted_normalization_builds_in_a_model_and_adapts_later():
     np.testing.assert_allclose(norm(np.array([[1.0, 2.0, 4.0]])), [[0.0, 0.0, 0.0]], atol=1e-6)
 
 
-@pytest.mark.parametrize("axis", [1, -1])
-def test_softmax_layer_with_a_crossentropy_loss_has_the_right_gradient(axis, float64):
+@pytest.mark.parametrize("make", [lambda: L.Softmax(axis=1), lambda: L.Softmax(),
+                                  lambda: L.Activation(keras.activations.softmax.with_params(
+                                      axis=1))], ids=["axis1", "last", "activation_axis1"])
+def test_softmax_layer_with_a_crossentropy_loss_has_the_right_gradient(make, float64):
     """The loss may fuse its gradient with a softmax over the class axis; never over another."""
-    import kerasnp as keras
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 4))
     t = np.eye(4)[rng.integers(0, 4, (2, 3))]
-    layer, loss = L.Softmax(axis=axis), keras.losses.CategoricalCrossentropy()
+    layer, loss = make(), keras.losses.CategoricalCrossentropy()
     with GradientTape() as tape:
         tape.watch(x)
         value = loss(t, layer(x))

@@ -20,7 +20,10 @@ class _FnLayer(Layer):
     def call(self, inputs):
         # One node whose VJP is the activation's own backward (from the saved output where it
         # can); softmax/sigmoid outputs remember their logits so a cross-entropy loss can fuse.
-        return _fused.apply_activation(self.activation, inputs)
+        y = _fused.apply_activation(self.activation, inputs)
+        if type(y) is Tensor and getattr(self.activation, "axis", -1) not in (-1, y.ndim - 1):
+            y._keras_logits = None     # the loss fuses only a softmax over the last (class) axis
+        return y
 
 
 @register
@@ -92,13 +95,6 @@ class Softmax(_FnLayer):
                             f"Received: axis={axis!r}")
         self.axis = int(axis)
         self._set_fn(activations.softmax.with_params(axis=self.axis))
-
-    def call(self, inputs):
-        y = super().call(inputs)
-        if type(y) is Tensor and self.axis not in (-1, y.ndim - 1):
-            # A cross-entropy fuses its gradient with a softmax over the class (last) axis only.
-            y._keras_logits = None
-        return y
 
     def get_config(self):
         cfg = super().get_config()
