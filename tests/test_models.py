@@ -473,3 +473,18 @@ def test_unknown_metric_name_fails_at_compile():
     model = mlp()
     with pytest.raises(ValueError, match="Unknown metric 'acuracy'.*Did you mean 'accuracy'"):
         model.compile("adam", "sparse_categorical_crossentropy", metrics=["acuracy"])
+
+
+def test_softmax_over_a_non_class_axis_gets_the_true_loss_gradient(float64):
+    """Only a softmax over the last axis may fuse with cross-entropy; any other axis must go
+    through the softmax's own derivative (a fused p - t there is silently wrong)."""
+    rng = np.random.default_rng(3)
+    x = keras.Input((4, 3))
+    z = L.Dense(3, name="z")(x)
+    out = L.Activation(keras.activations.get("softmax").with_params(axis=1))(z)
+    model = keras.Model(x, out)
+    model.compile(loss="categorical_crossentropy")
+    xs = rng.normal(size=(5, 4, 3))
+    ys = np.eye(3)[rng.integers(0, 3, size=(5, 4))]
+    report = model.check_gradients(xs, ys, print_fn=lambda line: None)
+    assert max(report.values()) < 1e-6

@@ -190,16 +190,10 @@ def _symbolic_type():
 
 
 def _on_tape(act, x):
-    """`act(x)` for a Tensor or Variable: one node whose VJP is `act.backward`; softmax and
-    sigmoid outputs remember their logits so a cross-entropy loss can fuse its gradient."""
-    a = _as_float(x.value)
-    y = act.forward(a)
-    x_saved = a if act.uses_input else None
-    out = record(y, lambda dy: act.backward(dy, x_saved, y), x)
-    if type(out) is Tensor and act.name in ("softmax", "sigmoid") and \
-            getattr(act, "axis", -1) in (-1, a.ndim - 1):
-        out._keras_logits = (act.name, x)
-    return out
+    """`act(x)` for a Tensor or Variable: one node whose VJP is `act.backward` (see
+    `kerasnp.ops._fused.apply_activation`; softmax/sigmoid outputs remember their logits)."""
+    from ..ops._fused import apply_activation   # late: kerasnp.ops imports the activations
+    return apply_activation(act, x)
 
 
 def _symbolic(act, x):

@@ -20,10 +20,7 @@ class _FnLayer(Layer):
     def call(self, inputs):
         # One node whose VJP is the activation's own backward (from the saved output where it
         # can); softmax/sigmoid outputs remember their logits so a cross-entropy loss can fuse.
-        y = _fused.apply_activation(self.activation, inputs)
-        if type(y) is Tensor and getattr(self.activation, "axis", -1) not in (-1, y.ndim - 1):
-            y._keras_logits = None     # the loss fuses only a softmax over the last (class) axis
-        return y
+        return _fused.apply_activation(self.activation, inputs)
 
 
 @register

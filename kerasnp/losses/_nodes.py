@@ -83,6 +83,9 @@ def builtin_call(loss, y_true, y_pred, sample_weight):
         return loss._backward(t, p, big_g).astype(_out_dtype(y_pred, p), copy=False)
 
     logits = y_pred._keras_logits if type(y_pred) is Tensor and not per else None
+    if logits is not None and logits[0] == "softmax" and \
+            getattr(logits, "axis", -1) % max(np.ndim(p), 1) != max(np.ndim(p), 1) - 1:
+        logits = None                    # a softmax over another axis: no fused form
     if logits is None:
         return _finish(record(out, dp, y_pred))
     name, z = logits

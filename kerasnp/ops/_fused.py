@@ -29,12 +29,35 @@ def apply_activation(activation, z):
     if act.name == "linear":
         return z
     a = value(z)
-    y = act(a)
+    y = act.forward(a if a.dtype.kind == "f" else a.astype(np.result_type(a, np.float32)))
     x_saved = a if act.uses_input else None
     out = record(y, lambda dy: act.backward(dy, x_saved, y), z)
-    if type(out) is Tensor and act.name in _LOGIT_ACTIVATIONS:
-        out._keras_logits = (act.name, z)
+    if act.name in _LOGIT_ACTIVATIONS:
+        axis = getattr(act, "axis", -1)
+        mark_logits(out, act.name, z, -1 if axis in (-1, np.ndim(a) - 1) else axis)
     return out
+
+
+def mark_logits(out, name, z, axis=-1):
+    """Let a cross-entropy over `axis` find the logits `z` behind the probabilities `out` (a
+    softmax or sigmoid output) and take the stable gradient `p - t` straight to `z`."""
+    if type(out) is Tensor:
+        lg = Logits((name, z))
+        lg.axis = axis
+        out._keras_logits = lg
+    return out
+
+
+class Logits(tuple):
+    """`(activation name, logits)` kept on a softmax/sigmoid output (`Tensor._keras_logits`),
+    with the softmax axis (-1 for the last), so only a loss over that axis fuses."""
+
+    axis = -1
+
+
+def _plain_relu(act):
+    """relu without max_value / negative_slope / threshold (fused in place in dense)."""
+    return act.name == "relu" and not any(act.get_config().values())
 
 
 @op
@@ -52,8 +75,7 @@ def dense(x, kernel, bias=None, activation=None):
     z = a2 @ w                                           # Z = X·W + b
     if b is not None:
         z += b
-    relu = act.name == "relu" and not act.get_config().get("max_value") and \
-        not act.get_config().get("negative_slope") and not act.get_config().get("threshold")
+    relu = act.name == "relu" and _plain_relu(act)
     if relu:
         np.maximum(z, 0, out=z)                          # in place; relu's backward reads y
     out_shape = shape[:-1] + (w.shape[1],)

@@ -10,14 +10,8 @@ import numpy as np
 
 from .. import config
 from ._dispatch import Tensor, op, value
+from ._fused import Logits
 from ._helpers import axes as _axes, need, record
-
-
-class Logits(tuple):
-    """`(activation name, logits)` kept on a softmax/sigmoid output (`Tensor._keras_logits`),
-    with the softmax axis, so a cross-entropy over the same axis can use the logits."""
-
-    axis = None
 
 
 def _from_logits(output, name, axis=None):
@@ -25,9 +19,14 @@ def _from_logits(output, name, axis=None):
     lg = output._keras_logits if type(output) is Tensor else None
     if lg is None or lg[0] != name:
         return None
-    if name == "softmax" and not (isinstance(lg, Logits) and lg.axis == axis):
+    if name == "softmax" and not (isinstance(lg, Logits) and _same_axis(lg.axis, axis,
+                                                                       np.ndim(lg[1]))):
         return None
     return lg[1]
+
+
+def _same_axis(a, b, ndim):
+    return (a % ndim if ndim else 0) == (b % ndim if ndim else 0)
 
 
 def _log_softmax(z, axis):

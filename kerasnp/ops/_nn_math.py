@@ -9,10 +9,10 @@ import math
 
 import numpy as np
 
+from ._fused import mark_logits
 from ._dispatch import Tensor, is_tracked, op, value
 from ._erf import erf_values
 from ._helpers import axes as _axes, floating, need, np_axis, record
-from ._nn_losses import Logits
 from ._nn_losses import *  # noqa: F401,F403
 from ._nn_losses import __all__ as _losses_all
 from ._reduce import mean, var, sum as _sum
@@ -88,13 +88,9 @@ def gelu(x, approximate=True):
     return record(y, vjp, x) if diff else y
 
 
-def _with_logits(out, name, z, axis=None):
-    """Let a cross-entropy find the logits behind a probability output (see `_nn_losses`)."""
-    if type(out) is Tensor:
-        lg = Logits((name, z))
-        lg.axis = axis
-        out._keras_logits = lg
-    return out
+def _with_logits(out, name, z, axis=-1):
+    """Let a cross-entropy find the logits behind a probability output (see `_fused`)."""
+    return mark_logits(out, name, z, axis)
 
 
 @op
