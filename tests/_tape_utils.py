@@ -27,6 +27,6 @@ def backward(layer, x, dy, training=True):
     grads = tape.gradient(total, xs + weights)
     for v, g in zip(weights, grads[len(xs):]):
         v.grad = np.zeros_like(v.value) if g is None else np.asarray(g, v.value.dtype)
-    dx = [np.zeros_like(a) if g is None else g for a, g in zip(xs, grads[:len(xs)])]
+    dx = list(grads[:len(xs)])          # None where the layer gives its input no gradient
     out = [unwrap(a) for a in ys] if isinstance(y, (list, tuple)) else unwrap(ys[0])
     return out, (dx if isinstance(x, (list, tuple)) else dx[0])
