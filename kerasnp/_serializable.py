@@ -1,8 +1,13 @@
 """Custom objects: `register_serializable` and the lookups that find classes by saved name.
 
-A name read from a file is looked up, in order, in the caller's `custom_objects` and among the
+A name read from a config is looked up, in order, in the caller's `custom_objects` and among the
 objects registered here, then (by the callers) in kerasnp's own registries. Names are dictionary
 keys only: nothing is imported and no attribute is looked up by a name read from a file.
+
+This module sits below layers and the engine (it imports nothing from kerasnp), so that layers
+and models can rebuild themselves from configs without importing `kerasnp.saving`, which
+re-exports the public names (`register_serializable`, `get_registered_name`,
+`get_registered_object`).
 """
 import inspect
 
@@ -12,7 +17,8 @@ _NAMES = {}             # id(object) -> "Package>Name"
 
 
 class ConfigError(ValueError):
-    """A config that cannot be turned back into objects (the file loader adds the file name)."""
+    """A config that cannot be turned back into objects (the file loader adds the file name and
+    raises `kerasnp.saving.ModelFileError`)."""
 
 
 def register_serializable(package="Custom", name=None):

@@ -15,7 +15,7 @@ caller's `custom_objects`, every limit is checked before allocating, and every p
 from .checks import ModelFileError
 from .model_io import load_into, load_model, load_weights, model_from_json, save_model, \
     save_weights
-from .registration import get_registered_name, get_registered_object, register_serializable
+from .._serializable import get_registered_name, get_registered_object, register_serializable
 
 register_keras_serializable = register_serializable   # the Keras spelling, for ported scripts
 

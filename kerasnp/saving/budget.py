@@ -11,7 +11,7 @@ import threading
 import numpy as np
 
 from .. import config
-from .registration import ConfigError
+from .._serializable import ConfigError
 
 _local = threading.local()
 

@@ -7,7 +7,7 @@ lists and dicts keep their shape.
 """
 import inspect
 
-from .registration import ConfigError, call_from_config, lookup, substitute, \
+from .._serializable import ConfigError, call_from_config, lookup, substitute, \
     with_registered_name
 
 

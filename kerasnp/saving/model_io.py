@@ -27,7 +27,7 @@ from . import archive, checks, serialization as ser, state
 from .budget import weight_budget
 from .checks import ModelFileError, fail
 from .compile_config import compile_from_config, serialize_compile
-from .registration import ConfigError, check_custom_objects
+from .._serializable import ConfigError, check_custom_objects
 
 MODEL_FORMAT = "kerasnp-model"
 WEIGHTS_FORMAT = "kerasnp-weights"

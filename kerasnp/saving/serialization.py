@@ -12,7 +12,7 @@ import inspect
 import numpy as np
 
 from .budget import watch
-from .registration import ConfigError, call_from_config, check_custom_objects, lookup, \
+from .._serializable import ConfigError, call_from_config, check_custom_objects, lookup, \
     substitute, with_registered_name
 
 
