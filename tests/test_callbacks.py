@@ -475,13 +475,15 @@ def test_terminate_on_nan_with_checkpoint_every_batch_writes_only_finite_weights
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_terminate_on_nan_guards_checkpoints_when_an_update_overflows(tmp_path):
     """A step can overflow the weights while the loss that preceded it was finite: the batch's
-    checkpoint would hold inf/NaN weights. With TerminateOnNaN it is not written."""
+    checkpoint would hold inf/NaN weights. It is never written, with TerminateOnNaN or not."""
     pattern = str(tmp_path / "b{epoch}-{batch}.weights.npz")
-    with pytest.raises(NonFiniteLossError):              # without TerminateOnNaN: written
-        fit(diverging_model(lr=1e300), [callbacks.ModelCheckpoint(
-            pattern, save_weights_only=True, save_freq=1)], epochs=2)
-    assert not all(np.isfinite(w).all() for w in load_weights_of(tmp_path / "b1-1.weights.npz"))
-    os.remove(tmp_path / "b1-1.weights.npz")
+    model = diverging_model(lr=1e300)
+    try:
+        fit(model, [callbacks.ModelCheckpoint(pattern, save_weights_only=True, save_freq=1)],
+            epochs=2)
+    except NonFiniteLossError:
+        pass
+    assert os.listdir(tmp_path) == [] and model.stop_training
     model = diverging_model(lr=1e300)
     fit(model, [callbacks.ModelCheckpoint(pattern, save_weights_only=True, save_freq=1),
                 callbacks.TerminateOnNaN(),

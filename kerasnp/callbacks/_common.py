@@ -73,14 +73,20 @@ def path_arg(path, arg, owner):
 
 
 def safe_to_write(model, owner):
-    """False when TerminateOnNaN is active and the weights are no longer finite.
+    """False when the weights are no longer finite (NaN or inf): the writer then skips the file
+    and training stops, so no checkpoint ever holds non-finite weights.
 
-    The writer then skips the file and training stops, so no checkpoint ever holds NaN or inf
-    weights. The engine already stops before a batch with a non-finite loss updates the weights;
-    this catches the rarer case of an update that overflows while the loss was still finite.
+    The engine already stops before a batch with a non-finite loss updates the weights; this
+    catches the rarer case of an update that overflows while the loss was still finite. One
+    pass over the weights costs little next to writing them to a file.
     """
-    if not getattr(model, "_nan_guard", False):
-        return True
+    for var in model.weights:
+        if not np.isfinite(var.value).all():
+            model.stop_training = True
+            print(f"{owner}: weight '{var.path}' is not finite (NaN or inf); not writing it, "
+                  "terminating training.")
+            return False
+    return True
     for var in model.weights:
         if not np.isfinite(var.value).all():
             model.stop_training = True

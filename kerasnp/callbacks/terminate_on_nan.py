@@ -11,7 +11,7 @@ class TerminateOnNaN(Callback):
 
     Without this callback `fit` raises `kerasnp.errors.NonFiniteLossError`; with it, `fit` prints
     the epoch and batch and returns, keeping the weights from before the bad batch. While it is
-    active, `ModelCheckpoint` and `BackupAndRestore` also check that the weights are finite
+    active or not, `ModelCheckpoint` and `BackupAndRestore` check that the weights are finite
     before writing, so no checkpoint ever holds NaN or inf weights.
 
     Example:
@@ -22,14 +22,8 @@ class TerminateOnNaN(Callback):
 
     stops_on_nan = True        # read by the training loop
 
-    def on_train_begin(self, logs=None):
-        self.model._nan_guard = True
-
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and np.size(loss) == 1 and not math.isfinite(float(loss)):
             print(f"Batch {batch}: invalid loss, terminating training")
             self.model.stop_training = True
-
-    def on_train_end(self, logs=None):
-        self.model._nan_guard = False
