@@ -20,7 +20,7 @@ import itertools
 
 import numpy as np
 
-from .. import _validate, config, initializers, random
+from .. import _validate, _weight_budget, config, initializers, random
 from .._registry import Registry, snake_case
 from ..autodiff.tape import Tensor, unwrap
 from ..ops._dispatch import SymbolicTensor
@@ -155,6 +155,7 @@ class Layer:
                 name = f"variable_{k}"
         shape = () if shape is None else tuple(int(s) for s in (
             shape if isinstance(shape, (tuple, list)) else (shape,)))
+        _weight_budget.charge(self, name, shape, dtype)   # a model file's limit, before allocating
         init = initializers.get(initializer)
         value = np.asarray(init(shape, dtype=dtype, rng=self._rng), dtype=dtype)
         var = Variable(value, name, trainable=trainable,

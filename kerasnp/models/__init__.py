@@ -1,6 +1,6 @@
 """Models: `Model` (functional graphs) and `Sequential` (a stack of layers)."""
 from .model import Model
 from .sequential import Sequential
-from ..saving.model_io import load_model, model_from_json
+from .model_files import load_model, model_from_json
 
 __all__ = ["Model", "Sequential", "load_model", "model_from_json"]

@@ -7,14 +7,13 @@ one code path (`training.TrainingMixin`).
 from ..layers import _context
 from ..layers.base import Layer, register
 from ..layers.core import InputLayer
-from ..saving.mixin import SavingMixin
-from ..saving.serialization import functional_from_config, serialize_layer
-from . import graph
+from . import graph, model_config
+from .model_files import ModelFileMethods
 from .training import TrainingMixin
 
 
 @register
-class Model(SavingMixin, TrainingMixin, Layer):
+class Model(ModelFileMethods, TrainingMixin, Layer):
     """A model built from inputs and outputs (the functional API), or subclassed with `call`.
 
     Args:
@@ -253,13 +252,7 @@ class Model(SavingMixin, TrainingMixin, Layer):
 
     def get_config(self):
         """The graph: one entry per layer call (`class_name`, `config`, `inbound` node ids)."""
-        cfg = {"name": self.name, "trainable": self.trainable, "layers": [
-            {**serialize_layer(n.layer), **graph.node_config(n)} for n in self._nodes],
-            "input_ids": list(self._input_ids), "output_ids": list(self._output_ids),
-            **({"output_indices": [k for _, k in self._output_refs]}
-               if any(k is not None for _, k in self._output_refs) else {}),
-            "multi_input": self._multi_input, "multi_output": self._multi_output}
-        return cfg
+        return model_config.functional_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -269,7 +262,7 @@ class Model(SavingMixin, TrainingMixin, Layer):
         registered with `kerasnp.saving.register_serializable`, never imported by name.
         """
         if all(k in config for k in ("layers", "input_ids", "output_ids")):
-            return functional_from_config(cls, config, custom_objects)
+            return model_config.functional_from_config(cls, config, custom_objects)
         return cls(**config)
 
     def check_gradients(self, x, y, eps=1e-6, print_fn=None, tol=1e-5):

@@ -1,8 +1,7 @@
 """Sequential: a plain stack of layers, the chain case of `Model`'s graph."""
 from ..layers.base import Layer, register
 from ..layers.core import InputLayer
-from ..saving.serialization import sequential_from_config, serialize_layer
-from . import graph
+from . import graph, model_config
 from .model import Model
 
 
@@ -119,12 +118,11 @@ class Sequential(Model):
         return True
 
     def get_config(self):
-        layers = [serialize_layer(l) for l in self._stack]
-        if self._input_layer is not None:
-            layers.insert(0, serialize_layer(self._input_layer))
-        return {"name": self.name, "trainable": self.trainable, "layers": layers}
+        """The layers in order (the Input first, when there is one), each as
+        `{"class_name", "config"}`."""
+        return model_config.sequential_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """Rebuild a Sequential model from `get_config()` (see `Model.from_config`)."""
-        return sequential_from_config(cls, config, custom_objects)
+        return model_config.sequential_from_config(cls, config, custom_objects)

@@ -12,12 +12,18 @@ Files from strangers are safe to open: classes come only from kerasnp's registri
 caller's `custom_objects`, every limit is checked before allocating, and every problem raises
 `ModelFileError`.
 """
+from .._serializable import get_registered_name, get_registered_object, register_serializable
+from ..models.model_files import register_model_files
+from . import model_io
 from .checks import ModelFileError
 from .model_io import load_into, load_model, load_weights, model_from_json, save_model, \
     save_weights
-from .._serializable import get_registered_name, get_registered_object, register_serializable
 
 register_keras_serializable = register_serializable   # the Keras spelling, for ported scripts
+
+# The engine must not import saving, so `Model.save` & co. and `kerasnp.models.load_model` call
+# whichever module registered itself as the model file service: this one, once imported.
+register_model_files(model_io)
 
 __all__ = ["ModelFileError", "get_registered_name", "get_registered_object", "load_into",
            "load_model", "load_weights", "model_from_json", "register_keras_serializable",

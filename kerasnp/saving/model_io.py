@@ -23,11 +23,11 @@ import os
 import numpy as np
 
 from .. import config as _config
+from .._serializable import ConfigError, check_custom_objects
+from .._weight_budget import weight_budget
 from . import archive, checks, serialization as ser, state
-from .budget import weight_budget
 from .checks import ModelFileError, fail
 from .compile_config import compile_from_config, serialize_compile
-from .._serializable import ConfigError, check_custom_objects
 
 MODEL_FORMAT = "kerasnp-model"
 WEIGHTS_FORMAT = "kerasnp-weights"

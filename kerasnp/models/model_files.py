@@ -1,0 +1,85 @@
+"""`Model.save`, `save_weights`, `load_weights`, `to_json` and `kerasnp.models.load_model`.
+
+Keras puts these on the model, but the file format lives in `kerasnp.saving`, which depends on
+the engine; the engine must not import it back. So the engine names what it needs, a "model
+file service" with the six functions of `_SERVICE_FUNCTIONS`, and `kerasnp.saving` registers
+itself as that service when it is imported (`register_model_files`). `import kerasnp` always
+imports `kerasnp.saving`, so the service is there whenever a model exists.
+"""
+_SERVICE_FUNCTIONS = ("save_model", "save_weights", "load_weights", "to_json", "load_model",
+                      "model_from_json")
+_service = None
+
+
+def register_model_files(service):
+    """Make `service` (an object or module with the functions of `_SERVICE_FUNCTIONS`, taking
+    the model first where there is one) what the model file methods call. Called by
+    `kerasnp.saving` on import; the last registration wins."""
+    global _service
+    missing = [f for f in _SERVICE_FUNCTIONS if not callable(getattr(service, f, None))]
+    if missing:
+        raise TypeError(f"A model file service must define {', '.join(_SERVICE_FUNCTIONS)}. "
+                        f"Received: {service!r}, without {', '.join(missing)}")
+    _service = service
+
+
+def _files(what):
+    if _service is None:
+        raise RuntimeError(f"{what} needs kerasnp.saving, which registers itself as the model "
+                           "file service when imported: `import kerasnp` (or kerasnp.saving) "
+                           "first.")
+    return _service
+
+
+class ModelFileMethods:
+    """`save`, `save_weights`, `load_weights` and `to_json` for `Model` (Keras names)."""
+
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Save the whole model to one `.kerasnp` (or `.keras`) zip file, atomically.
+
+        Holds the architecture, weights, compile config, optimizer state, History and random
+        generator states. See `kerasnp.saving.save_model`; reload with
+        `kerasnp.models.load_model(filepath)`.
+        """
+        _files("Model.save").save_model(self, filepath, overwrite=overwrite,
+                                        include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights to a `.weights.npz` file (NumPy arrays, no pickle), atomically."""
+        _files("Model.save_weights").save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        """Load weights from a `.weights.npz` file (or a full `.kerasnp` model file) by
+        structure: the i-th saved array into the i-th weight, shapes checked. Raises
+        `kerasnp.saving.ModelFileError` without changing anything when the file does not fit."""
+        _files("Model.load_weights").load_weights(self, filepath)
+
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string; `kerasnp.models.model_from_json` rebuilds it.
+        `kwargs` are passed to `json.dumps` (e.g. `indent=2`)."""
+        return _files("Model.to_json").to_json(self, **kwargs)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Load a model saved by `model.save`; the same as `kerasnp.saving.load_model`.
+
+    Args:
+        filepath: path of a `.kerasnp` / `.keras` file written by kerasnp.
+        custom_objects: dict `{name: class or function}` for custom layers, losses, metrics,
+            activations and Lambda functions used by the model.
+        compile: compile the model as it was saved and restore the optimizer state.
+        safe_mode: accepted for Keras compatibility; kerasnp never loads code.
+
+    Returns:
+        The model, predicting bit-identically to the saved one. Any problem with the file
+        raises `kerasnp.saving.ModelFileError`.
+    """
+    return _files("load_model").load_model(filepath, custom_objects=custom_objects,
+                                           compile=compile, safe_mode=safe_mode)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """Build a model (freshly initialised weights) from `model.to_json()` output; the same as
+    `kerasnp.saving.model_from_json`."""
+    return _files("model_from_json").model_from_json(json_string,
+                                                     custom_objects=custom_objects)
