@@ -16,14 +16,16 @@ from ..autodiff.tape import GradientTape, stop_recording, unwrap
 from ..callbacks import CallbackList, History, ProgbarLogger
 from ..errors import NonFiniteLossError
 from .compile_utils import CompiledSpec
-from ._loop_utils import _join, _SigintFlag, _values, _verbose
+from ._loop_utils import _join, _values, _verbose
+from .epoch_iterator import EpochIterator, float_logs
 from .data_adapter import DataMixin
+from .steps import StepsMixin, _number, pack_x_y_sample_weight, unpack_x_y_sample_weight
 from .data_sources import ArraySource, is_stream
 
 _INFER_CHUNK = 128   # samples per forward pass inside predict (cache-friendly size)
 
 
-class TrainingMixin(DataMixin):
+class TrainingMixin(StepsMixin, DataMixin):
     """compile/fit/evaluate/predict for `Model` (state lives on the model)."""
 
     def __init__(self):
@@ -73,125 +75,8 @@ class TrainingMixin(DataMixin):
                                "model.compile(optimizer=..., loss=...) first.")
 
     @property
-    def metrics(self):
-        """The stateful metrics `fit` resets each epoch and reports: the loss tracker(s), the
-        compiled metrics, then any `Metric` the model holds as an attribute (Keras tracks those
-        too). Override it in a custom `train_step` model to list your own trackers."""
-        out = self._spec.trackers() if self._spec is not None and self._spec.resolved else []
-        seen = {id(m) for m in out}
-        for v in self.__dict__.values():
-            if _is_metric(v) and id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        return out
-
-    @property
     def metrics_names(self):
         return [m.name for m in self.metrics]
-
-    # -- steps (override any of these, as in Keras's "customizing what happens in fit") ------
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """The total loss of a batch: the compiled losses (weighted), plus `self.losses` (what
-        `add_loss` added during the forward pass, and the weight regularization penalties).
-
-        Returns a scalar; inside a `GradientTape` it is a tensor that `tape.gradient` takes."""
-        total, _ = self._loss_parts(y, y_pred, sample_weight)
-        return total
-
-    def _loss_parts(self, y, y_pred, sample_weight):
-        """(total loss, [weighted loss of each output]) as tape values."""
-        spec = self._spec.resolve(self)
-        total, parts = None, []
-        if any(l is not None for l in spec.losses):
-            ys = y if spec.multi else [y]
-            preds = y_pred if spec.multi else [y_pred]
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                for k, (loss, w) in enumerate(zip(spec.losses, spec.weights)):
-                    if loss is None:
-                        parts.append(None)
-                        continue
-                    value = losses.loss_node(loss, ys[k], preds[k], sample_weight)
-                    if w != 1.0:
-                        value = value * w
-                    parts.append(value)
-                    total = value if total is None else total + value
-        for extra in self.losses:
-            total = extra if total is None else total + extra
-        if total is None:
-            raise ValueError(f"Model '{self.name}' has no loss to minimise: compile it with "
-                             "loss=... or add losses in call() with self.add_loss(...).")
-        return total, parts
-
-    def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        """Update the compiled metrics with a batch; return `get_metrics_result()`."""
-        spec = self._spec.resolve(self)
-        if spec.metrics and y is not None:
-            ys = y if spec.multi else [y]
-            preds = y_pred if spec.multi else [y_pred]
-            for k, _, m in spec.metrics:
-                m.update_state(ys[k], unwrap(preds[k]), sample_weight)
-        return self.get_metrics_result()
-
-    def get_metrics_result(self):
-        """The current value of every metric in `self.metrics`, as a logs dict of floats."""
-        spec = self._spec
-        if spec is not None and spec.resolved and type(self).metrics is TrainingMixin.metrics:
-            return {k: _number(v) for k, v in spec.logs().items()}
-        out = {}
-        for m in self.metrics:
-            r = m.result()
-            if isinstance(r, dict):
-                out.update({k: _number(v) for k, v in r.items()})
-            else:
-                out[m.name] = _number(r)
-        return out
-
-    def train_step(self, data):
-        """One training step on a batch `data` (`x`, `(x, y)` or `(x, y, sample_weight)`): the
-        forward pass under a `GradientTape`, `compute_loss`, gradients, `optimizer.apply`,
-        `compute_metrics`. Returns the logs dict."""
-        x, y, sample_weight = unpack_x_y_sample_weight(data)
-        variables = self.trainable_variables
-        with GradientTape() as tape:
-            y_pred = self(x, training=True)
-            if type(self).compute_loss is TrainingMixin.compute_loss:
-                loss, parts = self._loss_parts(y, y_pred, sample_weight)
-            else:
-                loss, parts = self.compute_loss(x=x, y=y, y_pred=y_pred,
-                                                sample_weight=sample_weight), []
-        value = _number(unwrap(loss))
-        if not math.isfinite(value):
-            return {"loss": value}             # fit stops before this batch changes weights
-        grads = tape.gradient(loss, variables)
-        self.optimizer.apply(grads, variables)
-        self._track_loss(value, parts, _batch_size(x))
-        return self.compute_metrics(x, y, y_pred, sample_weight)
-
-    def test_step(self, data):
-        """One evaluation step on a batch (inference mode, no gradients). Returns the logs."""
-        x, y, sample_weight = unpack_x_y_sample_weight(data)
-        y_pred = self(x, training=False)
-        if type(self).compute_loss is TrainingMixin.compute_loss:
-            loss, parts = self._loss_parts(y, y_pred, sample_weight)
-        else:
-            loss, parts = self.compute_loss(x=x, y=y, y_pred=y_pred,
-                                            sample_weight=sample_weight, training=False), []
-        self._track_loss(_number(unwrap(loss)), parts, _batch_size(x))
-        return self.compute_metrics(x, y, y_pred, sample_weight)
-
-    def predict_step(self, data):
-        """The model's outputs for one batch (`x`, or a tuple whose first item is `x`)."""
-        x, _, _ = unpack_x_y_sample_weight(data)
-        return self(x, training=False)
-
-    def _track_loss(self, value, parts, n):
-        spec = self._spec
-        if spec is None or not spec.resolved:
-            return
-        spec.loss_tracker.update_state(value, sample_weight=n)
-        for tracker, part in zip(spec.output_trackers, parts):
-            if part is not None:
-                tracker.update_state(_number(unwrap(part)), sample_weight=n)
 
     def _reset_metrics(self):
         if self._spec is not None:
@@ -232,8 +117,46 @@ class TrainingMixin(DataMixin):
         epochs = _validate.non_negative_int(epochs, "epochs", "fit()")
         initial_epoch = _validate.non_negative_int(initial_epoch, "initial_epoch", "fit()")
         verbose = _verbose(verbose)
+        train, val = self._fit_sources(x, y, sample_weight, class_weight, batch_size, shuffle,
+                                       steps_per_epoch, validation_split, validation_data,
+                                       validation_steps, validation_batch_size)
+        train.build_model()
+        history = History()
+        cbs = _callback_list(callbacks) + ([ProgbarLogger(verbose)] if verbose else [])
+        cbs.append(history)
+        cbl = CallbackList(cbs, self, {"verbose": verbose, "epochs": epochs,
+                                       "steps": train.steps, "mode": "fit"})
+        self._prepare_training()
+        quiet_nan = any(getattr(cb, "stops_on_nan", False) for cb in cbs)
+        try:
+            with EpochIterator(self, train, cbl, history, initial_epoch, epochs,
+                               quiet_nan) as loop:
+                for epoch in loop.epochs():
+                    for step, data in loop.batches():
+                        loop.batch_end(step, self.train_step(data))
+                    if not loop.epoch_complete:
+                        break
+                    logs = float_logs(self.get_metrics_result() if _default_logs(self)
+                                      else loop.logs)
+                    if val is not None and (epoch + 1) % validation_freq == 0:
+                        cbl.on_test_begin({})
+                        vlogs = self._test_loop(val, cbl)
+                        cbl.on_test_end(vlogs)
+                        logs.update({"val_" + k: v for k, v in vlogs.items()})
+                    loop.logs = logs
+                    cbl.on_epoch_end(epoch, logs)
+        finally:
+            if val is not None:
+                val.close()
+        return history
+
+    def _fit_sources(self, x, y, sample_weight, class_weight, batch_size, shuffle,
+                     steps_per_epoch, validation_split, validation_data, validation_steps,
+                     validation_batch_size):
+        """The training batches and the validation batches (or None) of one `fit`."""
         validation_split = _validate.number(validation_split, "validation_split", "fit()",
                                             low=0.0, high=1.0, high_open=True)
+        val_batch = validation_batch_size or batch_size
         if validation_split > 0 and validation_data is None:
             if is_stream(x):
                 raise ValueError("validation_split needs arrays; with a dataset or generator "
@@ -244,106 +167,28 @@ class TrainingMixin(DataMixin):
             if cut == 0 or cut == n:
                 raise ValueError(f"validation_split={validation_split} leaves no training or no "
                                  f"validation samples out of {n}.")
-            val = ArraySource(self, [a[cut:] for a in xs], [t[cut:] for t in ys],
-                              None if sw is None else sw[cut:],
-                              validation_batch_size or batch_size, False)
-            train = ArraySource(self, [a[:cut] for a in xs], [t[:cut] for t in ys],
+
+            def part(items, sl):
+                return None if items is None else [a[sl] for a in items]
+            val = ArraySource(self, part(xs, slice(cut, None)), part(ys, slice(cut, None)),
+                              None if sw is None else sw[cut:], val_batch, False)
+            train = ArraySource(self, part(xs, slice(None, cut)), part(ys, slice(None, cut)),
                                 None if sw is None else sw[:cut], batch_size, shuffle)
-        else:
-            train = self._make_source(x, y, sample_weight, class_weight, batch_size, shuffle,
-                                      steps_per_epoch, "fit", "steps_per_epoch")
-            val = None
-            if validation_data is not None:
-                if is_stream(validation_data):
-                    val = self._make_source(validation_data, None, None, None, None, False,
+            return train, val
+        train = self._make_source(x, y, sample_weight, class_weight, batch_size, shuffle,
+                                  steps_per_epoch, "fit", "steps_per_epoch")
+        if validation_data is None:
+            return train, None
+        if is_stream(validation_data):
+            return train, self._make_source(validation_data, None, None, None, None, False,
                                             validation_steps, "fit", "validation_steps")
-                elif (isinstance(validation_data, (tuple, list))
-                      and len(validation_data) in (2, 3)):
-                    val = self._make_source(validation_data[0], validation_data[1],
-                                            validation_data[2] if len(validation_data) == 3
-                                            else None, None,
-                                            validation_batch_size or batch_size, False,
+        if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
+            vx, vy, vsw = (list(validation_data) + [None])[:3]
+            return train, self._make_source(vx, vy, vsw, None, val_batch, False,
                                             validation_steps, "fit", "validation_steps")
-                else:
-                    raise ValueError(
-                        "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                        "sample_weight_val), a PyDataset or a generator. Received: "
-                        f"{type(validation_data).__name__}")
-        train.build_model()
-        steps = train.steps
-        history = History()
-        cbs = _callback_list(callbacks)
-        if verbose:
-            cbs.append(ProgbarLogger(verbose))
-        cbs.append(history)
-        cbl = CallbackList(cbs, self, {"verbose": verbose, "epochs": epochs, "steps": steps,
-                                       "mode": "fit"})
-        self.stop_training = False
-        self._prepare_training()
-        interrupted = _SigintFlag()
-        logs = {}
-        self._resume_state = None
-        cbl.on_train_begin({})
-        if self._resume_state is not None:
-            # A callback (BackupAndRestore) restored a checkpoint in on_train_begin: continue
-            # from its epoch with its history, so the History reads as one uninterrupted run.
-            epoch0, past = self._resume_state
-            initial_epoch = max(initial_epoch, epoch0)
-            history.history = {k: list(v) for k, v in past.items()}
-            history.epoch = list(range(initial_epoch))
-            self._resume_state = None
-        quiet_nan = any(getattr(cb, "stops_on_nan", False) for cb in cbs)
-        loss = 0.0
-        try:
-            with interrupted:
-                for epoch in range(initial_epoch, epochs):
-                    self._reset_metrics()
-                    cbl.on_epoch_begin(epoch, {})
-                    for step, (xb, yb, swb) in enumerate(train.batches()):
-                        cbl.on_train_batch_begin(step, {})
-                        logs = self.train_step(pack_x_y_sample_weight(
-                            self._arg(xb), self._yarg(yb), swb))
-                        loss = _number(logs.get("loss", 0.0)) if isinstance(logs, dict) else 0.0
-                        if not isinstance(loss, float):
-                            loss = 0.0
-                        if not math.isfinite(loss) and quiet_nan:
-                            print(f"Epoch {epoch + 1}, batch {step + 1}: invalid loss {loss}, "
-                                  "terminating training (weights from before this batch kept).")
-                            self.stop_training = True
-                            break
-                        if not math.isfinite(loss):
-                            raise NonFiniteLossError(
-                                f"Model '{self.name}': the loss became {loss} at epoch "
-                                f"{epoch + 1}, batch {step + 1} (of {steps}); training stopped "
-                                "before that batch changed the weights. Try a lower learning "
-                                "rate, clipnorm=1.0, or check the data for extreme values.")
-                        cbl.on_train_batch_end(step, _float_logs(logs))
-                        if interrupted.flag or self.stop_training:
-                            break
-                    train.end_epoch()
-                    if not math.isfinite(loss):     # TerminateOnNaN stopped mid-epoch
-                        break
-                    if interrupted.flag:
-                        warnings.warn(f"Training interrupted (Ctrl-C) at epoch {epoch + 1}, "
-                                      f"batch {step + 1}; the weights trained so far are kept.",
-                                      RuntimeWarning, stacklevel=2)
-                        break
-                    logs = _float_logs(self.get_metrics_result() if _default_logs(self)
-                                       else logs)
-                    if val is not None and (epoch + 1) % validation_freq == 0:
-                        cbl.on_test_begin({})
-                        vlogs = self._test_loop(val, cbl)
-                        cbl.on_test_end(vlogs)
-                        logs.update({"val_" + k: v for k, v in vlogs.items()})
-                    cbl.on_epoch_end(epoch, logs)
-                    if self.stop_training:
-                        break
-        finally:
-            train.close()
-            if val is not None:
-                val.close()
-            cbl.on_train_end(logs)
-        return history
+        raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                         "sample_weight_val), a PyDataset or a generator. Received: "
+                         f"{type(validation_data).__name__}")
 
     # -- evaluate / predict -----------------------------------------------------------------
     def _test_loop(self, source, cbl=None):
@@ -354,9 +199,9 @@ class TrainingMixin(DataMixin):
                 cbl.on_test_batch_begin(step, {})
             logs = self.test_step(pack_x_y_sample_weight(self._arg(xb), self._yarg(yb), swb))
             if cbl is not None:
-                cbl.on_test_batch_end(step, _float_logs(logs))
+                cbl.on_test_batch_end(step, float_logs(logs))
         source.end_epoch()
-        return _float_logs(self.get_metrics_result() if _default_logs(self) else logs)
+        return float_logs(self.get_metrics_result() if _default_logs(self) else logs)
 
     def _yarg(self, ys):
         if ys is None:
@@ -440,7 +285,7 @@ class TrainingMixin(DataMixin):
         if isinstance(loss, float) and not math.isfinite(loss):
             raise NonFiniteLossError(f"Model '{self.name}': the loss became {loss} in "
                                      "train_on_batch; the weights were not changed.")
-        logs = _float_logs(self.get_metrics_result() if _default_logs(self) else logs)
+        logs = float_logs(self.get_metrics_result() if _default_logs(self) else logs)
         return logs if return_dict else _values(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -472,65 +317,8 @@ def _callback_list(callbacks):
     return [callbacks]
 
 
-def _float_logs(logs):
-    """A logs dict whose values are Python floats where they are numbers (never None)."""
-    if not isinstance(logs, dict):
-        return {}
-    return {k: _number(v) for k, v in logs.items()}
-
-
 def _default_logs(model):
     """Whether the model reports the engine's own metrics (no train/test_step override that
     returns logs of its own making)."""
     return (type(model).train_step is TrainingMixin.train_step
             and type(model).test_step is TrainingMixin.test_step)
-
-
-def unpack_x_y_sample_weight(data):
-    """`x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)` -> `(x, y, sample_weight)` (Keras's
-    `keras.utils.unpack_x_y_sample_weight`)."""
-    if isinstance(data, list):
-        data = tuple(data)
-    if not isinstance(data, tuple):
-        return data, None, None
-    if len(data) == 1:
-        return data[0], None, None
-    if len(data) == 2:
-        return data[0], data[1], None
-    if len(data) == 3:
-        return data
-    raise ValueError("Data of a step must be x, (x,), (x, y) or (x, y, sample_weight). "
-                     f"Received: a tuple of {len(data)} items")
-
-
-def pack_x_y_sample_weight(x, y=None, sample_weight=None):
-    """The inverse of `unpack_x_y_sample_weight`: the shortest tuple that holds the parts."""
-    if y is None:
-        return (x,)
-    if sample_weight is None:
-        return (x, y)
-    return (x, y, sample_weight)
-
-
-def _number(v):
-    """A metric or loss value as a Python float (0-d arrays and tensors included)."""
-    v = unwrap(v)
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return v
-
-
-def _batch_size(x):
-    first = x
-    while isinstance(first, (list, tuple)):
-        first = first[0]
-    if isinstance(first, dict):
-        first = next(iter(first.values()))
-    return len(unwrap(first))
-
-
-def _is_metric(v):
-    return (hasattr(v, "update_state") and hasattr(v, "result") and hasattr(v, "reset_state")
-            and not isinstance(v, type))
-

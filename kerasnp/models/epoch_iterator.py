@@ -1,0 +1,130 @@
+"""The epoch iterator: what one `fit` does around each `train_step`.
+
+`fit` reads as Keras's loop::
+
+    with EpochIterator(model, train, callbacks, ...) as loop:
+        for epoch in loop.epochs():
+            for step, data in loop.batches():
+                loop.batch_end(step, model.train_step(data))
+            ...validation, on_epoch_end
+
+The iterator owns the rest: metric resets and the epoch/batch hooks, the stop conditions
+(`model.stop_training`, Ctrl-C, a non-finite loss), resuming from a backup, closing the data.
+"""
+import math
+import warnings
+
+from ..errors import NonFiniteLossError
+from ._loop_utils import _SigintFlag
+
+
+class EpochIterator:
+    """Epochs and batches of one `fit` (see the module docstring)."""
+
+    def __init__(self, model, source, callbacks, history, initial_epoch, epochs, quiet_nan):
+        self.model, self.source, self.cbl, self.history = model, source, callbacks, history
+        self.initial_epoch, self.last_epoch = initial_epoch, epochs
+        self.quiet_nan = quiet_nan
+        self.logs = {}                  # the latest batch's logs
+        self._interrupted = _SigintFlag()
+        self._bad_loss = None
+        self._epoch = self._step = 0
+
+    def __enter__(self):
+        model = self.model
+        model.stop_training = False
+        model._resume_state = None
+        self._interrupted.__enter__()
+        self.cbl.on_train_begin({})
+        if model._resume_state is not None:
+            # A callback (BackupAndRestore) restored a checkpoint in on_train_begin: continue
+            # from its epoch with its history, so the History reads as one uninterrupted run.
+            epoch0, past = model._resume_state
+            self.initial_epoch = max(self.initial_epoch, epoch0)
+            self.history.history = {k: list(v) for k, v in past.items()}
+            self.history.epoch = list(range(self.initial_epoch))
+            model._resume_state = None
+        return self
+
+    def __exit__(self, *exc):
+        self._interrupted.__exit__(*exc)
+        try:
+            self.source.close()
+        finally:
+            self.cbl.on_train_end(self.logs)
+        return False
+
+    def epochs(self):
+        """Epoch indices from `initial_epoch`, stopping when training should stop."""
+        for epoch in range(self.initial_epoch, self.last_epoch):
+            self._epoch = epoch
+            self.model._reset_metrics()
+            self.cbl.on_epoch_begin(epoch, {})
+            yield epoch
+            if self.model.stop_training or self._bad_loss is not None or \
+                    self._interrupted.flag:
+                break
+
+    def batches(self):
+        """`(step, data)` for each batch of the epoch, `data` as `train_step` takes it."""
+        model = self.model
+        for step, (xb, yb, swb) in enumerate(self.source.batches()):
+            self._step = step
+            self.cbl.on_train_batch_begin(step, {})
+            yield step, _pack(model._arg(xb), model._yarg(yb), swb)
+            if self._bad_loss is not None or self._interrupted.flag or model.stop_training:
+                break
+        self.source.end_epoch()
+        if self._interrupted.flag:
+            warnings.warn(f"Training interrupted (Ctrl-C) at epoch {self._epoch + 1}, batch "
+                          f"{self._step + 1}; the weights trained so far are kept.",
+                          RuntimeWarning, stacklevel=3)
+
+    def batch_end(self, step, logs):
+        """After `train_step`: stop on a non-finite loss (before it changed any weight), else
+        hand the batch's logs to the callbacks."""
+        logs = float_logs(logs)
+        self.logs = logs
+        loss = logs.get("loss", 0.0)
+        if isinstance(loss, float) and not math.isfinite(loss):
+            self._bad_loss = loss
+            if not self.quiet_nan:
+                raise NonFiniteLossError(
+                    f"Model '{self.model.name}': the loss became {loss} at epoch "
+                    f"{self._epoch + 1}, batch {step + 1} (of {self.source.steps}); training "
+                    "stopped before that batch changed the weights. Try a lower learning rate, "
+                    "clipnorm=1.0, or check the data for extreme values.")
+            print(f"Epoch {self._epoch + 1}, batch {step + 1}: invalid loss {loss}, "
+                  "terminating training (weights from before this batch kept).")
+            self.model.stop_training = True
+            return
+        self.cbl.on_train_batch_end(step, logs)
+
+    @property
+    def epoch_complete(self):
+        """False when the epoch was cut short by Ctrl-C or a non-finite loss (no epoch end)."""
+        return self._bad_loss is None and not self._interrupted.flag
+
+
+def _pack(x, y, sample_weight):
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def float_logs(logs):
+    """A logs dict whose values are Python floats where they are numbers (never None)."""
+    if not isinstance(logs, dict):
+        return {}
+    return {k: _number(v) for k, v in logs.items()}
+
+
+def _number(v):
+    from ..autodiff.tape import unwrap
+    v = unwrap(v)
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return v
