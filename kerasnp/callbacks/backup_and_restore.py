@@ -87,8 +87,7 @@ class BackupAndRestore(Callback):
         if state is not None:
             self._restore_callbacks(state)
             self._done_epochs = int(state["epoch"])
-            self.model._resume = {"epoch": self._done_epochs,
-                                  "history": dict(state.get("history") or {})}
+            self.model.resume_training_from(self._done_epochs, state.get("history") or {})
 
     def _restore(self):
         from .. import saving
