@@ -1,8 +1,11 @@
 """Arrays, PyDatasets, DataLoaders and generators feed fit/evaluate/predict the same way."""
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -190,3 +193,104 @@ def test_training_from_a_memory_mapped_array_larger_than_the_memory_limit(tmp_pa
     assert done.returncode == 0, done.stderr
     assert "ok 1" in done.stdout
     assert "whole load refused" in done.stdout
+
+
+def _gone(pid):
+    """True when process `pid` has exited (a zombie nobody reaped counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def _wait_until_gone(pids, polls=600):
+    """Polls every 0.1 s, at most `polls` times (a hang guard, not a speed requirement)."""
+    for _ in range(polls):
+        if all(_gone(pid) for pid in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+# A training process with 3 process workers. It prints their pids at batch 3, then: "killed"
+# sleeps (the test kills it); "stuck" fails while a worker is stuck in __getitem__;
+# "interrupted" gets two SIGINTs (Ctrl-C twice: the second raises KeyboardInterrupt) then.
+_WORKERS_SCRIPT = textwrap.dedent("""
+    import multiprocessing, os, signal, sys, time, numpy as np, kerasnp as keras
+    from kerasnp.utils.py_dataset import PyDataset
+    mode = sys.argv[1]
+    class DS(PyDataset):
+        def __len__(self): return 1000
+        def __getitem__(self, i):
+            if mode != "killed" and i >= 6:
+                time.sleep(3600)                       # a dead network share, a deadlock
+            return np.ones((8, 3), "float32") * i, np.zeros((8, 1), "float32")
+    class Report(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 3:
+                print("workers", *[p.pid for p in multiprocessing.active_children()], flush=True)
+                if mode == "killed":
+                    time.sleep(3600)                   # the test kills us here
+                if mode == "interrupted":
+                    os.kill(os.getpid(), signal.SIGINT)
+                    os.kill(os.getpid(), signal.SIGINT)
+                raise RuntimeError("callback failed")
+    m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    m.compile("sgd", "mse")
+    try:
+        m.fit(DS(workers=3, use_multiprocessing=True), epochs=1, verbose=0, shuffle=False,
+              callbacks=[Report()])
+    except (RuntimeError, KeyboardInterrupt) as err:
+        print("raised:", repr(err), "children", len(multiprocessing.active_children()),
+              flush=True)
+""")
+
+
+@contextlib.contextmanager
+def _training_with_workers(mode):
+    """Starts `_WORKERS_SCRIPT`; yields (process, worker pids). Never leaves strays behind."""
+    env = dict(os.environ, PYTHONPATH=ROOT, KERASNP_OFFLINE="1")
+    proc = subprocess.Popen([sys.executable, "-c", _WORKERS_SCRIPT, mode], env=env,
+                            stdout=subprocess.PIPE, text=True)
+    workers = []
+    try:
+        line = proc.stdout.readline().split()
+        assert line[:1] == ["workers"], line
+        workers = [int(p) for p in line[1:]]
+        assert len(workers) == 3
+        yield proc, workers
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        for pid in workers:
+            if not _gone(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process states from /proc")
+def test_process_workers_exit_when_the_parent_is_killed():
+    """A SIGKILLed training process cannot stop its workers: they must notice on their own.
+    (They waited forever on a task queue whose write end they hold themselves.)"""
+    with _training_with_workers("killed") as (proc, workers):
+        proc.kill()
+        proc.wait()
+        assert _wait_until_gone(workers), "workers outlived their killed parent"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process states from /proc")
+@pytest.mark.parametrize("mode, error", [("stuck", "RuntimeError('callback failed')"),
+                                         ("interrupted", "KeyboardInterrupt()")])
+def test_stuck_process_worker_never_hangs_fit_or_exit(mode, error):
+    """A worker stuck in __getitem__ while fit fails or is interrupted twice: fit still raises,
+    the worker is terminated and the interpreter exits. (Shutting the pool down waited for the
+    stuck batch forever.)"""
+    with _training_with_workers(mode) as (proc, workers):
+        for _ in range(600):                 # hang guard, as above
+            if proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert proc.poll() == 0, "fit or the interpreter exit hangs"
+        assert proc.stdout.read().strip() == f"raised: {error} children 0"
+        assert all(_gone(pid) for pid in workers)

@@ -7,11 +7,11 @@ are read, cast and checked on their own. PyDataset batches and generator batches
 as they arrive.
 """
 import concurrent.futures as cf
-import multiprocessing
 import warnings
 
 import numpy as np
 
+from ..utils import _workers
 from ..utils.py_dataset import PyDataset
 
 
@@ -106,9 +106,7 @@ class SequenceSource:
             return None
         if self._pool is None:
             if getattr(self.ds, "use_multiprocessing", False):
-                ctx = multiprocessing.get_context("fork")
-                _FORKED["ds"] = self.ds
-                self._pool = cf.ProcessPoolExecutor(workers, mp_context=ctx)
+                self._pool = _workers.ProcessPool(workers, self.ds)
             else:
                 self._pool = cf.ThreadPoolExecutor(workers, thread_name_prefix="kerasnp-data")
         return self._pool
@@ -124,7 +122,7 @@ class SequenceSource:
                 yield self.ds[i]
             return
         ahead = max(getattr(self.ds, "max_queue_size", 10), 1)
-        fetch = (_forked_getitem if isinstance(pool, cf.ProcessPoolExecutor)
+        fetch = (_workers.getitem if isinstance(pool, _workers.ProcessPool)
                  else self.ds.__getitem__)
         pending = [pool.submit(fetch, i) for i in order[:ahead]]
         nxt = len(pending)
@@ -152,17 +150,8 @@ class SequenceSource:
 
     def close(self):
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)     # bounded for processes
             self._pool = None
-            _FORKED.pop("ds", None)
-
-
-_FORKED = {}
-
-
-def _forked_getitem(index):
-    """Runs in a forked worker: the dataset was inherited, only the index is sent."""
-    return _FORKED["ds"][index]
 
 
 class GeneratorSource:

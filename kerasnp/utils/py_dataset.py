@@ -4,7 +4,9 @@ Subclass it, implement `__len__` (batches per epoch) and `__getitem__(i)` return
 `(x, y, sample_weight)` for batch `i` (x may be a list or dict for several inputs; predict also
 accepts `x` alone), and optionally `on_epoch_end()`. `fit`, `evaluate` and `predict` take it
 directly. `workers > 1` prefetches batches in threads, or in processes with
-`use_multiprocessing=True`; both stop cleanly on Ctrl-C or an exception.
+`use_multiprocessing=True`; both stop cleanly on Ctrl-C or an exception. Process workers
+(`kerasnp.utils._workers`) exit by themselves if the training process dies, and a stuck one is
+terminated rather than waited for.
 """
 from .. import _validate
 
