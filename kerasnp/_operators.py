@@ -21,10 +21,44 @@ def _binary(name, reflected=False):
     return method
 
 
+# NumPy ufuncs whose kerasnp.ops name differs (the rest share their name).
+_UFUNC_OPS = {"true_divide": "divide", "remainder": "mod", "absolute": "abs",
+              "bitwise_not": "logical_not", "invert": "logical_not", "fabs": "abs"}
+
+
+_REDUCE_OPS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min"}
+
+
 class ArrayOperators:
-    """Mixin: arithmetic, comparison, matmul, indexing and `.T` through `kerasnp.ops`."""
+    """Mixin: arithmetic, comparison, matmul, indexing and `.T` through `kerasnp.ops`.
+
+    NumPy ufuncs applied to these objects (`np.tanh(t)`, and `array + t`, which NumPy turns into
+    `np.add(array, t)`) run the `kerasnp.ops` function of the same name, so they record on the
+    tape too; a ufunc with no op of that name raises a clear error.
+    """
 
     __slots__ = ()
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        ops = _ops()
+        out = kwargs.pop("out", None)
+        if out is not None and any(o is not None for o in out):
+            kwargs["out"] = out
+        if method == "reduce" and ufunc.__name__ in _REDUCE_OPS and not kwargs.get("out") \
+                and kwargs.get("dtype") is None and len(inputs) == 1:
+            fn = ops.OPS[_REDUCE_OPS[ufunc.__name__]]
+            return fn(inputs[0], axis=kwargs.get("axis", 0),
+                      keepdims=bool(kwargs.get("keepdims", False)))
+        name = _UFUNC_OPS.get(ufunc.__name__, ufunc.__name__)
+        fn = ops.OPS.get(name)
+        if method != "__call__" or fn is None or kwargs.get("out") is not None:
+            what = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+            raise TypeError(
+                f"{what} cannot be applied to a kerasnp {type(self).__name__}"
+                + (" with out=" if kwargs.get("out") is not None else "")
+                + ": use the kerasnp.ops function instead (ops.add, ops.tanh, ops.sum, ...), "
+                "which records its gradient; or ops.convert_to_numpy(x) for plain values.")
+        return fn(*inputs, **kwargs)
 
     __add__ = _binary("add")
     __radd__ = _binary("add", True)

@@ -24,9 +24,38 @@ class Variable(ArrayOperators):
 
     __slots__ = ("value", "grad", "trainable", "name", "path", "regularizer", "constraint",
                  "__weakref__")
-    __array_ufunc__ = None          # NumPy's binary operators defer to ours (so they record)
 
-    def __init__(self, value, name, trainable=True, regularizer=None, constraint=None, path=None):
+    def __init__(self, initializer=None, shape=None, dtype=None, trainable=True, name=None,
+                 regularizer=None, constraint=None, path=None, **kwargs):
+        """`Variable(initializer, shape=None, dtype=None, trainable=True, name=None)` as in
+        Keras 3: `initializer` is an array (or anything `np.asarray` takes), or an initializer
+        (name or callable) used with `shape`. kerasnp's first order `Variable(value, name)` is
+        still accepted. Keras's `autocast`, `aggregation` and `synchronization` are accepted and
+        have no effect on the CPU."""
+        unknown = sorted(set(kwargs) - {"autocast", "aggregation", "synchronization"})
+        if unknown:
+            raise TypeError(f"Variable() got unexpected keyword argument(s) {unknown}. Valid: "
+                            "initializer, shape, dtype, trainable, name, autocast, aggregation, "
+                            "synchronization")
+        if isinstance(shape, str) and name is None:     # Variable(value, "name")
+            shape, name = None, shape
+        if isinstance(initializer, str) or (callable(initializer) and
+                                            not isinstance(initializer, np.ndarray)):
+            if shape is None:
+                raise ValueError("Variable: an initializer needs a shape. Received: "
+                                 f"initializer={initializer!r}, shape=None")
+            from . import config, initializers
+            dt = np.dtype(dtype or config.floatx())
+            value = initializers.get(initializer)(tuple(shape), dtype=dt)
+        else:
+            if initializer is None:
+                raise ValueError("Variable needs an initial value or an initializer with a "
+                                 "shape. Received: initializer=None")
+            value = np.asarray(initializer, dtype=dtype)
+            if shape is not None and tuple(shape) != value.shape:
+                raise ValueError(f"Variable: the value has shape {value.shape}, not the "
+                                 f"given shape {tuple(shape)}.")
+        name = "variable" if name is None else name
         value = np.asarray(value)
         self.value = value if value.flags.c_contiguous else value.copy(order="C")
         self.grad = np.zeros_like(self.value)

@@ -42,7 +42,6 @@ class Tensor(ArrayOperators):
     """
 
     __slots__ = ("value", "_keras_logits", "_keras_mask", "__weakref__")
-    __array_ufunc__ = None          # NumPy's binary operators defer to ours (so they record)
 
     def __init__(self, value):
         self.value = value

@@ -99,7 +99,11 @@ class Layer:
         # Layers assigned as attributes (also inside lists, tuples and dicts) become sublayers:
         # their weights are this layer's too.
         if "_sublayers" in self.__dict__:
-            for item in _layers_in(value):
+            # Lists and dicts of layers are tracked under public names only: the private
+            # bookkeeping lists of models (`_all_layers`, `_stack`) are not sublayers.
+            items = ([value] if isinstance(value, Layer) else
+                     [] if key.startswith("_") else _layers_in(value))
+            for item in items:
                 if item is not self and all(item is not s for s in self._sublayers):
                     self._sublayers.append(item)
         object.__setattr__(self, key, value)

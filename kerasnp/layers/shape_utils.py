@@ -194,14 +194,22 @@ class Lambda(Layer):
         except TypeError as err:
             if not any(tracked):
                 raise
-            raise NotImplementedError(
-                f"{_validate.describe(self)} cannot be differentiated: its function failed on "
-                f"tensors ({type(err).__name__}: {err}). NumPy functions make a Lambda layer "
-                "inference-only (predict/evaluate). To train through it, write the function "
-                "with kerasnp.ops (e.g. ops.sin(x) for np.sin(x)), or pass backward=fn with "
-                "fn(dy, x, y) returning dL/dx, e.g. "
-                "Lambda(np.sin, backward=lambda dy, x, y: dy * np.cos(x)).") from err
+            raise self._inference_only(f"its function failed on tensors "
+                                       f"({type(err).__name__}: {err})") from err
+        outs = y if isinstance(y, (list, tuple)) else [y]
+        if any(tracked) and not any(type(o) is Tensor for o in outs):
+            raise self._inference_only("its function returned plain arrays for tensors that "
+                                       "need a gradient (NumPy took the values off the tape)")
         return y if isinstance(y, (np.ndarray, Tensor, list, tuple)) else np.asarray(y)
+
+    def _inference_only(self, why):
+        return NotImplementedError(
+            f"{_validate.describe(self)} cannot be differentiated: {why}. NumPy functions "
+            "other than ufuncs (np.sin, np.exp, ... which run the ops of the same name) make a "
+            "Lambda layer inference-only (predict/evaluate). To train through it, write the "
+            "function with kerasnp.ops (e.g. ops.sum(x, axis=1) for x.sum(axis=1)), or pass "
+            "backward=fn with fn(dy, x, y) returning dL/dx, e.g. "
+            "Lambda(f, backward=lambda dy, x, y: ...).")
 
     def get_config(self):
         """The function is saved by name only: no code, pickle or import path goes into a config."""

@@ -17,8 +17,6 @@ class SymbolicOpError(TypeError):
 class KerasTensor(ArrayOperators, SymbolicTensor):
     """A symbolic tensor: a shape (batch axis `None`), a dtype and the layer call that made it."""
 
-    __array_ufunc__ = None
-
     def __init__(self, shape, layer, inputs, dtype=None, call=None, index=None):
         self.shape = tuple(shape)
         self.dtype = dtype

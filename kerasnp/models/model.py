@@ -183,6 +183,8 @@ class Model(ModelFileMethods, TrainingMixin, Layer):
     @property
     def layers(self):
         """The model's layers in call order (a functional model lists its InputLayers too)."""
+        if type(self).call is not Model.call:       # subclassed: its tracked sublayers, as Keras
+            return list(self._sublayers)
         return list(self._all_layers) if self._nodes else list(self._sublayers)
 
     def get_layer(self, name=None, index=None):

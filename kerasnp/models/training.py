@@ -259,6 +259,7 @@ class TrainingMixin(StepsMixin, DataMixin):
                 with stop_recording():
                     chunks = [self.predict_step((self._arg([a[c:c + size] for a in xb]),))
                               for c in range(0, n, size)]
+                listed = isinstance(chunks[0], (list, tuple)) if chunks else self._multi_output
                 chunks = [[unwrap(o) for o in c] if isinstance(c, (list, tuple))
                           else [unwrap(c)] for c in chunks]
                 batch = [np.concatenate(p) if len(p) > 1 else p[0] for p in zip(*chunks)]
@@ -269,9 +270,11 @@ class TrainingMixin(StepsMixin, DataMixin):
         cbl.on_predict_end({})
         if not parts:
             outs = [np.empty((0,) + tuple(s[1:]), self._dtype()) for s in self.output_shapes]
+            listed = self._multi_output
         else:
             outs = [np.concatenate(p) if len(p) > 1 else p[0] for p in zip(*parts)]
-        return outs if self._multi_output else outs[0]
+        # As Keras: the structure predict_step returns (a list stays a list).
+        return outs if listed else outs[0]
 
     # -- on-batch API -----------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):

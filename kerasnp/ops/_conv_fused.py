@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import kernels
 from ..autodiff.tape import is_tracked, record
-from ..layers._ops import column_sums
+from ._blas import column_sums
 from ._dispatch import value
 from ._fused import _activation_object, apply_activation
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ._dispatch import is_tracked, op, record, value
 from ..autodiff.tape import Tensor
-from ..layers._ops import column_sums   # noqa: F401  (kept where the hot paths expect it)
+from ._blas import column_sums
 
 _LOGIT_ACTIVATIONS = ("softmax", "sigmoid")
 
