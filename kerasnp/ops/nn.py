@@ -6,11 +6,5 @@ The ops live in topic modules; this module only gathers them:
 - `_nn_conv`: conv, depthwise/separable/transposed conv, max/average pooling.
 """
 from ._fused import apply_activation, dense, regularizer_penalty  # noqa: F401
-try:
-    from ._nn_math import *  # noqa: F401,F403
-except ImportError:          # being written
-    pass
-try:
-    from ._nn_conv import *  # noqa: F401,F403
-except ImportError:          # being written
-    pass
+from ._nn_math import *  # noqa: F401,F403
+from ._nn_conv import *  # noqa: F401,F403
