@@ -83,3 +83,19 @@ def int_tuple(value, n, arg, owner=None, allow_zero=False):
     if items is None or len(items) != n:
         _fail(owner, arg, f"an integer or a tuple of {n} integers", value)
     return tuple(check(v, arg, owner) for v in items)
+
+
+def shape(value, arg, owner=None):
+    """A tuple of non-negative ints (an int is a 1-D shape, None the scalar shape `()`)."""
+    if value is None:
+        return ()
+    items = (value,) if isinstance(value, numbers.Integral) and not isinstance(value, bool) \
+        else value
+    try:
+        items = tuple(items)
+    except TypeError:
+        items = None
+    if items is None or not all(isinstance(d, numbers.Integral) and not isinstance(d, bool)
+                                and d >= 0 for d in items):
+        _fail(owner, arg, "a tuple of non-negative integers", value)
+    return tuple(int(d) for d in items)

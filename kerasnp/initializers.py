@@ -34,17 +34,7 @@ def compute_fans(shape):
 
 
 def _shape(shape, owner):
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-        shape = (shape,)
-    try:
-        shape = tuple(shape)
-    except TypeError:
-        shape = None
-    if shape is None or not all(isinstance(d, numbers.Integral) and not isinstance(d, bool)
-                                and d >= 0 for d in shape):
-        raise ValueError(f"{type(owner).__name__}: `shape` must be a tuple of non-negative "
-                         f"integers. Received: shape={shape!r}")
-    return tuple(int(d) for d in shape)
+    return _validate.shape(shape, "shape", type(owner).__name__)
 
 
 def _dtype(dtype, owner, floating=False):

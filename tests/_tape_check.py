@@ -10,6 +10,7 @@ import numpy as np
 
 from kerasnp.autodiff import GradientTape
 from kerasnp.autodiff.tape import unwrap
+from kerasnp.utils.gradient_check import _numeric, _rel_err   # the checker's own differences
 
 
 def _call(layer, x, training, seed):
@@ -31,28 +32,6 @@ def tape_gradients(layer, x, dy, training=False, seed=0, check_input=True):
     grads = tape.gradient(y, (xs if check_input else []) + weights, output_gradients=dy)
     n = len(xs) if check_input else 0
     return grads[:n], {v.name: g for v, g in zip(weights, grads[n:])}
-
-
-def _numeric(f, arr, eps, max_checks, rng):
-    """Central differences of scalar f() w.r.t. entries of `arr` (modified in place, restored)."""
-    flat = arr.reshape(-1)
-    n = flat.size
-    idx = np.arange(n) if n <= max_checks else rng.choice(n, max_checks, replace=False)
-    num = np.zeros(len(idx))
-    for k, i in enumerate(idx):
-        old = flat[i]
-        flat[i] = old + eps
-        fp = f()
-        flat[i] = old - eps
-        fm = f()
-        flat[i] = old
-        num[k] = (fp - fm) / (2 * eps)
-    return idx, num
-
-
-def _rel_err(analytic, numeric):
-    scale = max(np.max(np.abs(analytic), initial=0.0), np.max(np.abs(numeric), initial=0.0), 1e-8)
-    return float(np.max(np.abs(analytic - numeric), initial=0.0) / scale)
 
 
 def tape_gradient_errors(layer, x, dy=None, eps=1e-6, training=False, max_checks=60, seed=0,

@@ -9,6 +9,7 @@ from kerasnp import ops
 from kerasnp.autodiff import GradientTape
 from kerasnp.autodiff.tape import Tensor
 from kerasnp.variables import Variable
+from _numeric import central_grad
 
 NAMES = A.names()
 # Configured variants that exercise the other branches (name, params).
@@ -308,14 +309,7 @@ def test_names_sorted_and_complete():
 
 
 # -- on the gradient tape ---------------------------------------------------------------------
-def _central(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += h
-        xm[i] -= h
-        g[i] = (f(xp) - f(xm)) / (2 * h)
-    return g
+_central = central_grad
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)

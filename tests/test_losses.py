@@ -4,6 +4,7 @@ import pytest
 
 from kerasnp import config
 from kerasnp import losses as L
+from _numeric import central_grad
 
 REDUCTIONS = ["sum_over_batch_size", "sum", "mean_with_sample_weight", "none"]
 
@@ -102,14 +103,7 @@ CASES = {
 }
 
 
-def _numeric_grad(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[idx] += h
-        xm[idx] -= h
-        g[idx] = (f(xp) - f(xm)) / (2 * h)
-    return g
+_numeric_grad = central_grad
 
 
 def _weights(rng, n):

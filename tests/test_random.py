@@ -7,16 +7,10 @@ import kerasnp as keras
 from kerasnp import ops
 from kerasnp import random as R
 from kerasnp.autodiff import GradientTape
+from _numeric import central_grad
 
 
-def _central(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += h
-        xm[i] -= h
-        g[i] = (f(xp) - f(xm)) / (2 * h)
-    return g
+_central = central_grad
 
 
 def _everything(seed=None):

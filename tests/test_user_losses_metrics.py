@@ -8,18 +8,12 @@ from kerasnp import losses as L
 from kerasnp import ops
 from kerasnp.autodiff import GradientTape
 from kerasnp.autodiff.tape import Tensor
+from _numeric import central_grad
 
 REDUCTIONS = ["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None]
 
 
-def _numeric_grad(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[idx] += h
-        xm[idx] -= h
-        g[idx] = (f(xp) - f(xm)) / (2 * h)
-    return g
+_numeric_grad = central_grad
 
 
 def _tape(fn, x):

@@ -27,6 +27,8 @@ import numbers
 
 import numpy as np
 
+from .. import _validate as validate
+
 from .. import config
 from .._registry import snake_case
 from ..autodiff.tape import Tensor, stop_recording, unwrap
@@ -106,7 +108,7 @@ class Metric:
         """
         from .. import initializers
         from ..variables import Variable
-        shape = _shape(shape, self)
+        shape = validate.shape(shape, "shape", self._who())
         if aggregation not in _AGGREGATIONS:
             raise ValueError(f"{self._who()}: argument `aggregation` must be one of "
                              f"{', '.join(map(repr, _AGGREGATIONS))}. "
@@ -180,18 +182,3 @@ class Metric:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
-
-
-def _shape(given, owner):
-    if given is None:
-        return ()
-    shape = (given,) if isinstance(given, numbers.Integral) else given
-    try:
-        shape = tuple(shape)
-    except TypeError:
-        shape = None
-    if shape is None or not all(isinstance(d, numbers.Integral) and not isinstance(d, bool)
-                                and d >= 0 for d in shape):
-        raise ValueError(f"{owner._who()}: argument `shape` must be a tuple of non-negative "
-                         f"integers. Received: shape={given!r}")
-    return tuple(int(d) for d in shape)

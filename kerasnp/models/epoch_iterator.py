@@ -16,6 +16,7 @@ import warnings
 
 from ..errors import NonFiniteLossError
 from ._loop_utils import _SigintFlag
+from .steps import _number, pack_x_y_sample_weight as _pack
 
 
 class EpochIterator:
@@ -106,25 +107,8 @@ class EpochIterator:
         return self._bad_loss is None and not self._interrupted.flag
 
 
-def _pack(x, y, sample_weight):
-    if y is None:
-        return (x,)
-    if sample_weight is None:
-        return (x, y)
-    return (x, y, sample_weight)
-
-
 def float_logs(logs):
     """A logs dict whose values are Python floats where they are numbers (never None)."""
     if not isinstance(logs, dict):
         return {}
     return {k: _number(v) for k, v in logs.items()}
-
-
-def _number(v):
-    from ..autodiff.tape import unwrap
-    v = unwrap(v)
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return v
