@@ -7,7 +7,6 @@ stores each state in its backup's metadata, the arrays as array members, and han
 the callback of the same class and position when the run resumes.
 """
 import numbers
-import sys
 
 import numpy as np
 
@@ -126,22 +125,3 @@ def _get(state, key, owner):
 
 
 # ----------------------------------------------------------------------------- discovery
-def callbacks_being_set_up():
-    """The callbacks of the `CallbackList` that is setting up the caller, or None.
-
-    CallbackList hands each callback the model and params but not its siblings; BackupAndRestore
-    needs them to save their state. Until CallbackList passes the list itself (a
-    `set_callbacks(callbacks)` call), it is found here: the CallbackList whose `__init__` calls
-    `set_model` is a few frames up the stack.
-    """
-    from .base import CallbackList
-    frame = sys._getframe(2)
-    for _ in range(4):
-        if frame is None:
-            return None
-        owner = frame.f_locals.get("self")
-        if isinstance(owner, CallbackList):
-            return list(owner.callbacks)
-        frame = frame.f_back
-    return None
-

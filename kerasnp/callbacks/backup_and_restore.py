@@ -69,12 +69,6 @@ class BackupAndRestore(Callback):
         self._batches_since_save = 0
         self._callbacks = []
 
-    def set_model(self, model):
-        super().set_model(model)
-        found = _state.callbacks_being_set_up()
-        if found is not None:
-            self.set_callbacks(found)
-
     def set_callbacks(self, callbacks):
         """The callbacks of this `fit`: those with `get_state`/`set_state` are backed up."""
         self._callbacks = list(callbacks)

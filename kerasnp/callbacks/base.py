@@ -93,6 +93,8 @@ class CallbackList:
         for cb in self.callbacks:
             cb.set_params(params)
             cb.set_model(model)
+            if callable(getattr(cb, "set_callbacks", None)):
+                cb.set_callbacks(self.callbacks)    # e.g. BackupAndRestore saves its siblings
 
     def __getattr__(self, hook):
         if not hook.startswith("on_"):
