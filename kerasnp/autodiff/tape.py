@@ -102,8 +102,14 @@ def _tracked(x, tapes):
         return True
     if isinstance(x, Variable) and x.trainable:
         return True
-    i = id(x)
-    return any(i in t._watched for t in tapes)
+    return _watched(x, tapes)
+
+
+def _watched(x, tapes):
+    for t in tapes:
+        if t._watched and id(x) in t._watched:
+            return True
+    return False
 
 
 def record(y, vjp, *inputs):
@@ -116,10 +122,14 @@ def record(y, vjp, *inputs):
         *inputs: the op's differentiable inputs, in the order `vjp` returns their gradients.
     """
     s = _state()
-    if not s.tapes or s.paused:
-        return y
     tapes = s.tapes
-    if not any(_tracked(a, tapes) for a in inputs):
+    if not tapes or s.paused:
+        return y
+    for a in inputs:
+        if type(a) is Tensor or (isinstance(a, Variable) and a.trainable) or \
+                (a is not None and _watched(a, tapes)):
+            break
+    else:
         return y
     out = Tensor(y if type(y) is np.ndarray else np.asarray(y))
     node = _Node(out, inputs, vjp)
@@ -215,7 +225,10 @@ class GradientTape:
                                "create it as GradientTape(persistent=True) to call gradient() "
                                "several times.")
         self._used = True
-        flat, rebuild = _flatten(sources)
+        if type(sources) is list and not any(type(x) in (list, tuple, dict) for x in sources):
+            flat, rebuild = sources, list              # the common case: a list of variables
+        else:
+            flat, rebuild = _flatten(sources)
         targets = target if isinstance(target, (list, tuple)) else [target]
         seeds = (output_gradients if isinstance(output_gradients, (list, tuple))
                  else [output_gradients]) if output_gradients is not None else [None] * len(targets)
@@ -232,19 +245,24 @@ class GradientTape:
             keep.append(t)
         s = _state()
         s.paused += 1
+        get = grads.get
         try:
             for node in reversed(self._nodes):
-                g = grads.get(id(node.out))
+                key = id(node.out)
+                g = get(key)
                 if g is None:
                     continue
-                if id(node.out) not in src_ids:
-                    del grads[id(node.out)]
+                if key not in src_ids:
+                    del grads[key]
                 dxs = node.vjp(g)
-                if len(node.inputs) == 1 and not isinstance(dxs, (tuple, list)):
+                inputs = node.inputs
+                if len(inputs) == 1 and type(dxs) is not tuple and type(dxs) is not list:
                     dxs = (dxs,)
-                for x, dx in zip(node.inputs, dxs):
+                for x, dx in zip(inputs, dxs):
                     if dx is not None:
-                        _acc(grads, id(x), dx)
+                        k = id(x)
+                        old = get(k)
+                        grads[k] = dx if old is None else old + dx
         finally:
             s.paused -= 1
         out = []
@@ -268,6 +286,9 @@ def _shaped(g, src):
     if g is None:
         return None
     value = unwrap(src)
+    if type(g) is np.ndarray and type(value) is np.ndarray and g.shape == value.shape and \
+            g.dtype == value.dtype:
+        return g
     if not isinstance(value, np.ndarray):
         return g
     g = np.asarray(g)

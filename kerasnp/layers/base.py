@@ -24,10 +24,18 @@ from .. import _validate, _weight_budget, config, initializers, random
 from .._registry import Registry, snake_case
 from ..autodiff.tape import Tensor, unwrap
 from ..ops._dispatch import SymbolicTensor
+from ..ops._fused import regularizer_penalty
 from ..variables import Variable
 from . import _context
 
 LAYERS = Registry("layer")
+_structure = [0]   # bumped when any layer gains weights, sublayers or changes `trainable`
+
+
+def structure_version():
+    """A number that changes whenever some layer's set of (trainable) weights may change, so
+    the trainer can keep its list of trainable variables between steps."""
+    return _structure[0]
 _name_counters = {}
 
 
@@ -103,6 +111,8 @@ class Layer:
             # bookkeeping lists of models (`_all_layers`, `_stack`) are not sublayers.
             items = ([value] if isinstance(value, Layer) else
                      [] if key.startswith("_") else _layers_in(value))
+            if items or key in ("_sublayers", "_weights"):
+                _structure[0] += 1
             for item in items:
                 if item is not self and all(item is not s for s in self._sublayers):
                     self._sublayers.append(item)
@@ -166,6 +176,7 @@ class Layer:
                        regularizer=regularizers.get(regularizer),
                        constraint=constraints.get(constraint), path=f"{self.name}/{name}")
         self._weights.append(var)
+        _structure[0] += 1
         if var.trainable:
             self.__dict__.setdefault("_made_trainable", set()).add(id(var))
             var.trainable = self._trainable
@@ -198,10 +209,12 @@ class Layer:
     def losses(self):
         """The losses added by `add_loss` during the latest call (this layer's and those of the
         layers it called), then the weight regularization penalties (tape nodes in training)."""
-        from ..ops._fused import regularizer_penalty
         out = list(self.__dict__.get("_last_losses", ()))
-        out.extend(regularizer_penalty(v.regularizer, v) for v in self._all_weights()
-                   if v.regularizer is not None and v.trainable)
+        cached = self.__dict__.get("_regularized")
+        if cached is None or cached[0] != _structure[0]:
+            cached = self.__dict__["_regularized"] = (_structure[0], [
+                v for v in self._all_weights() if v.regularizer is not None])
+        out.extend(regularizer_penalty(v.regularizer, v) for v in cached[1] if v.trainable)
         return out
 
     @property
@@ -213,6 +226,7 @@ class Layer:
         """Freeze or unfreeze the layer: as in Keras 3, its trainable variables follow (so the
         tape stops tracking a frozen layer's weights), and so do its sublayers."""
         self._trainable = _validate.boolean(value, "trainable", self)
+        _structure[0] += 1
         made = self.__dict__.get("_made_trainable", ())
         for v in self._weights:
             if id(v) in made:
@@ -326,6 +340,9 @@ class Layer:
         is not given, the value of the enclosing call applies (so `model(x, training=True)`
         reaches every layer inside), else the `call` signature's default.
         """
+        if len(args) == 1 and type(args[0]) in _CONCRETE and self.built and \
+                (not kwargs or (len(kwargs) == 1 and "training" in kwargs)):
+            return self._call_fast(args[0], kwargs.get("training"))   # the hot path of fit
         if not args:
             if "inputs" not in kwargs:
                 raise TypeError(f"Layer '{self.name}' ({type(self).__name__}) was called "
@@ -356,7 +373,21 @@ class Layer:
         with _context.Call(self, training):
             y = self.call(*args, **kwargs)
             if self.activity_regularizer is not None:
-                from ..ops._fused import regularizer_penalty
+                self.add_loss(regularizer_penalty(self.activity_regularizer, y))
+        return y
+
+    def _call_fast(self, x, training):
+        """`__call__` for one built, concrete input: what fit and predict do at every step."""
+        accepts = _call_signature(type(self))
+        if training is None:
+            training = _context.training()
+        if _is_leaf(self):
+            # A built-in layer without sublayers calls no layer and adds no loss: it needs no
+            # call context of its own.
+            return self.call(x, training=training) if accepts.training else self.call(x)
+        with _context.Call(self, training):
+            y = self.call(x, training=training) if accepts.training else self.call(x)
+            if self.activity_regularizer is not None:
                 self.add_loss(regularizer_penalty(self.activity_regularizer, y))
         return y
 
@@ -407,6 +438,20 @@ def _sub_losses(layer):
         out.extend(sub.__dict__.get("_last_losses", ()))
         out.extend(_sub_losses(sub))
     return out
+
+
+_CONCRETE = (np.ndarray, Tensor)
+_BUILTIN = {}
+
+
+def _is_leaf(layer):
+    """A built-in layer (defined in kerasnp.layers) with no sublayers and no activity
+    regularizer: its call runs ops only."""
+    cls = type(layer)
+    builtin = _BUILTIN.get(cls)
+    if builtin is None:
+        builtin = _BUILTIN[cls] = cls.__module__.startswith("kerasnp.layers.")
+    return builtin and not layer._sublayers and layer.activity_regularizer is None
 
 
 def _has_symbolic(args, kwargs):

@@ -111,4 +111,6 @@ def float_logs(logs):
     """A logs dict whose values are Python floats where they are numbers (never None)."""
     if not isinstance(logs, dict):
         return {}
+    if all(type(v) is float for v in logs.values()):
+        return logs
     return {k: _number(v) for k, v in logs.items()}

@@ -252,6 +252,9 @@ def trace(inputs, outputs):
 
 def run_node(node, vals, training):
     """Call the node's layer on the values of its inputs (`vals[node id]`)."""
+    if node.args is None and len(node.inputs) == 1 and not node.list_input and \
+            node.indices[0] is None:
+        return node.layer(vals[node.inputs[0]], training=training)   # the common case
     args = [vals[i] if k is None else vals[i][k] for i, k in zip(node.inputs, node.indices)]
     if node.args is None:
         x = args if (node.list_input or len(args) > 1) else args[0]

@@ -4,6 +4,8 @@ Forward runs the nodes in order; backward runs them in reverse, summing gradient
 fans out. Sequential is the chain case of the same structure, so summary, weights and training have
 one code path (`training.TrainingMixin`).
 """
+import numpy as np
+
 from ..layers import _context
 from ..layers.base import Layer, register
 from ..layers.core import InputLayer
@@ -237,13 +239,29 @@ class Model(ModelFileMethods, TrainingMixin, Layer):
         """Symbolic call (nest the model in a functional graph) or eager call on data: arrays
         are validated and cast to the model's float type; tape tensors pass as they are."""
         inputs = args[0] if args else kwargs.get("inputs")
-        if args and _plain_arrays(inputs):
+        if args and _plain_arrays(inputs) and not self._ready(inputs):
             if (self._multi_input and isinstance(inputs, (list, tuple)) and len(inputs) == 1
                     and len(self._input_ids) == 1):
                 inputs = inputs[0]                 # Model([x], ...) called on [array]
             inputs = self._cast_inputs(inputs, "__call__")
+            self.__dict__["_input_dtype"] = inputs[0].dtype
             args = (self._arg(inputs),) + args[1:]
         return Layer.__call__(self, *args, **kwargs)
+
+    def _ready(self, inputs):
+        """Inputs that need no casting: arrays of the model's dtype, as many and of the rank its
+        inputs expect (what fit's batches are; they were validated once, up front)."""
+        if not self._nodes or type(inputs) is dict:
+            return False
+        items = inputs if self._multi_input else (inputs,)
+        if not isinstance(items, (list, tuple)) or len(items) != len(self._input_ids):
+            return False
+        dtype = self.__dict__.get("_input_dtype")
+        for a, i in zip(items, self._input_ids):
+            if type(a) is not np.ndarray or a.ndim != len(self._nodes[i].shape) or \
+                    (dtype is not None and a.dtype != dtype) or not a.flags.c_contiguous:
+                return False
+        return dtype is not None
 
     def forward(self, x, training=False):
         """The outputs for `x` as NumPy arrays (one eager call, nothing recorded)."""

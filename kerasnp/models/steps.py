@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import losses
 from ..autodiff.tape import GradientTape, unwrap
+from ..layers.base import structure_version
 
 
 class StepsMixin:
@@ -76,7 +77,7 @@ class StepsMixin:
         """The current value of every metric in `self.metrics`, as a logs dict of floats."""
         spec = self._spec
         if spec is not None and spec.resolved and type(self).metrics is StepsMixin.metrics:
-            return {k: _number(v) for k, v in spec.logs().items()}
+            return spec.logs()          # the built-in metrics' results are floats already
         out = {}
         for m in self.metrics:
             r = m.result()
@@ -91,7 +92,7 @@ class StepsMixin:
         forward pass under a `GradientTape`, `compute_loss`, gradients, `optimizer.apply`,
         `compute_metrics`. Returns the logs dict."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        variables = self.trainable_variables
+        variables = self._step_variables()
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             if type(self).compute_loss is StepsMixin.compute_loss:
@@ -106,6 +107,15 @@ class StepsMixin:
         self.optimizer.apply(grads, variables)
         self._track_loss(value, parts, _batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _step_variables(self):
+        """`self.trainable_variables`, kept between steps until a layer's weights or
+        `trainable` flags change (walking every layer each step costs ~5% of a small MLP's)."""
+        version = structure_version()
+        cached = self.__dict__.get("_step_vars")
+        if cached is None or cached[0] != version:
+            cached = self.__dict__["_step_vars"] = (version, self.trainable_variables)
+        return cached[1]
 
     def test_step(self, data):
         """One evaluation step on a batch (inference mode, no gradients). Returns the logs."""
@@ -163,6 +173,8 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
 
 def _number(v):
     """A metric or loss value as a Python float (0-d arrays and tensors included)."""
+    if type(v) is float:
+        return v
     v = unwrap(v)
     try:
         return float(v)

@@ -4,6 +4,7 @@ backward code, so a built-in layer costs one node per call, not one per NumPy ca
 """
 import numpy as np
 
+from ..activations.base import ActivationFunction
 from ._dispatch import is_tracked, op, record, value
 from ..autodiff.tape import Tensor
 from ._blas import column_sums
@@ -12,6 +13,8 @@ _LOGIT_ACTIVATIONS = ("softmax", "sigmoid")
 
 
 def _activation_object(activation):
+    if isinstance(activation, ActivationFunction):       # what layers hold: no lookup
+        return activation
     from .. import activations
     return activations.get(activation)
 
@@ -55,9 +58,17 @@ class Logits(tuple):
     axis = -1
 
 
+_PLAIN_RELU = {}
+
+
 def _plain_relu(act):
     """relu without max_value / negative_slope / threshold (fused in place in dense)."""
-    return act.name == "relu" and not any(act.get_config().values())
+    plain = _PLAIN_RELU.get(act)
+    if plain is None:
+        if len(_PLAIN_RELU) > 256:
+            _PLAIN_RELU.clear()
+        plain = _PLAIN_RELU[act] = act.name == "relu" and not any(act.get_config().values())
+    return plain
 
 
 @op
