@@ -176,3 +176,11 @@ def test_activation_page_lists_every_activation():
     page = (DOCS / "api" / "activations.md").read_text("utf-8")
     missing = [name for name in activations.names() if f"`{name}`" not in page]
     assert not missing, f"docs/src/api/activations.md does not list: {', '.join(missing)}"
+
+
+def test_ops_guide_lists_every_op():
+    from kerasnp import ops
+    guide = (DOCS / "ops.md").read_text("utf-8")
+    missing = sorted(name for name in ops.OPS
+                     if name not in ("dense",) and f"`{name}" not in guide)
+    assert not missing, f"docs/src/ops.md does not list: {', '.join(missing)}"
