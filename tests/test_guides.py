@@ -476,3 +476,30 @@ def test_old_contract_layer_still_trains_as_one_op(float64):
     model = keras.Model(x, layers.Dense(1)(scale(scale(x))))      # used twice: state snapshot
     model.compile(loss="mse")
     _fd_check(model, rng.normal(size=(6, 3)), rng.normal(size=(6, 1)))
+
+
+def test_subclassed_model_built_only_from_ops_checks_in_float64(float64):
+    """No built-in layer at all: the model owns its weights and its call() is ops only."""
+
+    class TwoLayer(keras.Model):
+        def build(self, input_shape):
+            self.w1 = self.add_weight(shape=(input_shape[-1], 5), name="w1")
+            self.b1 = self.add_weight(shape=(5,), initializer="random_normal", name="b1")
+            self.w2 = self.add_weight(shape=(5, 2), name="w2")
+
+        def call(self, x, training=False):
+            h = ops.tanh(ops.matmul(x, self.w1) + self.b1)
+            if training:                                   # Python control flow on the flag
+                h = h * 1.0
+            return ops.softmax(ops.matmul(h, self.w2) + ops.mean(h, axis=-1, keepdims=True))
+
+    keras.set_random_seed(6)
+    rng = np.random.default_rng(11)
+    x, y = rng.normal(size=(8, 3)), rng.integers(0, 2, size=8)
+    model = TwoLayer()
+    model.compile(loss="sparse_categorical_crossentropy")
+    model.build((None, 3))
+    assert [v.name for v in model.trainable_weights] == ["w1", "b1", "w2"]
+    report = model.check_gradients(x, y, print_fn=lambda line: None)
+    assert len(report) == 3 and max(report.values()) < 1e-6
+    _fd_check(model, x, y)

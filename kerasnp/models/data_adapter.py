@@ -39,7 +39,7 @@ class DataMixin:
             if not self._has_call():
                 self._set_input_structure(shapes)     # e.g. a GAN driven by its train_step
                 return
-            self.build(shapes if len(shapes) > 1 else shapes[0])
+            self._build_once(shapes if len(shapes) > 1 else shapes[0])
 
     def _cast_inputs(self, x, where="predict"):
         """x (array, list or dict) -> list of contiguous arrays of the model's dtype."""

@@ -77,6 +77,10 @@ class Model(ModelFileMethods, TrainingMixin, Layer):
         if input_shape is None:
             raise ValueError(f"Model '{self.name}' (subclassed) needs an input shape to build: "
                              "call model.build((None, features)) or fit/predict on data.")
+        self._trace_structure(input_shape)
+
+    def _trace_structure(self, input_shape):
+        """The summary/structure graph of a subclassed model (see `build`)."""
         from ..layers.core import Input
         multi = isinstance(input_shape, list)
         shapes = input_shape if multi else [input_shape]
@@ -140,9 +144,13 @@ class Model(ModelFileMethods, TrainingMixin, Layer):
                                                     nodes[refs[0][0]].layer, inputs)
 
     def _build_once(self, input_shape):
-        if not self.built or not self._nodes:
+        """Build once (the class's own `build` if it has one), then, for a subclassed model
+        whose `build` only made weights, trace its structure."""
+        if not self.built:
             self.build(input_shape)
             self.built = True
+        if not self._nodes and type(self).call is not Model.call:
+            self._trace_structure(input_shape)
 
     # -- graph ------------------------------------------------------------------------------
     def _set_graph(self, nodes, input_ids, output_refs):

@@ -222,7 +222,19 @@ def _trainable_by_layer(model):
                     out.append((layer, v))
 
     walk(model)
+    for v in model.trainable_variables:      # weights of the model itself (subclassed models)
+        if id(v) not in seen:                # or of layers its structure graph did not show
+            seen.add(id(v))
+            out.append((_owner(model, v), v))
     return out
+
+
+def _owner(layer, var):
+    """The innermost layer whose own weights hold `var`."""
+    for sub in layer._sublayers:
+        if any(v is var for v in sub._all_weights()):
+            return _owner(sub, var)
+    return layer
 
 
 def _print_report(title, rows, eps, tol, print_fn):
