@@ -4,7 +4,12 @@ Inside a `GradientTape`, ops on a trainable variable are recorded and `tape.grad
 gradient; `optimizer.apply(grads, variables)` writes the gradients into `.grad` and updates
 `.value` in place. A variable behaves like an array in ops and operators (`x @ kernel + bias`),
 and `np.asarray(variable)` gives its values.
+
+`undo_log()` records the old value of every variable assigned while it is open, so that a step
+can be taken back (the default `train_step` undoes a batch whose loss is not finite).
 """
+import threading
+
 import numpy as np
 
 from ._operators import ArrayOperators
@@ -96,11 +101,15 @@ class Variable(ArrayOperators):
 
     def assign_add(self, value):
         """Add `value` to this variable in place."""
+        if getattr(_open, "logs", None):
+            _record(self)
         self.value += np.asarray(_value(value), dtype=self.value.dtype)
         return self
 
     def assign_sub(self, value):
         """Subtract `value` from this variable in place."""
+        if getattr(_open, "logs", None):
+            _record(self)
         self.value -= np.asarray(_value(value), dtype=self.value.dtype)
         return self
 
@@ -110,6 +119,8 @@ class Variable(ArrayOperators):
         if value.shape != self.value.shape and value.ndim != 0:
             raise ValueError(f"Variable '{self.path}' expected a value of shape {self.value.shape}, "
                              f"received shape {value.shape}.")
+        if getattr(_open, "logs", None):
+            _record(self)
         self.value[...] = value
         return self
 
@@ -122,6 +133,74 @@ class Variable(ArrayOperators):
     def __repr__(self):
         return (f"<Variable '{self.path}' shape={self.value.shape} dtype={self.value.dtype} "
                 f"trainable={self.trainable}>")
+
+
+_open = threading.local()      # .logs: the undo logs open in this thread, outermost first
+
+
+def _record(var):
+    for log in _open.logs:
+        log._save(var)
+
+
+class UndoLog:
+    """The value each variable had before its first `assign`/`assign_add`/`assign_sub` while
+    the log was open (see `undo_log`)."""
+
+    __slots__ = ("_saved",)
+
+    def __init__(self):
+        self._saved = {}
+
+    def __enter__(self):
+        logs = getattr(_open, "logs", None)
+        if logs is None:
+            logs = _open.logs = []
+        logs.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _open.logs.remove(self)
+        return False
+
+    def _save(self, var):
+        if id(var) not in self._saved:
+            self._saved[id(var)] = (var, var.value.copy())
+
+    @property
+    def variables(self):
+        """The variables recorded, in the order of their first assignment."""
+        return [var for var, _ in self._saved.values()]
+
+    def undo(self):
+        """Give every recorded variable back its old value (written into its array, so views
+        of it stay valid), then forget them. Callable after the log has closed."""
+        for var, old in self._saved.values():
+            if var.value.shape == old.shape:
+                var.value[...] = old
+            else:
+                var.value = old
+        self._saved.clear()
+
+
+def undo_log():
+    """A context manager that records the old value of every variable assigned inside it
+    (`assign`, `assign_add`, `assign_sub`, in this thread), so the changes can be undone.
+
+    Writes that bypass these methods (an optimizer's in-place update, `var.value[...] = ...`)
+    are not recorded. Logs nest; each records what happened while it was open.
+
+    Example:
+        >>> import numpy as np
+        >>> from kerasnp.variables import Variable, undo_log
+        >>> v = Variable(np.zeros(2))
+        >>> with undo_log() as log:
+        ...     _ = v.assign([1.0, 2.0])
+        >>> log.undo()
+        >>> v.value
+        array([0., 0.])
+    """
+    return UndoLog()
 
 
 def _value(x):

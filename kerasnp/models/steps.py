@@ -12,6 +12,7 @@ import numpy as np
 from .. import losses
 from ..autodiff.tape import GradientTape, unwrap
 from ..layers.base import structure_version
+from ..variables import undo_log
 
 
 class StepsMixin:
@@ -90,10 +91,16 @@ class StepsMixin:
     def train_step(self, data):
         """One training step on a batch `data` (`x`, `(x, y)` or `(x, y, sample_weight)`): the
         forward pass under a `GradientTape`, `compute_loss`, gradients, `optimizer.apply`,
-        `compute_metrics`. Returns the logs dict."""
+        `compute_metrics`. Returns the logs dict.
+
+        A batch whose loss is not finite changes nothing: what its forward pass assigned
+        (moving statistics) is undone, no update is applied, and the logs are `{"loss": value}`
+        (fit then stops)."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         variables = self._step_variables()
-        with GradientTape() as tape:
+        # The forward pass assigns state (BatchNormalization's moving statistics): the log
+        # takes it back when the batch is refused.
+        with undo_log() as log, GradientTape() as tape:
             y_pred = self(x, training=True)
             if type(self).compute_loss is StepsMixin.compute_loss:
                 loss, parts = self._loss_parts(y, y_pred, sample_weight)
@@ -102,6 +109,7 @@ class StepsMixin:
                                                 sample_weight=sample_weight), []
         value = _number(unwrap(loss))
         if not math.isfinite(value):
+            log.undo()
             return {"loss": value}             # fit stops before this batch changes weights
         grads = tape.gradient(loss, variables)
         self.optimizer.apply(grads, variables)
