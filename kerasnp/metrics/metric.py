@@ -31,7 +31,7 @@ from .. import _validate as validate
 
 from .. import config
 from .._registry import snake_case
-from ..autodiff.tape import Tensor, stop_recording, unwrap
+from ..autodiff.tape import Tensor, recording, stop_recording, unwrap
 
 _AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
 
@@ -54,6 +54,13 @@ def _plain_result(result):
 def _unrecorded(update_state):
     @functools.wraps(update_state)
     def wrapper(self, *args, **kwargs):
+        if not recording():          # the engine's path: arrays, no tape to pause
+            for a in args:
+                if type(a) is Tensor:
+                    break
+            else:
+                if not kwargs or not any(type(v) is Tensor for v in kwargs.values()):
+                    return update_state(self, *args, **kwargs)
         args = [a.value if type(a) is Tensor else a for a in args]
         kwargs = {k: (v.value if type(v) is Tensor else v) for k, v in kwargs.items()}
         with stop_recording():
