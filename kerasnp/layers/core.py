@@ -133,7 +133,9 @@ class Dense(Layer):
     def call(self, inputs):
         # One node: x·W + b with ReLU in place; the VJP (dW = Xᵀ·dZ, db = Σₙ dZ, dX = dZ·Wᵀ)
         # skips dX when the input carries no gradient (the first layer of a model).
-        return _fused.dense(inputs, self.kernel, self.bias, self.activation)
+        # `.raw`: the op itself, without the symbolic-dispatch check (call() only ever sees
+        # concrete inputs: Layer.__call__ routes symbolic ones to the graph).
+        return _fused.dense.raw(inputs, self.kernel, self.bias, self.activation)
 
     def get_config(self):
         cfg = super().get_config()

@@ -6,8 +6,14 @@ arguments). Operators and `kerasnp.ops` on symbolic tensors (`x + y`, `x[:, 0]`,
 `ops.mean(x, axis=1)`) become calls of an `OpLayer`, as in Keras. `trace(inputs, outputs)` turns
 that history into nodes in topological order; a model runs them by calling each layer eagerly.
 """
+import numpy as np
+
 from .._operators import ArrayOperators
+from ..autodiff.tape import Tensor
 from ..ops._dispatch import SymbolicTensor
+
+
+_CONCRETE = (np.ndarray, Tensor)
 
 
 class SymbolicOpError(TypeError):
@@ -254,7 +260,11 @@ def run_node(node, vals, training):
     """Call the node's layer on the values of its inputs (`vals[node id]`)."""
     if node.args is None and len(node.inputs) == 1 and not node.list_input and \
             node.indices[0] is None:
-        return node.layer(vals[node.inputs[0]], training=training)   # the common case
+        x = vals[node.inputs[0]]
+        layer = node.layer
+        if layer.built and type(x) in _CONCRETE:
+            return layer._call_fast(x, training)          # the common case, every step
+        return layer(x, training=training)
     args = [vals[i] if k is None else vals[i][k] for i, k in zip(node.inputs, node.indices)]
     if node.args is None:
         x = args if (node.list_input or len(args) > 1) else args[0]
