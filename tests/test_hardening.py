@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import kerasnp as keras
-from kerasnp import callbacks, layers, variables
+from kerasnp import callbacks, layers, optimizers, variables
 from kerasnp.errors import NonFiniteLossError
 
 
@@ -82,3 +82,84 @@ def test_batch_norm_statistics_untouched_by_a_batch_with_non_finite_loss(quiet):
         with pytest.raises(NonFiniteLossError, match="epoch 1, batch 1"):
             model.fit(huge, y, batch_size=16, verbose=0)
     assert_same(model.get_weights(), before)
+
+
+# --------------------------------------------------------------------------- 4(b) overflowing update
+VARIANTS = [("sgd", {}), ("sgd", {"momentum": 0.9}), ("sgd", {"momentum": 0.9, "nesterov": True}),
+            ("rmsprop", {}), ("rmsprop", {"momentum": 0.5}), ("rmsprop", {"centered": True}),
+            ("rmsprop", {"centered": True, "momentum": 0.5}), ("adam", {}),
+            ("adam", {"amsgrad": True}), ("adagrad", {}), ("adadelta", {}), ("adamax", {}),
+            ("nadam", {}), ("adamw", {})]
+
+
+def _opt_state(opt, vs):
+    return [v.numpy() for v in vs], [a for _, a in opt.variables_for(vs)]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name,kw", VARIANTS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_a_step_that_makes_a_value_non_finite_is_undone_exactly(name, kw, dtype):
+    """Both Numba kernels (float32/64) and the NumPy twins (float16) report the non-finite
+    value; every variable of the step (the first one was already updated) gets its value back,
+    the slots and iterations are as before, and the next good step is the one it would be."""
+    rng = np.random.default_rng(0)
+    config = {"class_name": name, "config": {**kw, "learning_rate": 0.05}}
+    opt, twin = optimizers.get(config), optimizers.get(config)
+    vs = [variables.Variable(rng.standard_normal(s).astype(dtype), name=n)
+          for s, n in (((5, 4), "a"), ((7,), "b"))]
+    twins = [variables.Variable(v.numpy(), name=v.name) for v in vs]
+    grads = [rng.standard_normal(v.shape).astype(dtype) for v in vs]
+    for _ in range(2):
+        opt.apply(grads, vs)
+        twin.apply(grads, twins)
+    values, state = _opt_state(opt, vs)
+    bad = [grads[0], grads[1].copy()]
+    bad[1][3] = np.inf
+    with pytest.raises(optimizers.NonFiniteUpdateError,
+                       match=r"'b'.*gradient holds NaN or inf.*undone.*iterations \(2\)"):
+        opt.apply(bad, vs)
+    after_values, after_state = _opt_state(opt, vs)
+    assert_same(after_values, values)
+    assert_same(after_state, state)
+    assert opt.iterations == 2
+    opt.apply(grads, vs)
+    twin.apply(grads, twins)
+    assert_same([v.value for v in vs], [v.value for v in twins])
+    assert_same(_opt_state(opt, vs)[1], _opt_state(twin, twins)[1])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_an_update_that_overflows_names_the_learning_rate():
+    v = variables.Variable(np.ones(3, np.float32), name="w")
+    opt = optimizers.SGD(1e300)                     # inf once cast to float32
+    with pytest.raises(optimizers.NonFiniteUpdateError,
+                       match=r"SGD step 1: .*'w'.*overflowed.*float32.*learning rate \(now 1e\+300\)"):
+        opt.apply([np.ones(3, np.float32)], [v])
+    np.testing.assert_array_equal(v.value, np.ones(3))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_fit_stops_on_an_overflowing_update_with_epoch_and_batch_and_undoes_it():
+    model = bn_model(optimizers.SGD(1e300))
+    x, y = spiral(32)
+    before = snapshot(model)
+    with pytest.raises(NonFiniteLossError, match=r"epoch 1, batch 1 \(of 2\).*overflowed"):
+        model.fit(x, y, batch_size=16, verbose=0)
+    assert_same(model.get_weights(), before)     # BN moving statistics included
+    assert model.optimizer.iterations == 0 and model.stop_training
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_terminate_on_nan_stops_quietly_on_an_overflowing_update(capsys):
+    model = bn_model(optimizers.Adam(1e-3))
+    x, y = spiral(32)
+    model.fit(x, y, batch_size=16, verbose=0)
+    before = snapshot(model)
+    state = _opt_state(model.optimizer, model.trainable_variables)[1]
+    model.optimizer.learning_rate = 1e300
+    model.fit(x, y, batch_size=16, verbose=0, callbacks=[callbacks.TerminateOnNaN()])
+    assert "terminating training" in capsys.readouterr().out
+    assert_same(model.get_weights(), before)
+    assert_same(_opt_state(model.optimizer, model.trainable_variables)[1], state)
+    assert model.optimizer.iterations == 2

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from kerasnp import optimizers
-from kerasnp.optimizers import base, schedules
+from kerasnp.optimizers import _slots, base, schedules
 from kerasnp.variables import Variable
 
 ALL = ["sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax", "nadam"]
@@ -201,7 +201,7 @@ def test_numba_kernels_match_numpy_twins(name, kw, dtype, monkeypatch):
     grads = [rng.standard_normal(300) * 3 for _ in range(3)]
     extra = {"learning_rate": 0.05, "weight_decay": 0.1, "clipvalue": 2.0}
     fast = _run(optimizers.get({"class_name": name, "config": {**kw, **extra}}), w0, grads, dtype)
-    monkeypatch.setattr(base, "NUMBA_DTYPES", ())
+    monkeypatch.setattr(_slots, "NUMBA_DTYPES", ())
     slow = _run(optimizers.get({"class_name": name, "config": {**kw, **extra}}), w0, grads, dtype)
     assert fast.dtype == slow.dtype == dtype
     tol = 2e-5 if dtype == np.float32 else 1e-12

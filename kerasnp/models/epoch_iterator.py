@@ -5,7 +5,7 @@
     with EpochIterator(model, train, callbacks, ...) as loop:
         for epoch in loop.epochs():
             for step, data in loop.batches():
-                loop.batch_end(step, model.train_step(data))
+                loop.batch_end(step, loop.train_step(data))
             ...validation, on_epoch_end
 
 The iterator owns the rest: metric resets and the epoch/batch hooks, the stop conditions
@@ -15,6 +15,7 @@ import math
 import warnings
 
 from ..errors import NonFiniteLossError
+from ..optimizers.base import NonFiniteUpdateError
 from ._loop_utils import _SigintFlag
 from .steps import _number, pack_x_y_sample_weight as _pack
 
@@ -29,6 +30,7 @@ class EpochIterator:
         self.logs = {}                  # the latest batch's logs
         self._interrupted = _SigintFlag()
         self._bad_loss = None
+        self._refused = None            # the NonFiniteUpdateError of a refused update
         self._epoch = self._step = 0
 
     def __enter__(self):
@@ -81,25 +83,48 @@ class EpochIterator:
                           f"{self._step + 1}; the weights trained so far are kept.",
                           RuntimeWarning, stacklevel=3)
 
+    def train_step(self, data):
+        """`model.train_step(data)`. An update the optimizer refused because it would have made
+        the weights non-finite (it has undone it) stops training as a non-finite loss does:
+        such weights would give NaN losses from the next batch on."""
+        try:
+            return self.model.train_step(data)
+        except NonFiniteUpdateError as err:
+            self._refused = err
+            return {"loss": math.nan}
+
     def batch_end(self, step, logs):
-        """After `train_step`: stop on a non-finite loss (before it changed any weight), else
-        hand the batch's logs to the callbacks."""
+        """After `train_step`: stop on a non-finite loss or a refused update (before either
+        changed any weight), else hand the batch's logs to the callbacks."""
         logs = float_logs(logs)
         self.logs = logs
         loss = logs.get("loss", 0.0)
         if isinstance(loss, float) and not math.isfinite(loss):
-            self._bad_loss = loss
-            if not self.quiet_nan:
-                raise NonFiniteLossError(
-                    f"Model '{self.model.name}': the loss became {loss} at epoch "
-                    f"{self._epoch + 1}, batch {step + 1} (of {self.source.steps}); training "
-                    "stopped before that batch changed the weights. Try a lower learning rate, "
-                    "clipnorm=1.0, or check the data for extreme values.")
-            print(f"Epoch {self._epoch + 1}, batch {step + 1}: invalid loss {loss}, "
-                  "terminating training (weights from before this batch kept).")
-            self.model.stop_training = True
+            self._stop(step, loss)
             return
         self.cbl.on_train_batch_end(step, logs)
+
+    def _stop(self, step, loss):
+        self._bad_loss = loss
+        self.model.stop_training = True
+        where = f"epoch {self._epoch + 1}, batch {step + 1}"
+        if self._refused is not None:
+            what = f"the update of {where} (of {self.source.steps}) made the weights non-finite"
+        else:
+            what = f"the loss became {loss} at {where} (of {self.source.steps})"
+        if not self.quiet_nan:
+            if self._refused is not None:
+                raise NonFiniteUpdateError(
+                    f"Model '{self.model.name}': {what}; training stopped with the weights "
+                    f"from before that batch. {self._refused}") from None
+            raise NonFiniteLossError(
+                f"Model '{self.model.name}': {what}; training stopped before that batch "
+                "changed the weights. Try a lower learning rate, clipnorm=1.0, or check the "
+                "data for extreme values.")
+        print(f"Epoch {self._epoch + 1}, batch {step + 1}: "
+              + ("the update made the weights non-finite" if self._refused is not None
+                 else f"invalid loss {loss}")
+              + ", terminating training (weights from before this batch kept).")
 
     @property
     def epoch_complete(self):

@@ -12,6 +12,7 @@ import numpy as np
 from .. import losses
 from ..autodiff.tape import GradientTape, unwrap
 from ..layers.base import structure_version
+from ..optimizers.base import NonFiniteUpdateError
 from ..variables import undo_log
 
 
@@ -95,7 +96,8 @@ class StepsMixin:
 
         A batch whose loss is not finite changes nothing: what its forward pass assigned
         (moving statistics) is undone, no update is applied, and the logs are `{"loss": value}`
-        (fit then stops)."""
+        (fit then stops). When the update itself would make a weight non-finite, the optimizer
+        undoes it and raises `NonFiniteUpdateError`; the forward pass is undone too."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         variables = self._step_variables()
         # The forward pass assigns state (BatchNormalization's moving statistics): the log
@@ -112,7 +114,11 @@ class StepsMixin:
             log.undo()
             return {"loss": value}             # fit stops before this batch changes weights
         grads = tape.gradient(loss, variables)
-        self.optimizer.apply(grads, variables)
+        try:
+            self.optimizer.apply(grads, variables)
+        except NonFiniteUpdateError:
+            log.undo()                         # the optimizer undid its part
+            raise
         self._track_loss(value, parts, _batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 

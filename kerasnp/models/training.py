@@ -133,7 +133,7 @@ class TrainingMixin(StepsMixin, DataMixin):
                                quiet_nan) as loop:
                 for epoch in loop.epochs():
                     for step, data in loop.batches():
-                        loop.batch_end(step, self.train_step(data))
+                        loop.batch_end(step, loop.train_step(data))
                     if not loop.epoch_complete:
                         break
                     logs = float_logs(self.get_metrics_result() if _default_logs(self)

@@ -13,12 +13,12 @@ from kerasnp._registry import resolve, serialize_object
 from kerasnp.optimizers import schedules
 from kerasnp.optimizers.adagrad import Adadelta, Adagrad
 from kerasnp.optimizers.adam import Adam, Adamax, AdamW, Nadam
-from kerasnp.optimizers.base import Optimizer, registry
+from kerasnp.optimizers.base import NonFiniteUpdateError, Optimizer, registry
 from kerasnp.optimizers.rmsprop import RMSprop
 from kerasnp.optimizers.schedules import LearningRateSchedule
 from kerasnp.optimizers.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
+__all__ = ["Optimizer", "NonFiniteUpdateError", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
            "Nadam", "LearningRateSchedule", "schedules", "registry", "get", "serialize",
            "deserialize"]
 

@@ -1,4 +1,4 @@
-"""Private helpers of the optimizer base: per-variable state, clipping maths, argument checks."""
+"""Private helpers of the optimizer base: clipping maths, argument checks."""
 import math
 import numbers
 
@@ -7,26 +7,10 @@ import numpy as np
 from kerasnp import _validate as validate
 from kerasnp.optimizers import schedules
 
-NUMBA_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 # Keras config keys for features kerasnp does not implement, with their inert values.
 INERT = {"use_ema": False, "ema_momentum": None, "ema_overwrite_frequency": None,
           "loss_scale_factor": None, "gradient_accumulation_steps": None, "jit_compile": None,
           "is_legacy_optimizer": None}
-
-
-class State:
-    """One variable's slots: full-shape arrays, their flat views, and the kernel to run."""
-
-    __slots__ = ("var", "value", "flat", "arrays", "flats", "kernel", "decay")
-
-    def __init__(self, var, arrays, kernel, decay):
-        self.var = var
-        self.value = var.value
-        self.flat = var.value.reshape(-1)
-        self.arrays = arrays
-        self.flats = tuple(a.reshape(-1) for a in arrays)
-        self.kernel = kernel
-        self.decay = decay
 
 
 def clip_scale(sq_norm, clip):

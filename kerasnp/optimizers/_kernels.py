@@ -1,13 +1,20 @@
 """Fused Numba update kernels: one pass over each weight per step.
 
 Every kernel takes flat, C-contiguous arrays of one dtype (float32 or float64) and scalars already
-cast to that dtype (so float32 math stays float32), and updates the weight `p` and its slots in
-place. The common prefix is `(p, g, *slots, keep, scale, clip)`:
+cast to that dtype (so float32 math stays float32). The common prefix is
+`(p, bp, g, *slots, *new_slots, keep, scale, clip)`:
 
+- `p` is updated in place and its old values are copied into `bp` in the same pass; the slots
+  are read from `slots` and their new values written to `new_slots` (the optimizer swaps the
+  two sets after a step that succeeded). So a step can be undone exactly, at the price of one
+  more stream of writes instead of a copy of everything;
 - `keep`: decoupled weight decay folded into the step, `p <- keep * p - update` with
   `keep = 1 - lr * weight_decay` (1 when there is none);
 - `scale`, `clip`: gradient clipping, `g <- clip_to_[-clip, clip](scale * g)` (`scale` comes from
   clipnorm/global_clipnorm, `clip` from clipvalue; 1 and inf when unused).
+
+Each kernel returns whether every value it wrote is finite: `abs(x) < inf` is False for inf and
+NaN, and the AND over the loop vectorises (`np.isfinite` does not survive fastmath).
 
 Bias corrections and other per-step constants are computed once per step in Python floats by the
 optimizer and passed in. `_reference.py` holds the NumPy twin of every kernel (the test oracle and
@@ -16,7 +23,8 @@ the path for dtypes Numba does not handle).
 import numba
 import numpy as np
 
-# No `nnan`/`ninf`: clip is +inf when clipvalue is unset and must compare as such.
+# No `nnan`/`ninf`: clip is +inf when clipvalue is unset and must compare as such, and the
+# finiteness flags must see inf and NaN.
 _FLAGS = {"nsz", "arcp", "contract", "afn", "reassoc"}
 _jit = numba.njit(cache=True, fastmath=_FLAGS, error_model="numpy", nogil=True)
 
@@ -27,138 +35,225 @@ def _grad(gi, scale, clip):
     return min(max(gi, -clip), clip)
 
 
+@numba.njit(cache=True, inline="always")
+def _finite(x):
+    return abs(x) < np.inf
+
+
 @_jit
-def sgd(p, g, keep, scale, clip, lr):
+def sgd(p, bp, g, keep, scale, clip, lr):
+    ok = True
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
-        p[i] = keep * p[i] - lr * gi                       # p -= lr·g
+        pi = p[i]
+        bp[i] = pi
+        pi = keep * pi - lr * gi                           # p -= lr·g
+        p[i] = pi
+        ok &= _finite(pi)
+    return ok
 
 
 @_jit
-def sgd_momentum(p, g, m, keep, scale, clip, lr, momentum):
+def sgd_momentum(p, bp, g, m, m2, keep, scale, clip, lr, momentum):
+    ok = True
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
         mi = momentum * m[i] - lr * gi                     # m = μ·m - lr·g
-        m[i] = mi
-        p[i] = keep * p[i] + mi
+        m2[i] = mi
+        pi = p[i]
+        bp[i] = pi
+        pi = keep * pi + mi
+        p[i] = pi
+        ok &= _finite(pi) & _finite(mi)
+    return ok
 
 
 @_jit
-def sgd_nesterov(p, g, m, keep, scale, clip, lr, momentum):
+def sgd_nesterov(p, bp, g, m, m2, keep, scale, clip, lr, momentum):
+    ok = True
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
         mi = momentum * m[i] - lr * gi
-        m[i] = mi
-        p[i] = keep * p[i] + momentum * mi - lr * gi       # look-ahead step
+        m2[i] = mi
+        pi = p[i]
+        bp[i] = pi
+        pi = keep * pi + momentum * mi - lr * gi           # look-ahead step
+        p[i] = pi
+        ok &= _finite(pi) & _finite(mi)
+    return ok
 
 
 @_jit
-def rmsprop(p, g, vel, keep, scale, clip, lr, rho, c_rho, eps, momentum):
+def rmsprop(p, bp, g, vel, vel2, keep, scale, clip, lr, rho, c_rho, eps, momentum):
+    ok = True
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
         vi = rho * vel[i] + c_rho * gi * gi                # v = ρ·v + (1-ρ)·g²
-        vel[i] = vi
-        p[i] = keep * p[i] - lr * gi / np.sqrt(vi + eps)
+        vel2[i] = vi
+        pi = p[i]
+        bp[i] = pi
+        pi = keep * pi - lr * gi / np.sqrt(vi + eps)
+        p[i] = pi
+        ok &= _finite(pi) & _finite(vi)
+    return ok
 
 
 @_jit
-def rmsprop_momentum(p, g, vel, mom, keep, scale, clip, lr, rho, c_rho, eps, momentum):
+def rmsprop_momentum(p, bp, g, vel, mom, vel2, mom2, keep, scale, clip, lr, rho, c_rho, eps,
+                     momentum):
+    ok = True
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
         vi = rho * vel[i] + c_rho * gi * gi
-        vel[i] = vi
+        vel2[i] = vi
         mo = momentum * mom[i] + lr * gi / np.sqrt(vi + eps)
-        mom[i] = mo
-        p[i] = keep * p[i] - mo
+        mom2[i] = mo
+        pi = p[i]
+        bp[i] = pi
+        pi = keep * pi - mo
+        p[i] = pi
+        ok &= _finite(pi) & _finite(vi) & _finite(mo)
+    return ok
 
 
 @_jit
-def rmsprop_centered(p, g, vel, avg, keep, scale, clip, lr, rho, c_rho, eps, momentum):
+def rmsprop_centered(p, bp, g, vel, avg, vel2, avg2, keep, scale, clip, lr, rho, c_rho, eps,
+                     momentum):
+    ok = True
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
         vi = rho * vel[i] + c_rho * gi * gi
         ai = rho * avg[i] + c_rho * gi                     # running mean of g
-        vel[i] = vi
-        avg[i] = ai
-        p[i] = keep * p[i] - lr * gi / np.sqrt(vi - ai * ai + eps)
+        vel2[i] = vi
+        avg2[i] = ai
+        pi = p[i]
+        bp[i] = pi
+        pi = keep * pi - lr * gi / np.sqrt(vi - ai * ai + eps)
+        p[i] = pi
+        ok &= _finite(pi) & _finite(vi) & _finite(ai)
+    return ok
 
 
 @_jit
-def rmsprop_centered_momentum(p, g, vel, avg, mom, keep, scale, clip, lr, rho, c_rho, eps,
-                              momentum):
+def rmsprop_centered_momentum(p, bp, g, vel, avg, mom, vel2, avg2, mom2, keep, scale, clip, lr,
+                              rho, c_rho, eps, momentum):
+    ok = True
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
         vi = rho * vel[i] + c_rho * gi * gi
         ai = rho * avg[i] + c_rho * gi
-        vel[i] = vi
-        avg[i] = ai
+        vel2[i] = vi
+        avg2[i] = ai
         mo = momentum * mom[i] + lr * gi / np.sqrt(vi - ai * ai + eps)
-        mom[i] = mo
-        p[i] = keep * p[i] - mo
+        mom2[i] = mo
+        pi = p[i]
+        bp[i] = pi
+        pi = keep * pi - mo
+        p[i] = pi
+        ok &= _finite(pi) & _finite(vi) & _finite(ai) & _finite(mo)
+    return ok
 
 
 @_jit
-def adam(p, g, m, v, keep, scale, clip, alpha, b1, c1, b2, c2, eps):
+def adam(p, bp, g, m, v, m2, v2, keep, scale, clip, alpha, b1, c1, b2, c2, eps):
+    ok = True
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
         mi = b1 * m[i] + c1 * gi                           # m = β₁·m + (1-β₁)·g
         vi = b2 * v[i] + c2 * gi * gi                      # v = β₂·v + (1-β₂)·g²
-        m[i] = mi
-        v[i] = vi
-        p[i] = keep * p[i] - alpha * mi / (np.sqrt(vi) + eps)
+        m2[i] = mi
+        v2[i] = vi
+        pi = p[i]
+        bp[i] = pi
+        pi = keep * pi - alpha * mi / (np.sqrt(vi) + eps)
+        p[i] = pi
+        ok &= _finite(pi) & _finite(mi) & _finite(vi)
+    return ok
 
 
 @_jit
-def adam_amsgrad(p, g, m, v, vhat, keep, scale, clip, alpha, b1, c1, b2, c2, eps):
+def adam_amsgrad(p, bp, g, m, v, vhat, m2, v2, vhat2, keep, scale, clip, alpha, b1, c1, b2, c2,
+                 eps):
+    ok = True
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
         mi = b1 * m[i] + c1 * gi
         vi = b2 * v[i] + c2 * gi * gi
         hi = max(vhat[i], vi)                              # v̂ = max(v̂, v)
-        m[i] = mi
-        v[i] = vi
-        vhat[i] = hi
-        p[i] = keep * p[i] - alpha * mi / (np.sqrt(hi) + eps)
+        m2[i] = mi
+        v2[i] = vi
+        vhat2[i] = hi
+        pi = p[i]
+        bp[i] = pi
+        pi = keep * pi - alpha * mi / (np.sqrt(hi) + eps)
+        p[i] = pi
+        ok &= _finite(pi) & _finite(mi) & _finite(vi) & _finite(hi)
+    return ok
 
 
 @_jit
-def adamax(p, g, m, u, keep, scale, clip, alpha, b1, c1, b2, eps):
+def adamax(p, bp, g, m, u, m2, u2, keep, scale, clip, alpha, b1, c1, b2, eps):
+    ok = True
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
         mi = b1 * m[i] + c1 * gi
         ui = max(b2 * u[i], abs(gi))                       # u = max(β₂·u, |g|)
-        m[i] = mi
-        u[i] = ui
-        p[i] = keep * p[i] - alpha * mi / (ui + eps)
+        m2[i] = mi
+        u2[i] = ui
+        pi = p[i]
+        bp[i] = pi
+        pi = keep * pi - alpha * mi / (ui + eps)
+        p[i] = pi
+        ok &= _finite(pi) & _finite(mi) & _finite(ui)
+    return ok
 
 
 @_jit
-def nadam(p, g, m, v, keep, scale, clip, lr, b1, c1, b2, c2, cm, cg, inv_bc2, eps):
+def nadam(p, bp, g, m, v, m2, v2, keep, scale, clip, lr, b1, c1, b2, c2, cm, cg, inv_bc2, eps):
+    ok = True
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
         mi = b1 * m[i] + c1 * gi
         vi = b2 * v[i] + c2 * gi * gi
-        m[i] = mi
-        v[i] = vi
+        m2[i] = mi
+        v2[i] = vi
         mhat = cm * mi + cg * gi                           # Nesterov-corrected first moment
-        p[i] = keep * p[i] - lr * mhat / (np.sqrt(vi * inv_bc2) + eps)
+        pi = p[i]
+        bp[i] = pi
+        pi = keep * pi - lr * mhat / (np.sqrt(vi * inv_bc2) + eps)
+        p[i] = pi
+        ok &= _finite(pi) & _finite(mi) & _finite(vi)
+    return ok
 
 
 @_jit
-def adagrad(p, g, acc, keep, scale, clip, lr, eps):
+def adagrad(p, bp, g, acc, acc2, keep, scale, clip, lr, eps):
+    ok = True
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
         ai = acc[i] + gi * gi                              # accumulator += g²
-        acc[i] = ai
-        p[i] = keep * p[i] - lr * gi / np.sqrt(ai + eps)
+        acc2[i] = ai
+        pi = p[i]
+        bp[i] = pi
+        pi = keep * pi - lr * gi / np.sqrt(ai + eps)
+        p[i] = pi
+        ok &= _finite(pi) & _finite(ai)
+    return ok
 
 
 @_jit
-def adadelta(p, g, acc_g, acc_d, keep, scale, clip, lr, rho, c_rho, eps):
+def adadelta(p, bp, g, acc_g, acc_d, acc_g2, acc_d2, keep, scale, clip, lr, rho, c_rho, eps):
+    ok = True
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
         ag = rho * acc_g[i] + c_rho * gi * gi
         d = -np.sqrt(acc_d[i] + eps) * gi / np.sqrt(ag + eps)   # Δ = -RMS[Δ]·g / RMS[g]
-        acc_g[i] = ag
-        acc_d[i] = rho * acc_d[i] + c_rho * d * d
-        p[i] = keep * p[i] + lr * d
+        ad = rho * acc_d[i] + c_rho * d * d
+        acc_g2[i] = ag
+        acc_d2[i] = ad
+        pi = p[i]
+        bp[i] = pi
+        pi = keep * pi + lr * d
+        p[i] = pi
+        ok &= _finite(pi) & _finite(ag) & _finite(ad)
+    return ok

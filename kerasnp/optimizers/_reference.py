@@ -1,7 +1,9 @@
-"""NumPy twins of `_kernels.py`: same signatures, same in-place effect, obviously correct.
+"""NumPy twins of `_kernels.py`: same signatures, same effect, obviously correct.
 
 They are the oracle the kernel tests compare against, and the path used for dtypes that Numba
 does not handle (float16). Scalars arrive cast to the weight dtype, so results keep that dtype.
+As the kernels, each copies `p` into `bp`, updates `p` in place, writes the new slots into the
+second set of slot arrays and returns whether every value written is finite.
 """
 import numpy as np
 
@@ -10,92 +12,104 @@ def _grad(g, scale, clip):
     return np.clip(g * scale, -clip, clip)
 
 
-def sgd(p, g, keep, scale, clip, lr):
+def _step(p, bp, new_p, *slots):
+    bp[...] = p
+    p[...] = new_p
+    return bool(np.isfinite(p).all() and all(np.isfinite(s).all() for s in slots))
+
+
+def sgd(p, bp, g, keep, scale, clip, lr):
     g = _grad(g, scale, clip)
-    p[...] = keep * p - lr * g
+    return _step(p, bp, keep * p - lr * g)
 
 
-def sgd_momentum(p, g, m, keep, scale, clip, lr, momentum):
+def sgd_momentum(p, bp, g, m, m2, keep, scale, clip, lr, momentum):
     g = _grad(g, scale, clip)
-    m[...] = momentum * m - lr * g
-    p[...] = keep * p + m
+    m2[...] = momentum * m - lr * g
+    return _step(p, bp, keep * p + m2, m2)
 
 
-def sgd_nesterov(p, g, m, keep, scale, clip, lr, momentum):
+def sgd_nesterov(p, bp, g, m, m2, keep, scale, clip, lr, momentum):
     g = _grad(g, scale, clip)
-    m[...] = momentum * m - lr * g
-    p[...] = keep * p + momentum * m - lr * g
+    m2[...] = momentum * m - lr * g
+    return _step(p, bp, keep * p + momentum * m2 - lr * g, m2)
 
 
-def _rms(g, vel, avg, rho, c_rho, eps):
-    vel[...] = rho * vel + c_rho * g * g
+def _rms(g, vel, vel2, avg, avg2, rho, c_rho, eps):
+    vel2[...] = rho * vel + c_rho * g * g
     if avg is None:
-        return np.sqrt(vel + eps)
-    avg[...] = rho * avg + c_rho * g
-    return np.sqrt(vel - avg * avg + eps)
+        return np.sqrt(vel2 + eps)
+    avg2[...] = rho * avg + c_rho * g
+    return np.sqrt(vel2 - avg2 * avg2 + eps)
 
 
-def rmsprop(p, g, vel, keep, scale, clip, lr, rho, c_rho, eps, momentum):
+def rmsprop(p, bp, g, vel, vel2, keep, scale, clip, lr, rho, c_rho, eps, momentum):
     g = _grad(g, scale, clip)
-    p[...] = keep * p - lr * g / _rms(g, vel, None, rho, c_rho, eps)
+    return _step(p, bp, keep * p - lr * g / _rms(g, vel, vel2, None, None, rho, c_rho, eps),
+                 vel2)
 
 
-def rmsprop_momentum(p, g, vel, mom, keep, scale, clip, lr, rho, c_rho, eps, momentum):
+def rmsprop_momentum(p, bp, g, vel, mom, vel2, mom2, keep, scale, clip, lr, rho, c_rho, eps,
+                     momentum):
     g = _grad(g, scale, clip)
-    mom[...] = momentum * mom + lr * g / _rms(g, vel, None, rho, c_rho, eps)
-    p[...] = keep * p - mom
+    mom2[...] = momentum * mom + lr * g / _rms(g, vel, vel2, None, None, rho, c_rho, eps)
+    return _step(p, bp, keep * p - mom2, vel2, mom2)
 
 
-def rmsprop_centered(p, g, vel, avg, keep, scale, clip, lr, rho, c_rho, eps, momentum):
+def rmsprop_centered(p, bp, g, vel, avg, vel2, avg2, keep, scale, clip, lr, rho, c_rho, eps,
+                     momentum):
     g = _grad(g, scale, clip)
-    p[...] = keep * p - lr * g / _rms(g, vel, avg, rho, c_rho, eps)
+    return _step(p, bp, keep * p - lr * g / _rms(g, vel, vel2, avg, avg2, rho, c_rho, eps),
+                 vel2, avg2)
 
 
-def rmsprop_centered_momentum(p, g, vel, avg, mom, keep, scale, clip, lr, rho, c_rho, eps,
-                              momentum):
+def rmsprop_centered_momentum(p, bp, g, vel, avg, mom, vel2, avg2, mom2, keep, scale, clip, lr,
+                              rho, c_rho, eps, momentum):
     g = _grad(g, scale, clip)
-    mom[...] = momentum * mom + lr * g / _rms(g, vel, avg, rho, c_rho, eps)
-    p[...] = keep * p - mom
+    mom2[...] = momentum * mom + lr * g / _rms(g, vel, vel2, avg, avg2, rho, c_rho, eps)
+    return _step(p, bp, keep * p - mom2, vel2, avg2, mom2)
 
 
-def adam(p, g, m, v, keep, scale, clip, alpha, b1, c1, b2, c2, eps):
+def adam(p, bp, g, m, v, m2, v2, keep, scale, clip, alpha, b1, c1, b2, c2, eps):
     g = _grad(g, scale, clip)
-    m[...] = b1 * m + c1 * g
-    v[...] = b2 * v + c2 * g * g
-    p[...] = keep * p - alpha * m / (np.sqrt(v) + eps)
+    m2[...] = b1 * m + c1 * g
+    v2[...] = b2 * v + c2 * g * g
+    return _step(p, bp, keep * p - alpha * m2 / (np.sqrt(v2) + eps), m2, v2)
 
 
-def adam_amsgrad(p, g, m, v, vhat, keep, scale, clip, alpha, b1, c1, b2, c2, eps):
+def adam_amsgrad(p, bp, g, m, v, vhat, m2, v2, vhat2, keep, scale, clip, alpha, b1, c1, b2, c2,
+                 eps):
     g = _grad(g, scale, clip)
-    m[...] = b1 * m + c1 * g
-    v[...] = b2 * v + c2 * g * g
-    np.maximum(vhat, v, out=vhat)
-    p[...] = keep * p - alpha * m / (np.sqrt(vhat) + eps)
+    m2[...] = b1 * m + c1 * g
+    v2[...] = b2 * v + c2 * g * g
+    np.maximum(vhat, v2, out=vhat2)
+    return _step(p, bp, keep * p - alpha * m2 / (np.sqrt(vhat2) + eps), m2, v2, vhat2)
 
 
-def adamax(p, g, m, u, keep, scale, clip, alpha, b1, c1, b2, eps):
+def adamax(p, bp, g, m, u, m2, u2, keep, scale, clip, alpha, b1, c1, b2, eps):
     g = _grad(g, scale, clip)
-    m[...] = b1 * m + c1 * g
-    u[...] = np.maximum(b2 * u, np.abs(g))
-    p[...] = keep * p - alpha * m / (u + eps)
+    m2[...] = b1 * m + c1 * g
+    u2[...] = np.maximum(b2 * u, np.abs(g))
+    return _step(p, bp, keep * p - alpha * m2 / (u2 + eps), m2, u2)
 
 
-def nadam(p, g, m, v, keep, scale, clip, lr, b1, c1, b2, c2, cm, cg, inv_bc2, eps):
+def nadam(p, bp, g, m, v, m2, v2, keep, scale, clip, lr, b1, c1, b2, c2, cm, cg, inv_bc2, eps):
     g = _grad(g, scale, clip)
-    m[...] = b1 * m + c1 * g
-    v[...] = b2 * v + c2 * g * g
-    p[...] = keep * p - lr * (cm * m + cg * g) / (np.sqrt(v * inv_bc2) + eps)
+    m2[...] = b1 * m + c1 * g
+    v2[...] = b2 * v + c2 * g * g
+    return _step(p, bp, keep * p - lr * (cm * m2 + cg * g) / (np.sqrt(v2 * inv_bc2) + eps),
+                 m2, v2)
 
 
-def adagrad(p, g, acc, keep, scale, clip, lr, eps):
+def adagrad(p, bp, g, acc, acc2, keep, scale, clip, lr, eps):
     g = _grad(g, scale, clip)
-    acc += g * g
-    p[...] = keep * p - lr * g / np.sqrt(acc + eps)
+    acc2[...] = acc + g * g
+    return _step(p, bp, keep * p - lr * g / np.sqrt(acc2 + eps), acc2)
 
 
-def adadelta(p, g, acc_g, acc_d, keep, scale, clip, lr, rho, c_rho, eps):
+def adadelta(p, bp, g, acc_g, acc_d, acc_g2, acc_d2, keep, scale, clip, lr, rho, c_rho, eps):
     g = _grad(g, scale, clip)
-    acc_g[...] = rho * acc_g + c_rho * g * g
-    d = -np.sqrt(acc_d + eps) * g / np.sqrt(acc_g + eps)
-    acc_d[...] = rho * acc_d + c_rho * d * d
-    p[...] = keep * p + lr * d
+    acc_g2[...] = rho * acc_g + c_rho * g * g
+    d = -np.sqrt(acc_d + eps) * g / np.sqrt(acc_g2 + eps)
+    acc_d2[...] = rho * acc_d + c_rho * d * d
+    return _step(p, bp, keep * p + lr * d, acc_g2, acc_d2)

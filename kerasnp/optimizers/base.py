@@ -1,8 +1,10 @@
-"""Optimizer base: learning rate and schedules, clipping, decoupled weight decay, slot state.
+"""Optimizer base: learning rate and schedules, clipping, decoupled weight decay, the step.
 
 A step is one fused kernel call per variable (see `_kernels.py`): clipping, weight decay and the
 update happen in a single pass over the weight, its gradient and its slots, with no temporary
-arrays. Per-step scalars (bias corrections, `1 - lr * weight_decay`, clip scales) are computed
+arrays. The pass also backs the weight up, writes the new slots aside (`_slots.py` swaps them in
+after the step) and reports whether every value it wrote is finite; a step that would leave NaN
+or inf is undone exactly and raises `NonFiniteUpdateError`. Per-step scalars (bias corrections, `1 - lr * weight_decay`, clip scales) are computed
 once in Python floats and cast to the weight's dtype, so float32 weights stay float32.
 
 Subclasses declare their slots and kernel through three small hooks:
@@ -15,17 +17,26 @@ import re
 
 import numpy as np
 
+from ..errors import NonFiniteLossError
 from ..variables import Variable
 
 from kerasnp._registry import Registry
-from kerasnp.optimizers import _kernels, _reference, schedules
-from kerasnp.optimizers._helpers import (NUMBA_DTYPES, State, check_inert_kwargs, check_lr,
-                                         clip_scale, optional, sq_norm)
+from kerasnp.optimizers import schedules
+from kerasnp.optimizers._helpers import (check_inert_kwargs, check_lr, clip_scale, optional,
+                                         sq_norm)
+from kerasnp.optimizers._slots import SlotsMixin
 
 registry = Registry("optimizer")
 
 
-class Optimizer:
+class NonFiniteUpdateError(NonFiniteLossError):
+    """An optimizer step would have left a weight or an optimizer slot NaN or infinite (the
+    loss before it may have been finite: a learning rate so large that the update overflows, or
+    an infinite gradient). The step was undone: weights, slots and `iterations` are as before
+    it. A `NonFiniteLossError`, so code that catches that catches this too."""
+
+
+class Optimizer(SlotsMixin):
     """Base class of all optimizers (Keras 3 semantics).
 
     Args:
@@ -99,88 +110,6 @@ class Optimizer:
     def _hyper(self, lr, step):
         raise NotImplementedError
 
-    # ----------------------------------------------------------------- slots
-    def _state(self, var):
-        st = self._states.get(id(var))
-        if st is None or st.var is not var:
-            return self._build_state(var, None)
-        if st.value is not var.value:                 # value was rebound (e.g. cast to floatx)
-            return self._build_state(var, st)
-        return st
-
-    def _build_state(self, var, old):
-        value = var.value
-        arrays = []
-        for i, name in enumerate(self._slot_names()):
-            if old is not None and old.arrays[i].shape == value.shape:
-                arrays.append(old.arrays[i].astype(value.dtype))
-            else:
-                arrays.append(np.full(value.shape, self._slot_init(name), dtype=value.dtype))
-        module = _kernels if value.dtype in NUMBA_DTYPES else _reference
-        kernel = getattr(module, self._variant())
-        st = State(var, tuple(arrays), kernel, self._decays(var))
-        self._states[id(var)] = st
-        return st
-
-    def build(self, var_list):
-        """Create the slots of every variable in `var_list` now (they are otherwise created at
-        the first step that sees each variable)."""
-        for var in var_list:
-            self._state(var)
-
-    def get_slots(self, var):
-        """Return a copy of `var`'s slots as `{slot_name: array}` (created if missing)."""
-        st = self._state(var)
-        return {name: a.copy() for name, a in zip(self._slot_names(), st.arrays)}
-
-    def set_slots(self, var, slots):
-        """Copy `slots` (`{slot_name: array}`, exactly this optimizer's slot names) into `var`'s
-        slots."""
-        st = self._state(var)
-        names = self._slot_names()
-        if not isinstance(slots, dict) or set(slots) != set(names):
-            got = sorted(slots) if isinstance(slots, dict) else slots
-            raise ValueError(f"{type(self).__name__}.set_slots expected a dict with keys "
-                             f"{list(names)} for variable '{var.path}'. Received: slots={got!r}")
-        for name, a in zip(names, st.arrays):
-            new = np.asarray(slots[name])
-            if new.shape != a.shape:
-                raise ValueError(f"{type(self).__name__}.set_slots: slot '{name}' of variable "
-                                 f"'{var.path}' must have shape {a.shape}, received shape "
-                                 f"{new.shape}.")
-            a[...] = new
-
-    def variables_for(self, var_list):
-        """Return the optimizer state for `var_list` as a list of `(name, array)`: first
-        `("iterations", int64 scalar array)`, then each variable's slots in list order and slot
-        order, named `"<var.path>/<slot>"` (copies)."""
-        out = [("iterations", np.array(self.iterations, dtype=np.int64))]
-        for var in var_list:
-            for name, a in self.get_slots(var).items():
-                out.append((f"{var.path}/{name}", a))
-        return out
-
-    def set_variables_for(self, var_list, items):
-        """Restore state saved by `variables_for(var_list)`.
-
-        Args:
-            var_list: the variables, in the same order as when saving (names are not matched,
-                so a model rebuilt with different auto-names still loads).
-            items: the saved `(name, array)` pairs, or just the arrays, in saved order.
-        """
-        arrays = [a[1] if isinstance(a, tuple) else a for a in items]
-        names = self._slot_names()
-        expected = 1 + len(names) * len(var_list)
-        if len(arrays) != expected:
-            raise ValueError(f"{type(self).__name__}.set_variables_for expected {expected} arrays "
-                             f"(iterations + {len(names)} slot(s) x {len(var_list)} variables), "
-                             f"received {len(arrays)}.")
-        self.iterations = int(np.asarray(arrays[0]))
-        k = 1
-        for var in var_list:
-            self.set_slots(var, dict(zip(names, arrays[k:k + len(names)])))
-            k += len(names)
-
     # ----------------------------------------------------------------- weight decay
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Exempt variables from weight decay: those in `var_list`, and those whose path
@@ -248,6 +177,13 @@ class Optimizer:
         self._step(pairs)
 
     def _step(self, pairs):
+        if len({id(var) for _, var in pairs}) != len(pairs):
+            # (the step writes new slots aside and swaps them in: a variable updated twice
+            # would swap back)
+            seen = set()
+            twice = next(v.path for _, v in pairs if id(v) in seen or seen.add(id(v)))
+            raise ValueError(f"{type(self).__name__}: variable '{twice}' was given twice in "
+                             "one step; pass each variable once (sum its gradients).")
         lr = self.learning_rate
         hyper = self._hyper(lr, self.iterations + 1)
         keep_wd = 1.0 - lr * self.weight_decay if self.weight_decay else 1.0
@@ -256,6 +192,7 @@ class Optimizer:
         if self.global_clipnorm is not None:
             scale = clip_scale(sum(sq_norm(g) for g, _ in pairs), self.global_clipnorm)
         cast = {}
+        done = []
         for g, var in pairs:
             st = self._state(var)
             dt = st.value.dtype
@@ -266,11 +203,39 @@ class Optimizer:
             consts = cast.get(dt)
             if consts is None:                        # scalars cast once per step and dtype
                 consts = cast[dt] = (t(keep_wd), t(1.0), t(clip), tuple(t(h) for h in hyper))
-            st.kernel(st.flat, gf, *st.flats, consts[0] if st.decay else consts[1],
-                      t(scale), consts[2], *consts[3])
+            done.append(st)
+            # The kernel backs the weight up and writes the new slots aside as it goes, and
+            # says whether every value it wrote is finite: checking costs nothing, undoing
+            # happens only on failure.
+            if not st.kernel(st.flat, st.backup, gf, *st.flats, *st.spare_flats,
+                             consts[0] if st.decay else consts[1], t(scale), consts[2],
+                             *consts[3]):
+                self._undo(done, gf, lr)
             if var.constraint is not None:
                 var.value[...] = var.constraint(var.value)
+        for st in done:
+            st.commit()
         self.iterations += 1
+
+    def _undo(self, done, g, lr):
+        """Take back the step so far (weights from their backups; slots and `iterations` were
+        not changed yet) and raise `NonFiniteUpdateError` naming the variable and the cause."""
+        for st in done:
+            st.undo()
+        st = done[-1]
+        if not np.isfinite(st.backup).all():
+            cause = "the weight already held NaN or inf before this step"
+        elif not np.isfinite(g).all():
+            cause = "its gradient holds NaN or inf values"
+        else:
+            cause = f"the update overflowed the {st.value.dtype} range"
+        slots = ", ".join(self._slot_names())
+        raise NonFiniteUpdateError(
+            f"{type(self).__name__} step {self.iterations + 1}: updating variable "
+            f"'{st.var.path}' gave NaN or inf values ({cause}). The step was undone: the "
+            f"weights{f', the slots ({slots})' if slots else ''} and iterations "
+            f"({self.iterations}) are as before it. Try a lower learning rate (now {lr:g}), "
+            "clipnorm=1.0 or global_clipnorm=1.0, or check the gradients.")
 
     # ----------------------------------------------------------------- config
     def get_config(self):
