@@ -163,3 +163,13 @@ def test_terminate_on_nan_stops_quietly_on_an_overflowing_update(capsys):
     assert_same(model.get_weights(), before)
     assert_same(_opt_state(model.optimizer, model.trainable_variables)[1], state)
     assert model.optimizer.iterations == 2
+
+
+def test_a_variable_given_twice_in_one_step_is_refused():
+    v = variables.Variable(np.ones(2), name="w")
+    opt = optimizers.Adam()
+    with pytest.raises(ValueError, match="'w' was given twice in one step"):
+        opt.apply([np.ones(2), np.ones(2)], [v, v])
+    np.testing.assert_array_equal(v.value, np.ones(2))
+    assert opt.iterations == 0
+
