@@ -173,3 +173,19 @@ def test_a_variable_given_twice_in_one_step_is_refused():
     np.testing.assert_array_equal(v.value, np.ones(2))
     assert opt.iterations == 0
 
+
+def test_a_callback_failing_in_on_train_begin_leaves_ctrl_c_as_it_was():
+    """fit installs its Ctrl-C handler before the callbacks' on_train_begin: when one of them
+    raises, the handler goes back (it used to stay, swallowing every later Ctrl-C)."""
+    import signal
+
+    class Boom(callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            raise RuntimeError("boom")
+
+    model = bn_model()
+    x, y = spiral()
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(RuntimeError, match="boom"):
+        model.fit(x, y, verbose=0, callbacks=[Boom()])
+    assert signal.getsignal(signal.SIGINT) is before

@@ -38,7 +38,13 @@ class EpochIterator:
         model.stop_training = False
         model._resume_state = None
         self._interrupted.__enter__()
-        self.cbl.on_train_begin({})
+        try:
+            self.cbl.on_train_begin({})
+        except BaseException as exc:
+            # `with` calls no __exit__ when __enter__ fails: give Ctrl-C back, close the data
+            self._interrupted.__exit__(type(exc), exc, exc.__traceback__)
+            self.source.close()
+            raise
         if model._resume_state is not None:
             # A callback (BackupAndRestore) restored a checkpoint in on_train_begin: continue
             # from its epoch with its history, so the History reads as one uninterrupted run.
