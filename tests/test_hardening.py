@@ -189,3 +189,81 @@ def test_a_callback_failing_in_on_train_begin_leaves_ctrl_c_as_it_was():
     with pytest.raises(RuntimeError, match="boom"):
         model.fit(x, y, verbose=0, callbacks=[Boom()])
     assert signal.getsignal(signal.SIGINT) is before
+
+
+# --------------------------------------------------------------------------- 5 epochs with no batches
+def gen(n_batches=None, bs=4):
+    x, y = spiral(bs)
+    k = 0
+    while n_batches is None or k < n_batches:
+        k += 1
+        yield x, y
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x, y: m.fit(x, y, verbose=0),
+    lambda m, x, y: m.evaluate(x, y, verbose=0),
+    lambda m, x, y: m.train_on_batch(x, y),
+    lambda m, x, y: m.test_on_batch(x, y),
+], ids=["fit", "evaluate", "train_on_batch", "test_on_batch"])
+def test_empty_arrays_are_refused(call):
+    x, y = spiral()
+    with pytest.raises(ValueError, match=r"received no samples: x has 0 rows"):
+        call(bn_model(), x[:0], y[:0])
+
+
+def test_empty_validation_data_is_refused():
+    x, y = spiral()
+    with pytest.raises(ValueError, match=r"no samples: validation_data has 0 rows"):
+        bn_model().fit(x, y, validation_data=(x[:0], y[:0]), verbose=0)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.7, 2.0, True, "3"])
+@pytest.mark.parametrize("arg", ["steps_per_epoch", "validation_steps"])
+def test_steps_must_be_positive_integers(arg, bad):
+    kwargs = {"steps_per_epoch": 2, "validation_data": gen()}
+    kwargs[arg] = bad
+    if arg == "steps_per_epoch":
+        kwargs["validation_steps"] = 1
+    with pytest.raises(ValueError, match=rf"`{arg}` must be a positive integer. "
+                                         rf"Received: {arg}={bad!r}"):
+        bn_model().fit(gen(), verbose=0, shuffle=False, **kwargs)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5])
+def test_evaluate_and_predict_steps_must_be_positive_integers(bad):
+    model = bn_model()
+    with pytest.raises(ValueError, match=rf"`steps` must be a positive integer.*steps={bad!r}"):
+        model.evaluate(gen(), steps=bad, verbose=0)
+    with pytest.raises(ValueError, match=rf"`steps` must be a positive integer.*steps={bad!r}"):
+        model.predict(gen(), steps=bad, verbose=0)
+
+
+def test_a_generator_with_no_batches_is_refused():
+    with pytest.raises(ValueError, match="generator that yielded no batches"):
+        bn_model().fit(gen(0), steps_per_epoch=2, verbose=0, shuffle=False)
+    with pytest.raises(ValueError, match="generator that yielded no batches"):
+        bn_model().evaluate(gen(0), steps=2, verbose=0)
+
+
+def test_a_generator_that_runs_out_stops_training_without_empty_epochs():
+    """5 batches for 3 epochs of 2: the third epoch gets 1 batch, then training stops (as
+    Keras); epochs with no batch at all are never logged with a made-up loss."""
+    model = bn_model()
+    with pytest.warns(RuntimeWarning, match=r"ran out of data after 1 of steps_per_epoch=2 "
+                                            r"batches.*training stops"):
+        history = model.fit(gen(5), steps_per_epoch=2, epochs=6, verbose=0, shuffle=False)
+    assert history.epoch == [0, 1, 2] and model.stop_training
+    model = bn_model()
+    with pytest.warns(RuntimeWarning, match="ran out of data after 0 of"):
+        history = model.fit(gen(4), steps_per_epoch=2, epochs=6, verbose=0, shuffle=False)
+    assert history.epoch == [0, 1]
+    assert all(loss > 0 for loss in history.history["loss"])
+
+
+def test_a_validation_generator_that_runs_out_is_an_error():
+    model = bn_model()
+    with pytest.warns(RuntimeWarning, match="ran out of data after 0 of validation_steps=1"), \
+            pytest.raises(ValueError, match="validation_data gave no batches"):
+        model.fit(gen(), steps_per_epoch=2, epochs=3, validation_data=gen(1),
+                  validation_steps=1, verbose=0, shuffle=False)

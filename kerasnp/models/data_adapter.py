@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from .. import config
+from .. import _validate, config
 from .compile_utils import as_list, class_weights_to_sample_weights
 
 
@@ -138,9 +138,12 @@ class DataMixin:
                              f"{np.shape(sample_weight)}")
         return sw
 
-    def _prepare_data(self, x, y, sample_weight, class_weight, where):
+    def _prepare_data(self, x, y, sample_weight, class_weight, where, label="x"):
         xs = self._cast_inputs(x, where)
         n = len(xs[0])
+        if n == 0:
+            raise ValueError(f"Model '{self.name}': {where}() received no samples: {label} has 0 "
+                             "rows. Pass at least one sample.")
         ys = self._cast_targets(y, n, where)
         sw = self._cast_weights(sample_weight, n, where)
         if class_weight is not None:
@@ -171,6 +174,8 @@ class DataMixin:
                      steps_arg="steps"):
         """The batches of `x` (arrays, PyDataset/DataLoader, or generator) for one loop."""
         from .data_sources import ArraySource, GeneratorSource, SequenceSource, is_stream
+        if steps is not None:
+            steps = _validate.positive_int(steps, steps_arg, f"{where}()")
         if is_stream(x):
             for name, value in (("y", y), ("sample_weight", sample_weight),
                                 ("class_weight", class_weight)):
@@ -194,5 +199,7 @@ class DataMixin:
                              f"Received: {steps_arg}={steps!r}")
         if where == "predict":
             return ArraySource(self, self._cast_inputs(x, where), None, None, batch_size, False)
-        xs, ys, sw = self._prepare_data(x, y, sample_weight, class_weight, where)
+        xs, ys, sw = self._prepare_data(x, y, sample_weight, class_weight, where,
+                                        "validation_data" if steps_arg == "validation_steps"
+                                        else "x")
         return ArraySource(self, xs, ys, sw, batch_size, shuffle)

@@ -94,7 +94,7 @@ class SequenceSource:
 
     def __init__(self, model, ds, shuffle, where, steps=None):
         self.model, self.ds, self.shuffle, self.where = model, ds, shuffle, where
-        self.steps = len(ds) if steps is None else min(int(steps), len(ds))
+        self.steps = len(ds) if steps is None else min(steps, len(ds))   # steps: validated
         if self.steps == 0:
             raise ValueError(f"Model '{model.name}': {where}() received a dataset with no "
                              "batches (len() == 0).")
@@ -165,25 +165,33 @@ class GeneratorSource:
                 f"infinite one never does): pass {steps_arg}=<batches per epoch>, or wrap the "
                 "data in a kerasnp.utils.PyDataset.")
         self.model, self.it, self.where = model, iter(it), where
-        self.steps = int(steps)
+        self.steps, self.steps_arg = steps, steps_arg      # steps: validated, positive
         self.exhausted = False
         self._peeked = []
 
     def build_model(self):
         """Build an unbuilt model from the first batch (kept for the first step)."""
-        item = next(self.it)
+        try:
+            item = next(self.it)
+        except StopIteration:
+            raise ValueError(f"Model '{self.model.name}': {self.where}() got a generator that "
+                             "yielded no batches. Pass data with at least one batch.") from None
         self._peeked.append(item)
         self.model._cast_inputs(_unpack(item, self.where, self.model.name)[0], self.where)
 
     def batches(self):
-        for _ in range(self.steps):
+        for k in range(self.steps):
             try:
                 item = self._peeked.pop() if self._peeked else next(self.it)
             except StopIteration:
                 self.exhausted = True
-                warnings.warn(f"Model '{self.model.name}': the generator ran out of data "
-                              f"during {self.where}(); make it yield at least steps x epochs "
-                              "batches (or loop forever).", RuntimeWarning, stacklevel=3)
+                stops = ("; training stops here, as in Keras. Make the generator yield at "
+                         "least steps_per_epoch x epochs batches (or loop forever)"
+                         if self.steps_arg == "steps_per_epoch" else
+                         "; make the generator yield that many batches each time")
+                warnings.warn(f"Model '{self.model.name}': the generator ran out of data after "
+                              f"{k} of {self.steps_arg}={self.steps} batches during "
+                              f"{self.where}(){stops}.", RuntimeWarning, stacklevel=3)
                 return
             yield self.model._adapt_batch(*_unpack(item, self.where, self.model.name),
                                           self.where)

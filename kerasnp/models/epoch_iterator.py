@@ -31,7 +31,7 @@ class EpochIterator:
         self._interrupted = _SigintFlag()
         self._bad_loss = None
         self._refused = None            # the NonFiniteUpdateError of a refused update
-        self._epoch = self._step = 0
+        self._epoch = self._step = self._ran = 0
 
     def __enter__(self):
         model = self.model
@@ -77,13 +77,17 @@ class EpochIterator:
     def batches(self):
         """`(step, data)` for each batch of the epoch, `data` as `train_step` takes it."""
         model = self.model
+        self._ran = 0
         for step, (xb, yb, swb) in enumerate(self.source.batches()):
             self._step = step
+            self._ran += 1
             self.cbl.on_train_batch_begin(step, {})
             yield step, _pack(model._arg(xb), model._yarg(yb), swb)
             if self._bad_loss is not None or self._interrupted.flag or model.stop_training:
                 break
         self.source.end_epoch()
+        if getattr(self.source, "exhausted", False):
+            model.stop_training = True          # a generator ran out (it warned): as Keras
         if self._interrupted.flag:
             warnings.warn(f"Training interrupted (Ctrl-C) at epoch {self._epoch + 1}, batch "
                           f"{self._step + 1}; the weights trained so far are kept.",
@@ -134,8 +138,9 @@ class EpochIterator:
 
     @property
     def epoch_complete(self):
-        """False when the epoch was cut short by Ctrl-C or a non-finite loss (no epoch end)."""
-        return self._bad_loss is None and not self._interrupted.flag
+        """False when the epoch was cut short by Ctrl-C or a non-finite loss, or had no batch
+        at all (a generator that ran out): it gets no epoch end."""
+        return self._bad_loss is None and not self._interrupted.flag and self._ran > 0
 
 
 def float_logs(logs):

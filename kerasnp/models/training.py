@@ -140,7 +140,7 @@ class TrainingMixin(StepsMixin, DataMixin):
                                       else loop.logs)
                     if val is not None and (epoch + 1) % validation_freq == 0:
                         cbl.on_test_begin({})
-                        vlogs = self._test_loop(val, cbl)
+                        vlogs = self._test_loop(val, cbl, "validation_data")
                         cbl.on_test_end(vlogs)
                         logs.update({"val_" + k: v for k, v in vlogs.items()})
                     loop.logs = logs
@@ -191,9 +191,9 @@ class TrainingMixin(StepsMixin, DataMixin):
                          f"{type(validation_data).__name__}")
 
     # -- evaluate / predict -----------------------------------------------------------------
-    def _test_loop(self, source, cbl=None):
+    def _test_loop(self, source, cbl=None, label="x"):
         self._reset_metrics()
-        logs = {}
+        logs = None
         for step, (xb, yb, swb) in enumerate(source.batches()):
             if cbl is not None:
                 cbl.on_test_batch_begin(step, {})
@@ -201,6 +201,9 @@ class TrainingMixin(StepsMixin, DataMixin):
             if cbl is not None:
                 cbl.on_test_batch_end(step, float_logs(logs))
         source.end_epoch()
+        if logs is None:                        # a generator that ran out: no made-up zeros
+            raise ValueError(f"Model '{self.name}': {label} gave no batches to evaluate (a "
+                             "generator that ran out of data).")
         return float_logs(self.get_metrics_result() if _default_logs(self) else logs)
 
     def _yarg(self, ys):
