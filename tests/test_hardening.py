@@ -267,3 +267,43 @@ def test_a_validation_generator_that_runs_out_is_an_error():
             pytest.raises(ValueError, match="validation_data gave no batches"):
         model.fit(gen(), steps_per_epoch=2, epochs=3, validation_data=gen(1),
                   validation_steps=1, verbose=0, shuffle=False)
+
+
+# --------------------------------------------------------------------------- 6 buffers sized by the data
+HUGE = 10 ** 15                                 # a buffer of that many rows cannot be allocated
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_a_batch_size_beyond_the_data_trains_in_one_step(shuffle):
+    x, y = spiral(20)
+    model = bn_model()
+    history = model.fit(x, y, batch_size=HUGE, epochs=2, shuffle=shuffle, verbose=0,
+                        validation_split=0.25, validation_batch_size=HUGE)
+    assert model.optimizer.iterations == 2 and len(history.history["val_loss"]) == 2
+    assert np.isfinite(model.evaluate(x, y, batch_size=HUGE, verbose=0))
+    assert model.predict(x, batch_size=HUGE, verbose=0).shape == (20, 3)
+
+
+def test_a_memory_mapped_input_with_a_huge_batch_size(tmp_path):
+    x, y = spiral(20)
+    np.save(tmp_path / "x.npy", x.astype(np.float64))
+    xm = np.load(tmp_path / "x.npy", mmap_mode="r")
+    model = bn_model()
+    model.fit(xm, y, batch_size=HUGE, verbose=0)
+    np.testing.assert_allclose(model.predict(xm, batch_size=HUGE, verbose=0),
+                               model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_predict_allocates_no_gather_buffer():
+    """predict reads its batches as views of the validated input: a batch-sized buffer that
+    nothing uses would double the memory of a large predict."""
+    import tracemalloc
+    keras.set_random_seed(0)
+    model = keras.Sequential([keras.Input((100,)), layers.Dense(3)])
+    x = np.random.default_rng(0).random((5000, 100)).astype("float32")   # 2 MB
+    model.predict(x[:10], verbose=0)
+    tracemalloc.start()
+    model.predict(x, batch_size=5000, verbose=0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1.5e6, peak                   # the finiteness check's mask is 0.5 MB

@@ -45,11 +45,16 @@ class ArraySource:
         self.batch_size, self.shuffle = batch_size, shuffle
         self.steps = -(-self.n // batch_size)
         self._lazy = [isinstance(a, np.memmap) for a in xs]
+        # Gather buffers hold one batch, so never more rows than the data has, and exist only
+        # where a batch is gathered (shuffled order, or rows read from a memory map); batches
+        # in order are views of the validated arrays.
+        rows = min(batch_size, self.n)
         dtype = model._dtype()
-        self._xbufs = [np.empty((batch_size,) + a.shape[1:], dtype if lazy else a.dtype)
-                       for a, lazy in zip(xs, self._lazy)]
-        self._ybufs = [np.empty((batch_size,) + t.shape[1:], t.dtype) for t in ys or []]
-        self._swbuf = np.empty(batch_size, sw.dtype) if sw is not None else None
+        self._xbufs = [np.empty((rows,) + a.shape[1:], dtype if lazy else a.dtype)
+                       if lazy or shuffle else None for a, lazy in zip(xs, self._lazy)]
+        self._ybufs = [np.empty((rows,) + t.shape[1:], t.dtype) if shuffle else None
+                       for t in ys or []]
+        self._swbuf = np.empty(rows, sw.dtype) if sw is not None and shuffle else None
 
     def batches(self):
         order = self.model._rng.permutation(self.n) if self.shuffle else None
