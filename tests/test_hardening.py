@@ -307,3 +307,49 @@ def test_predict_allocates_no_gather_buffer():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 1.5e6, peak                   # the finiteness check's mask is 0.5 MB
+
+
+# --------------------------------------------------------------------------- 7 class_weight, validation_freq
+@pytest.mark.parametrize("weights,match", [
+    ({-1: 100.0}, r"keys \[-1\].*class ids of the model's output: integers 0 to 2 \(3 classes\)"),
+    ({3: 2.0}, r"keys \[3\].*integers 0 to 2"),
+    ({"a": 1.0}, r"keys \['a'\].*integers 0 to 2"),
+    ({True: 1.0}, r"keys \[True\].*integers 0 to 2"),
+    ({0: float("nan")}, r"class_weight\[0\] must be a finite number >= 0. Received: nan"),
+    ({1: -2.0}, r"class_weight\[1\] must be a finite number >= 0. Received: -2.0"),
+    ({1: "heavy"}, r"class_weight\[1\] must be a finite number >= 0. Received: 'heavy'"),
+])
+def test_class_weight_is_validated_at_the_start_of_fit(weights, match):
+    x, y = spiral()
+    model = bn_model()
+    with pytest.raises(ValueError, match=match):
+        model.fit(x, y, class_weight=weights, verbose=0)
+    assert model.optimizer.iterations == 0
+
+
+def test_class_weight_for_a_binary_output_names_classes_0_and_1():
+    keras.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy")
+    x, y = spiral()
+    with pytest.raises(ValueError, match=r"keys \[2\].*integers 0 to 1 \(2 classes\)"):
+        model.fit(x, y % 2, class_weight={2: 1.0}, verbose=0)
+    model.fit(x, y % 2, class_weight={0: 1.0, 1: 3.0}, verbose=0)
+
+
+def test_an_empty_class_weight_weighs_every_class_1_as_in_keras():
+    x, y = spiral()
+    plain, weighted = bn_model(), bn_model()
+    a = plain.fit(x, y, verbose=0, shuffle=False).history["loss"]
+    b = weighted.fit(x, y, class_weight={}, verbose=0, shuffle=False).history["loss"]
+    assert a == b
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, None, "2"])
+def test_validation_freq_must_be_a_positive_integer(bad):
+    x, y = spiral()
+    model = bn_model()
+    with pytest.raises(ValueError, match=rf"`validation_freq` must be a positive integer. "
+                                         rf"Received: validation_freq={bad!r}"):
+        model.fit(x, y, validation_split=0.25, validation_freq=bad, verbose=0)
+    assert model.optimizer.iterations == 0

@@ -5,6 +5,9 @@ Single-output models keep Keras's plain names in the logs (`loss`, `accuracy`); 
 several outputs adds `<output>_loss` and `<output>_<metric>` as Keras does (`reg_loss`,
 `cls_accuracy`).
 """
+import math
+import numbers
+
 import numpy as np
 
 from .. import _validate, losses, metrics as metrics_mod
@@ -159,17 +162,33 @@ def _fresh(m):
 
 
 def class_weights_to_sample_weights(class_weight, y, out_dim, dtype):
-    """Per-sample weights from `{class: weight}` and the labels (sparse, one-hot or binary)."""
+    """Per-sample weights from `{class: weight}` and the labels (sparse, one-hot or binary).
+
+    Keys must be class ids of the output (0 to `out_dim - 1`, or 0 and 1 for a single unit)
+    and weights finite numbers >= 0; classes left out weigh 1 (Keras's rule, so `{}` is no
+    weighting)."""
     if not isinstance(class_weight, dict):
         raise TypeError("class_weight must be a dict {class_index: weight}. "
                         f"Received: class_weight={class_weight!r}")
+    n_classes = out_dim if out_dim > 1 else 2
+    bad = [k for k in class_weight
+           if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not
+           0 <= k < n_classes]
+    if bad:
+        raise ValueError(f"class_weight has keys {bad} that are not class ids of the model's "
+                         f"output: integers 0 to {n_classes - 1} ({n_classes} classes). "
+                         f"Received: class_weight={class_weight!r}")
+    for k, w in class_weight.items():
+        if isinstance(w, bool) or not isinstance(w, numbers.Real) or not math.isfinite(w) \
+                or w < 0:
+            raise ValueError(f"class_weight[{k}] must be a finite number >= 0. Received: {w!r}")
     if y.ndim == 1 or (y.ndim >= 2 and y.shape[-1] == 1 and out_dim != 1):
         cls = y.reshape(len(y), -1)[:, 0].astype(np.int64)
     elif y.shape[-1] == 1:
         cls = (y.reshape(-1) > 0.5).astype(np.int64)
     else:
         cls = y.reshape(len(y), -1).argmax(axis=1)
-    table = np.ones(max(int(cls.max()) + 1, max(class_weight) + 1), dtype=dtype)
+    table = np.ones(max(n_classes, int(cls.max()) + 1), dtype=dtype)
     for k, w in class_weight.items():
         table[int(k)] = w
     return table[cls]

@@ -105,9 +105,12 @@ class TrainingMixin(StepsMixin, DataMixin):
                 for validation.
             validation_data: `(x_val, y_val)` or `(x_val, y_val, sample_weight_val)`.
             shuffle: shuffle the sample order each epoch.
-            class_weight: dict mapping class index -> weight of its samples in the loss.
+            class_weight: dict mapping class index (0 to classes - 1) -> weight (a finite
+                number >= 0) of its samples in the loss; classes left out weigh 1.
             sample_weight: per-sample loss weights, shape `(n,)`.
             initial_epoch: epoch to start from (for resuming).
+            steps_per_epoch, validation_steps: batches per epoch of a generator (positive int).
+            validation_freq: validate every `validation_freq`-th epoch (positive int).
         Returns:
             `History` with `history.history` (per-epoch `loss`, metrics and `val_*` values).
         """
@@ -116,6 +119,7 @@ class TrainingMixin(StepsMixin, DataMixin):
                                                                           "fit()")
         epochs = _validate.non_negative_int(epochs, "epochs", "fit()")
         initial_epoch = _validate.non_negative_int(initial_epoch, "initial_epoch", "fit()")
+        validation_freq = _validate.positive_int(validation_freq, "validation_freq", "fit()")
         verbose = _verbose(verbose)
         train, val = self._fit_sources(x, y, sample_weight, class_weight, batch_size, shuffle,
                                        steps_per_epoch, validation_split, validation_data,
