@@ -353,3 +353,58 @@ def test_validation_freq_must_be_a_positive_integer(bad):
                                          rf"Received: validation_freq={bad!r}"):
         model.fit(x, y, validation_split=0.25, validation_freq=bad, verbose=0)
     assert model.optimizer.iterations == 0
+
+
+# --------------------------------------------------------------------------- 9 messages
+def test_a_ragged_list_is_named_as_such():
+    model = bn_model()
+    with pytest.raises(ValueError, match=r"fit\(\) could not make x one numeric array.*"
+                                         r"rows of different lengths.*Received: x of type list"):
+        model.fit([[1.0, 2.0, 3.0, 4.0], [1.0, 2.0]], [0, 1], verbose=0)
+    with pytest.raises(ValueError, match=r"could not make y one array.*different lengths"):
+        model.fit(np.ones((2, 4)), [[1.0], [1.0, 0.0]], verbose=0)
+    model.fit([[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 0.0, 0.0]], [0, 1], verbose=0)   # lists work
+
+
+@pytest.mark.parametrize("call", ["fit", "evaluate", "predict"])
+def test_none_as_x_says_data_is_needed(call):
+    model = bn_model()
+    with pytest.raises(ValueError, match=rf"{call}\(\) needs input data x.*Received: x=None"):
+        getattr(model, call)(None, verbose=0)
+
+
+@pytest.mark.parametrize("weights,match", [
+    (np.array(["a"] * 16), r"sample_weight must hold numbers.*Received: sample_weight with "
+                           r"dtype <U1"),
+    (np.r_[np.ones(3), np.nan, np.ones(12)], r"sample_weight holds NaN or inf, first at "
+                                             r"index 3"),
+    (np.r_[np.ones(15), np.inf], r"sample_weight holds NaN or inf, first at index 15"),
+])
+def test_sample_weight_is_checked_up_front(weights, match):
+    x, y = spiral()
+    model = bn_model()
+    with pytest.raises(ValueError, match=match):
+        model.fit(x, y, sample_weight=weights, verbose=0)
+    with pytest.raises(ValueError, match=match):
+        model.fit(x, y, validation_data=(x, y, weights), verbose=0)
+    assert model.optimizer.iterations == 0
+
+
+def test_an_unknown_layer_dtype_is_named():
+    with pytest.raises(ValueError, match=r"Layer 'd' \(Dense\): argument `dtype` must be a "
+                                         r"NumPy dtype.*Received: dtype='nope'"):
+        layers.Dense(3, dtype="nope", name="d")
+    assert layers.Dense(3, dtype="float64").dtype == "float64"
+
+
+@pytest.mark.parametrize("identifier,match", [
+    ({"class_name": 5}, r"'class_name' must be an activation name \(a string\). "
+                        r"Received: class_name=5"),
+    ({"class_name": "relu", "config": [1]}, r"'config' must be a dict of the activation's "
+                                            r"arguments or a name. Received: config=\[1\]"),
+])
+def test_activation_config_dict_errors_name_the_key(identifier, match):
+    with pytest.raises(ValueError, match=match):
+        keras.activations.get(identifier)
+    with pytest.raises(ValueError, match=match):
+        layers.Dense(3, activation=identifier)

@@ -99,6 +99,13 @@ def get(identifier):
         params = identifier.get("config") or {}
         if isinstance(params, str):               # Keras's {"class_name": "function", "config": "relu"}
             return _REGISTRY.lookup(params)
+        if not isinstance(identifier["class_name"], str):
+            raise ValueError("An activation config dict's 'class_name' must be an activation "
+                             f"name (a string). Received: class_name={identifier['class_name']!r}")
+        if not isinstance(params, dict):
+            raise ValueError("An activation config dict's 'config' must be a dict of the "
+                             "activation's arguments or a name. Received: "
+                             f"config={params!r}")
         base = _REGISTRY.lookup(identifier["class_name"])
         return base.with_params(**params) if params else base
     if isinstance(identifier, type) and issubclass(identifier, ActivationFunction):

@@ -89,7 +89,12 @@ class Layer:
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"Layer name must be a non-empty string. Received: name={name!r}")
         self._trainable = _validate.boolean(trainable, "trainable", self.name)
-        self.dtype = np.dtype(dtype).name if dtype is not None else None
+        try:
+            self.dtype = np.dtype(dtype).name if dtype is not None else None
+        except TypeError:
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}): argument `dtype` "
+                             "must be a NumPy dtype such as 'float32' or 'float64'. "
+                             f"Received: dtype={dtype!r}") from None
         self.built = False
         self._weights = []
         self._sublayers = []

@@ -82,12 +82,23 @@ class DataMixin:
         return out
 
     def _to_array(self, a, where):
+        if a is None:
+            raise ValueError(f"Model '{self.name}': {where}() needs input data x: NumPy arrays "
+                             "(or lists of numbers), a PyDataset or a generator. Received: "
+                             "x=None")
         if not isinstance(a, np.ndarray):
             try:
                 a = np.asarray(a)
+            except ValueError as err:       # NumPy's "inhomogeneous shape": a ragged list
+                raise ValueError(
+                    f"Model '{self.name}': {where}() could not make x one numeric array: it "
+                    "has rows of different lengths (or mixes numbers and sequences). Pad the "
+                    "rows to one length or pass a NumPy array. "
+                    f"Received: x of type {type(a).__name__} ({err})") from None
             except Exception:
-                raise TypeError(f"Model '{self.name}': {where}() expects x as NumPy arrays. "
-                                f"Received: x of type {type(a).__name__}") from None
+                raise TypeError(f"Model '{self.name}': {where}() expects x as NumPy arrays or "
+                                "lists of numbers. Received: x of type "
+                                f"{type(a).__name__}") from None
         if a.dtype.kind not in "fiub":
             raise TypeError(f"Model '{self.name}': {where}() expects numeric x. "
                             f"Received: x with dtype {a.dtype}")
@@ -113,7 +124,12 @@ class DataMixin:
         ys = as_list(y, spec.names, "output", where, self.name)
         out = []
         for i, (t, loss, shape) in enumerate(zip(ys, spec.losses, self.output_shapes)):
-            t = np.asarray(t)
+            try:
+                t = np.asarray(t)
+            except ValueError as err:       # a ragged list
+                raise ValueError(f"Model '{self.name}': {where}() could not make y one array: "
+                                 "it has rows of different lengths. Received: y of type "
+                                 f"{type(t).__name__} ({err})") from None
             if t.ndim == 0 or len(t) != n:
                 raise ValueError(f"Model '{self.name}': x and y must have the same number of "
                                  f"samples. Received: {n} samples in x, y.shape={t.shape}"
@@ -131,11 +147,22 @@ class DataMixin:
     def _cast_weights(self, sample_weight, n, where):
         if sample_weight is None:
             return None
-        sw = np.asarray(sample_weight, dtype=self._dtype()).reshape(-1)
+        raw = np.asarray(sample_weight)
+        if raw.dtype.kind not in "fiub":
+            raise ValueError(f"Model '{self.name}': {where}() sample_weight must hold numbers, "
+                             f"one per sample. Received: sample_weight with dtype {raw.dtype}")
+        sw = raw.astype(self._dtype(), copy=False).reshape(-1)
         if len(sw) != n:
             raise ValueError(f"Model '{self.name}': {where}() sample_weight must have one weight "
                              f"per sample ({n}). Received: sample_weight.shape="
                              f"{np.shape(sample_weight)}")
+        if not np.isfinite(sw).all():
+            # checked here, or the first batch would stop with a non-finite loss that
+            # blames the learning rate
+            bad = int(np.argmin(np.isfinite(sw)))
+            raise ValueError(f"Model '{self.name}': {where}() sample_weight holds NaN or inf, "
+                             f"first at index {bad} ({sw[bad]}). Received: sample_weight with "
+                             f"{int((~np.isfinite(sw)).sum())} non-finite values")
         return sw
 
     def _prepare_data(self, x, y, sample_weight, class_weight, where, label="x"):
