@@ -408,3 +408,35 @@ def test_activation_config_dict_errors_name_the_key(identifier, match):
         keras.activations.get(identifier)
     with pytest.raises(ValueError, match=match):
         layers.Dense(3, activation=identifier)
+
+
+# --------------------------------------------------------------------------- 10 History after TerminateOnNaN
+def diverging():
+    """A regression whose loss becomes inf at epoch 2 (SGD with a too large rate)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32") * 10
+    y = x.sum(axis=1, keepdims=True) * 10
+    keras.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1)])
+    model.compile(optimizers.SGD(2e-2), "mse")
+    return model, x, y
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_history_records_the_epoch_terminate_on_nan_stopped_with_its_loss():
+    model, x, y = diverging()
+    history = model.fit(x, y, batch_size=16, epochs=20, verbose=0, validation_split=0.25,
+                        callbacks=[callbacks.TerminateOnNaN()])
+    losses = history.history["loss"]
+    assert len(history.epoch) == len(losses) < 20 and history.epoch[-1] == len(losses) - 1
+    assert not np.isfinite(losses[-1]) and np.isfinite(losses[:-1]).all()
+    assert len(history.history["val_loss"]) == len(losses)      # validated, as in Keras
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_history_records_an_epoch_stopped_by_an_overflowing_update_as_nan():
+    model = bn_model(optimizers.SGD(1e300))
+    x, y = spiral()
+    history = model.fit(x, y, epochs=3, verbose=0, callbacks=[callbacks.TerminateOnNaN()])
+    assert history.epoch == [0] and np.isnan(history.history["loss"][0])

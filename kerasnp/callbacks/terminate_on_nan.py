@@ -10,8 +10,10 @@ class TerminateOnNaN(Callback):
     """End training quietly when the loss becomes NaN or infinite.
 
     Without this callback `fit` raises `kerasnp.errors.NonFiniteLossError`; with it, `fit` prints
-    the epoch and batch and returns, keeping the weights from before the bad batch. While it is
-    active or not, `ModelCheckpoint` and `BackupAndRestore` check that the weights are finite
+    the epoch and batch and returns, keeping the weights from before the bad batch (the same for
+    an optimizer update that would have made the weights non-finite). As in Keras, the stopped
+    epoch still ends: validation runs, callbacks get `on_epoch_end`, and the `History` records
+    it with its non-finite loss (NaN for a refused update). While it is active or not, `ModelCheckpoint` and `BackupAndRestore` check that the weights are finite
     before writing, so no checkpoint ever holds NaN or inf weights.
 
     Example:

@@ -137,10 +137,19 @@ class EpochIterator:
               + ", terminating training (weights from before this batch kept).")
 
     @property
-    def epoch_complete(self):
-        """False when the epoch was cut short by Ctrl-C or a non-finite loss, or had no batch
-        at all (a generator that ran out): it gets no epoch end."""
-        return self._bad_loss is None and not self._interrupted.flag and self._ran > 0
+    def epoch_ends(self):
+        """Whether the epoch gets its end (validation, `on_epoch_end`, a History record): not
+        after Ctrl-C, nor when it had no batch (a generator that ran out). An epoch stopped
+        quietly by a non-finite loss does, as in Keras (see `epoch_logs`)."""
+        return not self._interrupted.flag and self._ran > 0
+
+    def epoch_logs(self, logs):
+        """The epoch's logs as floats; after a quiet stop on a non-finite loss its `loss` is
+        that loss (NaN for a refused update), as Keras's mean over the batches would be."""
+        logs = float_logs(logs)
+        if self._bad_loss is not None:
+            logs = dict(logs, loss=self._bad_loss)
+        return logs
 
 
 def float_logs(logs):

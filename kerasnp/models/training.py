@@ -138,10 +138,10 @@ class TrainingMixin(StepsMixin, DataMixin):
                 for epoch in loop.epochs():
                     for step, data in loop.batches():
                         loop.batch_end(step, loop.train_step(data))
-                    if not loop.epoch_complete:
+                    if not loop.epoch_ends:
                         break
-                    logs = float_logs(self.get_metrics_result() if _default_logs(self)
-                                      else loop.logs)
+                    logs = loop.epoch_logs(self.get_metrics_result() if _default_logs(self)
+                                           else loop.logs)
                     if val is not None and (epoch + 1) % validation_freq == 0:
                         cbl.on_test_begin({})
                         vlogs = self._test_loop(val, cbl, "validation_data")
