@@ -3,7 +3,9 @@
 `x` may be one array, a list in model-input order or a dict keyed by input layer names (likewise
 `y` per output). Everything is validated once here, at the boundary: shapes against the model's
 inputs, sample counts, dtypes (cast once to the model's float type), NaN/inf, label formats
-(through each output's loss), sample and class weights.
+(through each output's loss), sample and class weights. `_make_source` turns the result into
+batches (see `data_sources.py`); `_fit_sources` splits fit's data into training and
+validation batches.
 """
 import warnings
 
@@ -196,6 +198,47 @@ class DataMixin:
             return xs, None, None
         n = len(xs[0])
         return xs, self._cast_targets(y, n, where), self._cast_weights(sample_weight, n, where)
+
+    def _fit_sources(self, x, y, sample_weight, class_weight, batch_size, shuffle,
+                     steps_per_epoch, validation_split, validation_data, validation_steps,
+                     validation_batch_size):
+        """The training batches and the validation batches (or None) of one `fit`."""
+        from .data_sources import ArraySource, is_stream
+        validation_split = _validate.number(validation_split, "validation_split", "fit()",
+                                            low=0.0, high=1.0, high_open=True)
+        val_batch = validation_batch_size or batch_size
+        if validation_split > 0 and validation_data is None:
+            if is_stream(x):
+                raise ValueError("validation_split needs arrays; with a dataset or generator "
+                                 "pass validation_data instead.")
+            xs, ys, sw = self._prepare_data(x, y, sample_weight, class_weight, "fit")
+            n = len(xs[0])
+            cut = int(n * (1.0 - validation_split))
+            if cut == 0 or cut == n:
+                raise ValueError(f"validation_split={validation_split} leaves no training or no "
+                                 f"validation samples out of {n}.")
+
+            def part(items, sl):
+                return None if items is None else [a[sl] for a in items]
+            val = ArraySource(self, part(xs, slice(cut, None)), part(ys, slice(cut, None)),
+                              None if sw is None else sw[cut:], val_batch, False)
+            train = ArraySource(self, part(xs, slice(None, cut)), part(ys, slice(None, cut)),
+                                None if sw is None else sw[:cut], batch_size, shuffle)
+            return train, val
+        train = self._make_source(x, y, sample_weight, class_weight, batch_size, shuffle,
+                                  steps_per_epoch, "fit", "steps_per_epoch")
+        if validation_data is None:
+            return train, None
+        if is_stream(validation_data):
+            return train, self._make_source(validation_data, None, None, None, None, False,
+                                            validation_steps, "fit", "validation_steps")
+        if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
+            vx, vy, vsw = (list(validation_data) + [None])[:3]
+            return train, self._make_source(vx, vy, vsw, None, val_batch, False,
+                                            validation_steps, "fit", "validation_steps")
+        raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                         "sample_weight_val), a PyDataset or a generator. Received: "
+                         f"{type(validation_data).__name__}")
 
     def _make_source(self, x, y, sample_weight, class_weight, batch_size, shuffle, steps, where,
                      steps_arg="steps"):

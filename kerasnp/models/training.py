@@ -20,7 +20,7 @@ from ._loop_utils import _join, _values, _verbose
 from .epoch_iterator import EpochIterator, float_logs
 from .data_adapter import DataMixin
 from .steps import StepsMixin, _number, pack_x_y_sample_weight, unpack_x_y_sample_weight
-from .data_sources import ArraySource, is_stream
+from .data_sources import ArraySource
 
 _INFER_CHUNK = 128   # samples per forward pass inside predict (cache-friendly size)
 
@@ -153,46 +153,6 @@ class TrainingMixin(StepsMixin, DataMixin):
             if val is not None:
                 val.close()
         return history
-
-    def _fit_sources(self, x, y, sample_weight, class_weight, batch_size, shuffle,
-                     steps_per_epoch, validation_split, validation_data, validation_steps,
-                     validation_batch_size):
-        """The training batches and the validation batches (or None) of one `fit`."""
-        validation_split = _validate.number(validation_split, "validation_split", "fit()",
-                                            low=0.0, high=1.0, high_open=True)
-        val_batch = validation_batch_size or batch_size
-        if validation_split > 0 and validation_data is None:
-            if is_stream(x):
-                raise ValueError("validation_split needs arrays; with a dataset or generator "
-                                 "pass validation_data instead.")
-            xs, ys, sw = self._prepare_data(x, y, sample_weight, class_weight, "fit")
-            n = len(xs[0])
-            cut = int(n * (1.0 - validation_split))
-            if cut == 0 or cut == n:
-                raise ValueError(f"validation_split={validation_split} leaves no training or no "
-                                 f"validation samples out of {n}.")
-
-            def part(items, sl):
-                return None if items is None else [a[sl] for a in items]
-            val = ArraySource(self, part(xs, slice(cut, None)), part(ys, slice(cut, None)),
-                              None if sw is None else sw[cut:], val_batch, False)
-            train = ArraySource(self, part(xs, slice(None, cut)), part(ys, slice(None, cut)),
-                                None if sw is None else sw[:cut], batch_size, shuffle)
-            return train, val
-        train = self._make_source(x, y, sample_weight, class_weight, batch_size, shuffle,
-                                  steps_per_epoch, "fit", "steps_per_epoch")
-        if validation_data is None:
-            return train, None
-        if is_stream(validation_data):
-            return train, self._make_source(validation_data, None, None, None, None, False,
-                                            validation_steps, "fit", "validation_steps")
-        if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
-            vx, vy, vsw = (list(validation_data) + [None])[:3]
-            return train, self._make_source(vx, vy, vsw, None, val_batch, False,
-                                            validation_steps, "fit", "validation_steps")
-        raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                         "sample_weight_val), a PyDataset or a generator. Received: "
-                         f"{type(validation_data).__name__}")
 
     # -- evaluate / predict -----------------------------------------------------------------
     def _test_loop(self, source, cbl=None, label="x"):
