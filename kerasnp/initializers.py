@@ -6,7 +6,6 @@ seeded initializer gives the same values every call, as in Keras 3), else the `r
 passes, else a new generator from `kerasnp.random.make_generator()`.
 """
 import math
-import numbers
 
 import numpy as np
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import _validate, activations, initializers
-from ..autodiff.tape import Tensor, is_tracked, record
+from ..autodiff.tape import is_tracked, record
 from ..ops import _fused
 from ..ops._dispatch import unbroadcast, value
 from .base import Layer, _serialize, register

@@ -49,7 +49,6 @@ class OpLayer(Layer):
 def symbolic_op_call(name, args, kwargs):
     """`ops.<name>(*args, **kwargs)` with symbolic arguments: a new OpLayer node."""
     from ..models.graph import call_symbolic
-    from .._registry import snake_case  # noqa: F401
     layer = OpLayer(name, name=_op_name(name))
     return call_symbolic(layer, tuple(args), kwargs)
 

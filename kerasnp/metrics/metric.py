@@ -23,7 +23,6 @@ tensors arrive as NumPy arrays), and `result()` always returns plain values (a P
 a scalar, a NumPy array copy otherwise, a dict of those), whatever the subclass returns.
 """
 import functools
-import numbers
 
 import numpy as np
 

@@ -7,19 +7,18 @@ Inputs and targets are handled as lists (one array per model input / output); a 
 single-output model simply has lists of one.
 """
 import math
-import warnings
 
 import numpy as np
 
 from .. import _validate, losses, optimizers
-from ..autodiff.tape import GradientTape, stop_recording, unwrap
+from ..autodiff.tape import stop_recording, unwrap
 from ..callbacks import CallbackList, History, ProgbarLogger
 from ..errors import NonFiniteLossError
 from .compile_utils import CompiledSpec
 from ._loop_utils import _join, _values, _verbose
 from .epoch_iterator import EpochIterator, float_logs
 from .data_adapter import DataMixin
-from .steps import StepsMixin, _number, pack_x_y_sample_weight, unpack_x_y_sample_weight
+from .steps import StepsMixin, _number, pack_x_y_sample_weight
 from .data_sources import ArraySource
 
 _INFER_CHUNK = 128   # samples per forward pass inside predict (cache-friendly size)

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ._fused import mark_logits
-from ._dispatch import Tensor, is_tracked, op, value
+from ._dispatch import is_tracked, op, value
 from ._erf import erf_values
 from ._helpers import axes as _axes, floating, need, np_axis, record
 from ._nn_losses import *  # noqa: F401,F403

@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from ..errors import NonFiniteLossError
+from ..errors import NonFiniteUpdateError  # noqa: F401  (also kerasnp.errors)
 from ..variables import Variable
 
 from kerasnp._registry import Registry
@@ -27,13 +27,6 @@ from kerasnp.optimizers._helpers import (check_inert_kwargs, check_lr, clip_scal
 from kerasnp.optimizers._slots import SlotsMixin
 
 registry = Registry("optimizer")
-
-
-class NonFiniteUpdateError(NonFiniteLossError):
-    """An optimizer step would have left a weight or an optimizer slot NaN or infinite (the
-    loss before it may have been finite: a learning rate so large that the update overflows, or
-    an infinite gradient). The step was undone: weights, slots and `iterations` are as before
-    it. A `NonFiniteLossError`, so code that catches that catches this too."""
 
 
 class Optimizer(SlotsMixin):
