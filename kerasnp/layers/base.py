@@ -15,18 +15,18 @@ Layers written for kerasnp's first contract (`forward(x, training)` + `backward(
 weight gradients into `variable.grad`) still work: `call` runs them as one recorded op
 (`_legacy.legacy_call`).
 """
-import inspect
 import itertools
 
 import numpy as np
 
 from .. import _validate, _weight_budget, config, initializers, random
 from .._registry import Registry, snake_case
-from ..autodiff.tape import Tensor, unwrap
-from ..ops._dispatch import SymbolicTensor
+from ..autodiff.tape import unwrap
 from ..ops._fused import regularizer_penalty
 from ..variables import Variable
 from . import _context
+from ._call_utils import (_CONCRETE, _build_params, _call_signature, _has_symbolic, _is_leaf,
+                          _shape_of)
 
 LAYERS = Registry("layer")
 _structure = [0]   # bumped when any layer gains weights, sublayers or changes `trainable`
@@ -435,83 +435,6 @@ def _layers_in(value):
     if isinstance(value, dict):
         return [v for v in value.values() if isinstance(v, Layer)]
     return []
-
-
-def _sub_losses(layer):
-    out = []
-    for sub in layer._sublayers:
-        out.extend(sub.__dict__.get("_last_losses", ()))
-        out.extend(_sub_losses(sub))
-    return out
-
-
-_CONCRETE = (np.ndarray, Tensor)
-_BUILTIN = {}
-
-
-def _is_leaf(layer):
-    """A built-in layer (defined in kerasnp.layers) with no sublayers and no activity
-    regularizer: its call runs ops only."""
-    cls = type(layer)
-    builtin = _BUILTIN.get(cls)
-    if builtin is None:
-        builtin = _BUILTIN[cls] = cls.__module__.startswith("kerasnp.layers.")
-    return builtin and not layer._sublayers and layer.activity_regularizer is None
-
-
-def _has_symbolic(args, kwargs):
-    for a in args:
-        if isinstance(a, SymbolicTensor):
-            return True
-        if isinstance(a, (list, tuple)) and a and any(isinstance(b, SymbolicTensor) for b in a):
-            return True
-        if isinstance(a, dict) and any(isinstance(b, SymbolicTensor) for b in a.values()):
-            return True
-    return any(isinstance(v, SymbolicTensor) for v in kwargs.values())
-
-
-def _shape_of(inputs):
-    """Build shape of a call's inputs (batch axis None): a tuple, or a list for several."""
-    if isinstance(inputs, (list, tuple)):
-        return [(None,) + tuple(np.shape(unwrap(a)))[1:] for a in inputs]
-    if isinstance(inputs, dict):
-        return [(None,) + tuple(np.shape(unwrap(a)))[1:] for a in inputs.values()]
-    return (None,) + tuple(np.shape(unwrap(inputs)))[1:]
-
-
-class _Signature:
-    __slots__ = ("training", "mask", "var_kw", "positional_extra")
-
-
-_SIGNATURES = {}
-
-
-def _call_signature(cls):
-    """What `cls.call` accepts (cached per class)."""
-    sig = _SIGNATURES.get(cls)
-    if sig is None:
-        sig = _Signature()
-        params = inspect.signature(cls.call).parameters
-        kinds = [p.kind for p in params.values()]
-        sig.var_kw = inspect.Parameter.VAR_KEYWORD in kinds
-        sig.training = "training" in params or sig.var_kw
-        sig.mask = "mask" in params
-        positional = [p for p in list(params.values())[1:]
-                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-                      and p.name not in ("training", "mask")]
-        sig.positional_extra = (len(positional) > 1
-                                or inspect.Parameter.VAR_POSITIONAL in kinds)
-        _SIGNATURES[cls] = sig
-    return sig
-
-
-def _build_params(cls):
-    try:
-        params = list(inspect.signature(cls.build).parameters.values())[1:]
-    except (TypeError, ValueError):
-        return None
-    return [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-            and p.default is p.empty]
 
 
 def _legacy_layer(cls):

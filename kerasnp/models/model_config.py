@@ -1,7 +1,7 @@
 """The configs of functional and Sequential models: `get_config` and `from_config` bodies.
 
 A functional config lists one entry per node (the layer's `{"class_name", "config"}`, its
-`inbound` node ids and how it was called, see `graph.node_config`), plus `input_ids` and
+`inbound` node ids and how it was called, see `graph_config.node_config`), plus `input_ids` and
 `output_ids`; a layer called at several nodes (shared) is listed at each and rebuilt once, by
 name. A Sequential config lists its layers. Rebuilding validates every index and name, since a
 config may come from an untrusted file, and raises `ConfigError` naming the entry.
@@ -9,14 +9,14 @@ config may come from an untrusted file, and raises `ConfigError` naming the entr
 from .._serializable import ConfigError, check_custom_objects
 from ..layers.core import InputLayer
 from ..layers.serialization import deserialize_layer, serialize_layer
-from . import graph
+from . import graph, graph_config
 
 
 def functional_config(model):
     """The graph of a functional `model`: one entry per layer call, inputs and outputs."""
     refs = model._output_refs
     return {"name": model.name, "trainable": model.trainable, "layers": [
-        {**serialize_layer(n.layer), **graph.node_config(n)} for n in model._nodes],
+        {**serialize_layer(n.layer), **graph_config.node_config(n)} for n in model._nodes],
         "input_ids": list(model._input_ids), "output_ids": list(model._output_ids),
         **({"output_indices": [k for _, k in refs]} if any(k is not None for _, k in refs)
            else {}),
@@ -60,7 +60,7 @@ def functional_from_config(cls, config, custom_objects=None):
                               f"inbound node. Received: {indices!r}")
         try:
             args = [tensors[j] if k is None else tensors[j][k] for j, k in zip(inbound, indices)]
-            tensors.append(graph.call_from_config(layer, entry, args))
+            tensors.append(graph_config.call_from_config(layer, entry, args))
         except ConfigError as err:
             raise ConfigError(f"{where} '{layer.name}': {err}") from None
         except Exception as err:
