@@ -98,9 +98,15 @@ def builtin_call(loss, y_true, y_pred, sample_weight):
     return _finish(record(out, fused, z, y_pred))
 
 
+_LOSS_GRADIENT = []
+
+
 def _loss_gradient():
-    from .base import Loss
-    return Loss.gradient
+    """`Loss.gradient` (looked up once: `base` imports this module)."""
+    if not _LOSS_GRADIENT:
+        from .base import Loss
+        _LOSS_GRADIENT.append(Loss.gradient)
+    return _LOSS_GRADIENT[0]
 
 
 # ------------------------------------------------------------------ written with ops

@@ -247,6 +247,11 @@ class Model(ModelFileMethods, TrainingMixin, Layer):
         """Symbolic call (nest the model in a functional graph) or eager call on data: arrays
         are validated and cast to the model's float type; tape tensors pass as they are."""
         inputs = args[0] if args else kwargs.get("inputs")
+        if type(inputs) is np.ndarray and not self._multi_input and \
+                inputs.dtype == self.__dict__.get("_input_dtype") and self._nodes and \
+                inputs.ndim == len(self._nodes[self._input_ids[0]].shape) and \
+                inputs.flags.c_contiguous:
+            return Layer.__call__(self, *args, **kwargs)     # fit's batches: already checked
         if args and _plain_arrays(inputs) and not self._ready(inputs):
             if (self._multi_input and isinstance(inputs, (list, tuple)) and len(inputs) == 1
                     and len(self._input_ids) == 1):
