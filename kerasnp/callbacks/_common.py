@@ -87,10 +87,3 @@ def safe_to_write(model, owner):
                   "terminating training.")
             return False
     return True
-    for var in model.weights:
-        if not np.isfinite(var.value).all():
-            model.stop_training = True
-            print(f"{owner}: weight '{var.path}' is not finite (NaN or inf); not writing it, "
-                  "terminating training.")
-            return False
-    return True
