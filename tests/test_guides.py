@@ -503,3 +503,13 @@ def test_subclassed_model_built_only_from_ops_checks_in_float64(float64):
     report = model.check_gradients(x, y, print_fn=lambda line: None)
     assert len(report) == 3 and max(report.values()) < 1e-6
     _fd_check(model, x, y)
+
+
+def test_pack_and_unpack_x_y_sample_weight():
+    x, y, w = np.ones(2), np.zeros(2), np.full(2, 0.5)
+    unpack, pack = keras.utils.unpack_x_y_sample_weight, keras.utils.pack_x_y_sample_weight
+    assert unpack(x) == (x, None, None) and unpack((x,)) == (x, None, None)
+    assert unpack((x, y))[1] is y and unpack([x, y, w])[2] is w
+    assert pack(x) == (x,) and len(pack(x, y)) == 2 and pack(x, y, w)[2] is w
+    with pytest.raises(ValueError, match="x, \\(x,\\), \\(x, y\\) or \\(x, y, sample_weight\\)"):
+        unpack((x, y, w, w))
