@@ -43,7 +43,7 @@ def _shape_of(inputs):
 
 
 class _Signature:
-    __slots__ = ("training", "mask", "var_kw", "positional_extra")
+    __slots__ = ("training", "mask", "var_kw", "positional_extra", "mask_args", "names")
 
 
 _SIGNATURES = {}
@@ -59,6 +59,11 @@ def _call_signature(cls):
         sig.var_kw = inspect.Parameter.VAR_KEYWORD in kinds
         sig.training = "training" in params or sig.var_kw
         sig.mask = "mask" in params
+        # `query_mask` beside `query`: the engine fills it with the mask of `query` (Keras 3)
+        sig.mask_args = tuple((name[:-5], name) for name in params
+                              if name.endswith("_mask") and name[:-5] in params)
+        sig.names = [p.name for p in list(params.values())[1:]
+                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         positional = [p for p in list(params.values())[1:]
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
                       and p.name not in ("training", "mask")]

@@ -396,6 +396,19 @@ class Layer:
                 self.add_loss(regularizer_penalty(self.activity_regularizer, y))
         return y
 
+    # -- masking (Keras's rules) ---------------------------------------------------------------
+    #: Whether the layer passes a mask on (through `compute_mask`). A layer that does not
+    #: support masking ends the mask: the layers after it see none.
+    supports_masking = False
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The mask of this layer's output, given its inputs and their mask (`previous_mask`:
+        a boolean array `(batch, timesteps)` with True where a step is real, a list of them for
+        several inputs, or None). Used only when `supports_masking` is True; the default
+        passes the mask on unchanged. Functional and Sequential models call it between layers
+        and hand the mask to the next layer's `call(..., mask=)`."""
+        return previous_mask
+
     # First-contract layers may read this in backward; the tape makes it always True.
     _needs_dx = True
 

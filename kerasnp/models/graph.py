@@ -270,3 +270,61 @@ def run_node(node, vals, training):
         x = args if (node.list_input or len(args) > 1) else args[0]
         return node.layer(x, training=training)
     return node.layer(*fill(node.args, args), training=training, **fill(node.kwargs, args))
+
+
+def _pick(item, k):
+    """Output `k` of a multi-output node's value or mask (a single mask covers them all)."""
+    return item if k is None or not isinstance(item, (list, tuple)) else item[k]
+
+
+def _any_mask(m):
+    if isinstance(m, (list, tuple)):
+        return any(_any_mask(v) for v in m)
+    return m is not None
+
+
+def run_node_masked(node, vals, masks, training):
+    """`run_node` for a graph that carries masks (Keras's rules): the masks of the inputs go to
+    `call(..., mask=)` (and to `<arg>_mask=` parameters beside tensor arguments); the output's
+    mask is `layer.compute_mask(first input, its mask)` when the layer supports masking, else
+    None. Returns `(output, output mask)`."""
+    from ..layers._call_utils import _call_signature
+    layer = node.layer
+    args = [_pick(vals[i], k) for i, k in zip(node.inputs, node.indices)]
+    arg_masks = [_pick(masks[i], k) for i, k in zip(node.inputs, node.indices)]
+    accepts = _call_signature(type(layer))
+    extra = {}
+    if node.args is None:
+        x = args if (node.list_input or len(args) > 1) else args[0]
+        first_mask = arg_masks if (node.list_input or len(args) > 1) else arg_masks[0]
+        call_args, call_kwargs = (x,), {}
+    else:
+        call_args, call_kwargs = fill(node.args, args), fill(node.kwargs, args)
+        x = call_args[0] if call_args else call_kwargs.get("inputs")
+        first_mask = fill(node.args[0], arg_masks) if call_args else None
+        if accepts.mask_args:
+            named = dict(zip(accepts.names, call_args))
+            named.update(call_kwargs)
+            for name, mask_name in accepts.mask_args:
+                if named.get(mask_name) is None and name in named:
+                    ref = node.args[accepts.names.index(name)] \
+                        if name in accepts.names[:len(call_args)] else node.kwargs.get(name)
+                    m = fill(ref, arg_masks) if ref is not None else None
+                    if _any_mask(m):
+                        extra[mask_name] = m
+    if accepts.mask and "mask" not in call_kwargs and _any_mask(first_mask):
+        extra["mask"] = first_mask
+    if extra:
+        out = layer(*call_args, training=training, **call_kwargs, **extra)
+    else:
+        out = run_node(node, vals, training)
+    if not layer.supports_masking:
+        return out, None
+    if not _any_mask(first_mask) and type(layer).compute_mask is _base_compute_mask():
+        return out, None
+    return out, layer.compute_mask(x, first_mask)
+
+
+def _base_compute_mask():
+    from ..layers.base import Layer
+    return Layer.compute_mask

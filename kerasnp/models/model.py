@@ -8,6 +8,7 @@ import numpy as np
 
 from ..layers import _context
 from ..layers.base import Layer, register
+from ..layers.base import structure_version as base_structure_version
 from ..layers.core import InputLayer
 from . import graph, model_config
 from .model_files import ModelFileMethods
@@ -58,7 +59,7 @@ class Model(ModelFileMethods, TrainingMixin, Layer):
             raise NotImplementedError(
                 f"Model '{self.name}' has no graph: build it as Model(inputs, outputs), or "
                 "subclass Model and implement call(self, inputs, training=None).")
-        return self._run_graph(inputs, training)
+        return self._run_graph(inputs, training, mask)
 
     @property
     def _functional(self):
@@ -174,9 +175,10 @@ class Model(ModelFileMethods, TrainingMixin, Layer):
                                  else [nodes[i].shape for i in input_ids])
         self.built = True
 
-    def _run_graph(self, inputs, training):
+    def _run_graph(self, inputs, training, mask=None):
         """Call every layer of the graph in order on real values (kept in a local list, so one
-        model may run in several threads at once)."""
+        model may run in several threads at once). Masks travel beside the values when a layer
+        of the graph makes one (`Embedding(mask_zero=True)`, `Masking`) or the caller gives one."""
         nodes = self._nodes
         xs = inputs if self._multi_input else (inputs,)
         if isinstance(inputs, dict):
@@ -184,12 +186,39 @@ class Model(ModelFileMethods, TrainingMixin, Layer):
         vals = [None] * len(nodes)
         for k, i in enumerate(self._input_ids):
             vals[i] = xs[k]
-        run = graph.run_node
-        for i, node in enumerate(nodes):
-            if node.inputs:
-                vals[i] = run(node, vals, training)
+        if self._mask_makers or mask is not None:
+            self._run_masked(vals, training, mask)
+        else:
+            run = graph.run_node
+            for i, node in enumerate(nodes):
+                if node.inputs:
+                    vals[i] = run(node, vals, training)
         outs = [vals[i] if k is None else vals[i][k] for i, k in self._output_refs]
         return outs if self._multi_output else outs[0]
+    def _run_masked(self, vals, training, mask):
+        """`_run_graph`'s loop with a mask beside each value (see `graph.run_node_masked`)."""
+        masks = [None] * len(vals)
+        if mask is not None:
+            given = mask if self._multi_input else [mask]
+            for k, i in enumerate(self._input_ids):
+                masks[i] = given[k] if k < len(given) else None
+        run = graph.run_node_masked
+        for i, node in enumerate(self._nodes):
+            if node.inputs:
+                vals[i], masks[i] = run(node, vals, masks, training)
+
+    @property
+    def _mask_makers(self):
+        """Whether some layer of the graph makes masks (a supporting layer with its own
+        `compute_mask`): only then does a run carry masks."""
+        cached = self.__dict__.get("_mask_makers_cache")
+        version = base_structure_version()
+        if cached is None or cached[0] != version:
+            makers = any(l.supports_masking and type(l).compute_mask is not Layer.compute_mask
+                         for l in self._all_layers)
+            cached = self.__dict__["_mask_makers_cache"] = (version, makers)
+        return cached[1]
+
     @property
     def layers(self):
         """The model's layers in call order (a functional model lists its InputLayers too)."""
