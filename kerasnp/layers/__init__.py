@@ -2,11 +2,13 @@
 from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .base import LAYERS, Layer
 from .conv import Conv1D, Conv2D
-from .conv_transpose import Conv2DTranspose
+from .conv_transpose import Conv1DTranspose, Conv2DTranspose
 from .conv_depthwise import DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from .batch_norm import BatchNormalization
 from .embedding import Embedding
+from .pooling_adaptive import AdaptiveAveragePooling1D, AdaptiveMaxPooling1D
+from .reshaping_1d import Cropping1D, UpSampling1D, ZeroPadding1D
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .shape_utils import Identity, Lambda, Permute, RepeatVector
 from .global_pooling import (GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
@@ -35,4 +37,6 @@ __all__ = ["Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D
            "Multiply", "Normalization", "PReLU", "Permute", "RandomFlip",
            "RandomRotation", "RandomTranslation", "ReLU", "RepeatVector", "Rescaling",
            "Reshape", "SeparableConv2D", "Softmax", "SpatialDropout1D",
-           "SpatialDropout2D", "Subtract", "UpSampling2D", "ZeroPadding2D"]
+           "SpatialDropout2D", "Subtract", "UpSampling2D", "ZeroPadding2D",
+           "AdaptiveAveragePooling1D", "AdaptiveMaxPooling1D", "Conv1DTranspose", "Cropping1D",
+           "UpSampling1D", "ZeroPadding1D"]
