@@ -129,3 +129,15 @@ def test_wrapper_errors():
         layers.TimeDistributed("dense")
     with pytest.raises(ValueError, match=r"TimeDistributed.*rank >= 3.*\(None, 4\)"):
         layers.TimeDistributed(layers.Dense(2))(np.zeros((2, 4)))
+
+
+def test_wrapper_base_calls_the_wrapped_layer(tmp_path):
+    dense = layers.Dense(3)
+    wrapper = layers.Wrapper(dense)
+    x = _x((2, 4)).astype("float32")
+    np.testing.assert_allclose(wrapper(x), dense(x))
+    assert wrapper.compute_output_shape((None, 4)) == (None, 3)
+    model = keras.Sequential([keras.Input((4,)), layers.Wrapper(layers.Dense(3))])
+    model.save(tmp_path / "w.keras")
+    loaded = keras.models.load_model(tmp_path / "w.keras")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

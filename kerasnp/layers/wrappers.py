@@ -30,6 +30,9 @@ class Wrapper(Layer):
     Args:
         layer: the wrapped `Layer` instance; it becomes a sublayer (its weights are this
             layer's weights).
+
+    Subclasses override `call` (and `compute_output_shape`); the base class calls the wrapped
+    layer unchanged.
     """
 
     def __init__(self, layer, **kwargs):
@@ -40,6 +43,12 @@ class Wrapper(Layer):
     def build(self, input_shape=None):
         if not self.layer.built:
             self.layer._build_once(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def call(self, inputs, training=None):
+        return self.layer(inputs, training=training)
 
     def get_config(self):
         cfg = super().get_config()
