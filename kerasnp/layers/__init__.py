@@ -7,6 +7,7 @@ from .conv_depthwise import DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from .batch_norm import BatchNormalization
 from .embedding import Embedding
+from .masking import Masking
 from .wrappers import TimeDistributed, Wrapper
 from .pooling_adaptive import AdaptiveAveragePooling1D, AdaptiveMaxPooling1D
 from .reshaping_1d import Cropping1D, UpSampling1D, ZeroPadding1D
@@ -40,4 +41,4 @@ __all__ = ["Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D
            "Reshape", "SeparableConv2D", "Softmax", "SpatialDropout1D",
            "SpatialDropout2D", "Subtract", "UpSampling2D", "ZeroPadding2D",
            "AdaptiveAveragePooling1D", "AdaptiveMaxPooling1D", "Conv1DTranspose", "Cropping1D",
-           "TimeDistributed", "UpSampling1D", "Wrapper", "ZeroPadding1D"]
+           "Masking", "TimeDistributed", "UpSampling1D", "Wrapper", "ZeroPadding1D"]

@@ -11,6 +11,8 @@ from .base import Layer, _serialize, register
 class _FnLayer(Layer):
     """A layer that applies one configured activation function (shared code of the family)."""
 
+    supports_masking = True        # passes the mask on (Keras)
+
     def _set_fn(self, fn):
         self.activation = fn
 
@@ -109,6 +111,8 @@ class PReLU(Layer):
         shared_axes: axes (1-based, batch excluded) along which one alpha is shared, e.g. `[1, 2]`
             for one alpha per channel of an image.
     """
+
+    supports_masking = True        # passes the mask on (Keras)
 
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):

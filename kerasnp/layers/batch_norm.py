@@ -45,6 +45,8 @@ class BatchNormalization(Layer):
         ([-0.9995, 0.9995], 0.01)
     """
 
+    supports_masking = True        # passes the mask on (Keras)
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",

@@ -107,6 +107,8 @@ class Dense(Layer):
         (2, 3)
     """
 
+    supports_masking = True        # passes the mask on (Keras)
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
@@ -240,6 +242,8 @@ class Dropout(Layer):
         noise_shape: optional shape of the binary mask (1 where the mask is shared).
         seed: optional int seed for this layer's mask generator.
     """
+
+    supports_masking = True        # passes the mask on (Keras)
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -1,7 +1,7 @@
 """Embedding: integer indices -> dense vectors."""
 import numpy as np
 
-from .. import _validate, initializers
+from .. import _validate, constraints, initializers, regularizers
 from ..autodiff.tape import record
 from ..ops._dispatch import value
 from .base import Layer, _serialize, register
@@ -16,8 +16,18 @@ class Embedding(Layer):
         output_dim: size of each vector.
         embeddings_initializer: default `"uniform"` (uniform in [-0.05, 0.05]).
         embeddings_regularizer, embeddings_constraint: optional.
+        mask_zero: whether index 0 is padding. If True, the layer makes a mask (`inputs != 0`)
+            that the layers after it receive (RNNs skip the padded steps, pooling ignores them);
+            index 0 stays a row of the table, so `input_dim` counts it.
 
     Input shape: `(batch, ...)` integers.  Output shape: `(batch, ..., output_dim)`.
+
+    Example:
+        >>> import numpy as np, kerasnp as keras
+        >>> layer = keras.layers.Embedding(10, 4, mask_zero=True)
+        >>> x = np.array([[3, 1, 0, 0]])
+        >>> layer(x).shape, layer.compute_mask(x).tolist()
+        ((1, 4, 4), [[True, True, False, False]])
     """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
@@ -29,12 +39,10 @@ class Embedding(Layer):
         self.output_dim = _validate.positive_int(output_dim, "output_dim", self)
         self.embeddings_initializer = initializers.get(
             "random_uniform" if embeddings_initializer == "uniform" else embeddings_initializer)
-        self.embeddings_regularizer = embeddings_regularizer
-        self.embeddings_constraint = embeddings_constraint
-        if mask_zero:
-            raise NotImplementedError(f"Layer '{self.name}' (Embedding): masking is not supported "
-                                      "yet; use mask_zero=False. Received: mask_zero=True")
-        self.mask_zero = False
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        self.mask_zero = _validate.boolean(mask_zero, "mask_zero", self)
+        self.supports_masking = self.mask_zero
 
     def build(self, input_shape):
         self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
@@ -54,10 +62,18 @@ class Embedding(Layer):
                              f"{idx.max()}.")
         return _gather_rows(self.embeddings, idx)              # indices have no gradient
 
+    def compute_mask(self, inputs, previous_mask=None):
+        """`inputs != 0` (True = a real step) when `mask_zero`, else None."""
+        if not self.mask_zero:
+            return None
+        return np.asarray(value(inputs)) != 0
+
     def get_config(self):
         cfg = super().get_config()
         cfg.update(input_dim=self.input_dim, output_dim=self.output_dim, mask_zero=self.mask_zero,
-                   embeddings_initializer=_serialize(self.embeddings_initializer))
+                   embeddings_initializer=_serialize(self.embeddings_initializer),
+                   embeddings_regularizer=_serialize(self.embeddings_regularizer),
+                   embeddings_constraint=_serialize(self.embeddings_constraint))
         return cfg
 
 

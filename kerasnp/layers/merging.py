@@ -38,6 +38,14 @@ class _Merge(Layer):
 
     min_inputs = 2
     max_inputs = None
+    supports_masking = True
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """Keras's rule for element-wise merges: the OR of the input masks, None when any input
+        has none (a step is real if it is real in some input)."""
+        if not isinstance(previous_mask, (list, tuple)) or any(m is None for m in previous_mask):
+            return None
+        return np.logical_or.reduce([np.asarray(m, bool) for m in previous_mask])
 
     def _check_inputs(self, input_shape):
         lo, hi = self.min_inputs, self.max_inputs
@@ -218,6 +226,17 @@ class Concatenate(_Merge):
             return tuple(g if n else None for g, n in zip(np.split(dy, splits, axis=axis), need))
         return record(np.concatenate(vals, axis=axis), vjp, *inputs)
 
+    def compute_mask(self, inputs, previous_mask=None):
+        """Keras's rule: each mask broadcast to its input (all True where an input has none),
+        joined along `axis`, then any() over the last axis."""
+        if not isinstance(previous_mask, (list, tuple)) or all(m is None for m in previous_mask):
+            return None
+        vals = [value(x) for x in inputs]
+        masks = [np.ones(v.shape, bool) if m is None else
+                 np.broadcast_to(np.asarray(m, bool).reshape(np.shape(m) + (1,) * (
+                     v.ndim - np.ndim(m))), v.shape) for v, m in zip(vals, previous_mask)]
+        return np.concatenate(masks, axis=self._axis(vals[0].ndim)).any(axis=-1)
+
     def get_config(self):
         cfg = super().get_config()
         cfg["axis"] = self.axis
@@ -226,3 +245,4 @@ class Concatenate(_Merge):
 
 # Dot (batch_dot, cosine similarity) lives in its own file; it is exported from here as well.
 from .merging_dot import Dot  # noqa: E402,F401
+Dot.supports_masking = False   # Keras's Dot ends the mask (its compute_mask gives None)

@@ -16,6 +16,8 @@ class GaussianNoise(Layer):
         seed: optional int seed for this layer's noise generator.
     """
 
+    supports_masking = True        # passes the mask on (Keras)
+
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.stddev = _validate.number(stddev, "stddev", self, low=0.0)

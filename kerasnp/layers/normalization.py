@@ -17,6 +17,8 @@ class LayerNormalization(Layer):
         center, scale: whether to learn `beta` (shift) and `gamma` (scale).
     """
 
+    supports_masking = True        # passes the mask on (Keras)
+
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):

@@ -60,6 +60,8 @@ class Rescaling(Layer):
         array([[-1.,  1.]], dtype=float32)
     """
 
+    supports_masking = True        # passes the mask on (Keras)
+
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
         self.scale = _number_or_list(scale, "scale", self)

@@ -101,6 +101,8 @@ class RepeatVector(Layer):
 class Identity(Layer):
     """Returns its input unchanged (a placeholder layer)."""
 
+    supports_masking = True        # passes the mask on (Keras)
+
     def compute_output_shape(self, input_shape):
         return input_shape
 

@@ -11,6 +11,8 @@ from .pooling import check_data_format, check_rank
 class _SpatialDropout(Layer):
     """Shared code: one keep/drop draw per (sample, channel), broadcast over positions."""
 
+    supports_masking = True        # passes the mask on (Keras)
+
     _rank = 2
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
