@@ -9,6 +9,7 @@ from .batch_norm import BatchNormalization
 from .embedding import Embedding
 from .masking import Masking
 from .wrappers import TimeDistributed, Wrapper
+from .bidirectional import Bidirectional
 from .pooling_adaptive import AdaptiveAveragePooling1D, AdaptiveMaxPooling1D
 from .reshaping_1d import Cropping1D, UpSampling1D, ZeroPadding1D
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
@@ -40,5 +41,6 @@ __all__ = ["Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D
            "RandomRotation", "RandomTranslation", "ReLU", "RepeatVector", "Rescaling",
            "Reshape", "SeparableConv2D", "Softmax", "SpatialDropout1D",
            "SpatialDropout2D", "Subtract", "UpSampling2D", "ZeroPadding2D",
-           "AdaptiveAveragePooling1D", "AdaptiveMaxPooling1D", "Conv1DTranspose", "Cropping1D",
-           "Masking", "TimeDistributed", "UpSampling1D", "Wrapper", "ZeroPadding1D"]
+           "AdaptiveAveragePooling1D", "AdaptiveMaxPooling1D", "Bidirectional",
+           "Conv1DTranspose", "Cropping1D", "Masking", "TimeDistributed", "UpSampling1D",
+           "Wrapper", "ZeroPadding1D"]
