@@ -16,9 +16,9 @@ class _Softmax(ActivationFunction):
         if isinstance(axis, int) and x.ndim and x.shape[axis] == 1:
             warnings.warn(f"softmax over axis {axis} of a tensor of shape {x.shape}: that axis "
                           f"has size 1, so the output is always 1.", stacklevel=3)
-        z = x - x.max(axis=axis, keepdims=True)   # shift so exp cannot overflow
+        z = x - np.maximum.reduce(x, axis=axis, keepdims=True)   # shift: exp cannot overflow
         np.exp(z, out=z)
-        z /= z.sum(axis=axis, keepdims=True)
+        z /= np.add.reduce(z, axis=axis, keepdims=True)
         return z
 
     def backward(self, dy, x, y):

@@ -85,15 +85,23 @@ class _Node:
 
 def recording():
     """True when an op's result would be recorded (a tape is active and not paused)."""
-    s = _state()
+    try:
+        s = _local.s
+    except AttributeError:
+        s = _state()
     return bool(s.tapes) and not s.paused
 
 
 def is_tracked(x):
     """Whether `x` carries a gradient on the active tapes (False outside a tape)."""
-    s = _state()
+    try:
+        s = _local.s
+    except AttributeError:
+        s = _state()
     if not s.tapes or s.paused:
         return False
+    if type(x) is Tensor:
+        return True
     return _tracked(x, s.tapes)
 
 
@@ -121,7 +129,10 @@ def record(y, vjp, *inputs):
             None for an input that gets no gradient. Gradients must have the input's shape.
         *inputs: the op's differentiable inputs, in the order `vjp` returns their gradients.
     """
-    s = _state()
+    try:                        # (inlined `_state()`: record runs once per op)
+        s = _local.s
+    except AttributeError:
+        s = _state()
     tapes = s.tapes
     if not tapes or s.paused:
         return y
@@ -225,7 +236,7 @@ class GradientTape:
                                "create it as GradientTape(persistent=True) to call gradient() "
                                "several times.")
         self._used = True
-        if type(sources) is list and not any(type(x) in (list, tuple, dict) for x in sources):
+        if type(sources) is list and _NESTING.isdisjoint(map(type, sources)):
             flat, rebuild = sources, list              # the common case: a list of variables
         else:
             flat, rebuild = _flatten(sources)
@@ -267,14 +278,26 @@ class GradientTape:
             s.paused -= 1
         out = []
         for src in flat:
-            g = grads.get(id(src))
-            if g is None and unconnected_gradients == "zero":
-                g = np.zeros_like(unwrap(src))
-            out.append(_shaped(g, src))
+            g = get(id(src))
+            if g is None:
+                if unconnected_gradients == "zero":
+                    out.append(_shaped(np.zeros_like(unwrap(src)), src))
+                else:
+                    out.append(None)
+                continue
+            v = src.value if type(src) is Variable else None
+            if type(g) is np.ndarray and v is not None and g.shape == v.shape and \
+                    g.dtype == v.dtype:
+                out.append(g)                          # the common case, without a call
+            else:
+                out.append(_shaped(g, src))
         if not self.persistent:
             self._nodes = []
         del keep
         return rebuild(out)
+
+
+_NESTING = frozenset((list, tuple, dict))
 
 
 def _acc(grads, key, g):

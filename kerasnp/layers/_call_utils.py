@@ -12,14 +12,13 @@ _CONCRETE = (np.ndarray, Tensor)
 _BUILTIN = {}
 
 
-def _is_leaf(layer):
-    """A built-in layer (defined in kerasnp.layers) with no sublayers and no activity
-    regularizer: its call runs ops only."""
-    cls = type(layer)
+def _is_leaf_class(cls):
+    """Whether `cls` is a built-in layer class (defined in kerasnp.layers): with no sublayers
+    and no activity regularizer, its call runs ops only."""
     builtin = _BUILTIN.get(cls)
     if builtin is None:
         builtin = _BUILTIN[cls] = cls.__module__.startswith("kerasnp.layers.")
-    return builtin and not layer._sublayers and layer.activity_regularizer is None
+    return builtin
 
 
 def _has_symbolic(args, kwargs):

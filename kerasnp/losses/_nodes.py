@@ -34,11 +34,21 @@ def loss_node(loss, y_true, y_pred, sample_weight=None):
         softmax/sigmoid when possible), else a Python float; for reduction `"none"` the
         weighted per-sample values.
     """
-    from . import get
-    from .base import Loss
-    if not isinstance(loss, Loss):
+    if not isinstance(loss, _loss_class()):
+        from . import get
         loss = get(loss)
     return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+_LOSS = []
+
+
+def _loss_class():
+    """`Loss` (looked up once: `base` imports this module)."""
+    if not _LOSS:
+        from .base import Loss
+        _LOSS.append(Loss)
+    return _LOSS[0]
 
 
 def _finish(out):
@@ -51,7 +61,9 @@ def _finish(out):
 
 def _out_dtype(y_pred, p):
     dt = getattr(y_pred, "dtype", None)
-    return dt if dt is not None and np.issubdtype(dt, np.floating) else p.dtype
+    if dt is None:
+        return p.dtype
+    return dt if np.dtype(dt).kind == "f" else p.dtype
 
 
 def _per_sample(loss, ndim):
@@ -69,7 +81,8 @@ def builtin_call(loss, y_true, y_pred, sample_weight):
     if per:
         out = values if isinstance(c, float) else values * c
     else:
-        out = values.sum() * c if isinstance(c, float) else np.sum(values * c)
+        # (ufunc reduce directly: ndarray.sum goes through a Python-level wrapper)
+        out = _add_all(values) * c if isinstance(c, float) else _add_all(values * c)
     out = np.asarray(out, dtype=dt)
     if not recording():
         return _finish(out)
@@ -84,7 +97,7 @@ def builtin_call(loss, y_true, y_pred, sample_weight):
 
     logits = y_pred._keras_logits if type(y_pred) is Tensor and not per else None
     if logits is not None and logits[0] == "softmax" and \
-            getattr(logits, "axis", -1) % max(np.ndim(p), 1) != max(np.ndim(p), 1) - 1:
+            getattr(logits, "axis", -1) % max(p.ndim, 1) != max(p.ndim, 1) - 1:
         logits = None                    # a softmax over another axis: no fused form
     if logits is None:
         return _finish(record(out, dp, y_pred))
@@ -96,6 +109,11 @@ def builtin_call(loss, y_true, y_pred, sample_weight):
             return None, dp(g)
         return (dz if g == 1 else dz * g), None    # dL/dz = (p - t)·c, the activation skipped
     return _finish(record(out, fused, z, y_pred))
+
+
+def _add_all(a):
+    """Sum of every element of an array (a 0-d result)."""
+    return np.add.reduce(a.reshape(-1)) if a.ndim else a
 
 
 _LOSS_GRADIENT = []

@@ -22,7 +22,7 @@ _HAND_WRITTEN = {}   # class -> whether it differentiates itself (see Loss._hand
 def _compute_dtype(p, dtype):
     if dtype is not None:
         return np.dtype(dtype)
-    return p.dtype if np.issubdtype(p.dtype, np.floating) else np.dtype(config.floatx())
+    return p.dtype if p.dtype.kind == "f" else np.dtype(config.floatx())
 
 
 def _match_rank(t, p):
@@ -228,7 +228,9 @@ class Loss:
 
 def _out_dtype(y_pred, p):
     dt = getattr(y_pred, "dtype", None)
-    return dt if dt is not None and np.issubdtype(dt, np.floating) else p.dtype
+    if dt is None:
+        return p.dtype
+    return dt if np.dtype(dt).kind == "f" else p.dtype
 
 
 def _check_shape(loss, y, y_true, out):

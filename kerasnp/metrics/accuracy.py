@@ -38,7 +38,8 @@ def categorical_accuracy(y_true, y_pred):
 def _sparse_labels(y_true, y_pred):
     """Integer labels of shape `(n,)` or `(n, 1)` -> `(n,)` (one rank below `y_pred`)."""
     y_true = np.asarray(y_true)
-    if y_true.ndim == np.ndim(y_pred) and y_true.shape[-1] == 1:
+    if y_true.ndim == (y_pred.ndim if type(y_pred) is np.ndarray else np.ndim(y_pred)) and \
+            y_true.shape[-1] == 1:
         y_true = y_true[..., 0]
     return y_true
 
@@ -46,7 +47,7 @@ def _sparse_labels(y_true, y_pred):
 def sparse_categorical_accuracy(y_true, y_pred):
     """Per sample, whether the largest prediction is at the integer label."""
     y_true = _sparse_labels(y_true, y_pred)
-    return _floats(y_true == np.argmax(y_pred, axis=-1))
+    return _floats(y_true == np.asarray(y_pred).argmax(axis=-1))
 
 
 def _in_top_k(labels, y_pred, k):

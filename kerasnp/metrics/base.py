@@ -67,17 +67,18 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         if sample_weight is None:
-            if np.ndim(values) == 0:
+            if (values.ndim if type(values) is np.ndarray else np.ndim(values)) == 0:
                 self.total += float(values)
                 self.count += 1.0
                 return
             v = np.asarray(values)
             n = v.shape[0]
             if v.size:
-                self.total += float(v.sum()) * n / v.size   # sum of per-sample means
+                self.total += float(np.add.reduce(v.reshape(-1))) * n / v.size   # Σ sample means
                 self.count += n
             return
-        if np.ndim(values) == 0 and np.ndim(sample_weight) == 0:   # the engine's loss tracking
+        if type(values) is float and type(sample_weight) is int or \
+                np.ndim(values) == 0 and np.ndim(sample_weight) == 0:   # the engine's loss tracking
             w = float(sample_weight)
             self.total += float(values) * w
             self.count += w

@@ -58,7 +58,10 @@ def _unrecorded(update_state):
                 if type(a) is Tensor:
                     break
             else:
-                if not kwargs or not any(type(v) is Tensor for v in kwargs.values()):
+                for v in kwargs.values():
+                    if type(v) is Tensor:
+                        break
+                else:
                     return update_state(self, *args, **kwargs)
         args = [a.value if type(a) is Tensor else a for a in args]
         kwargs = {k: (v.value if type(v) is Tensor else v) for k, v in kwargs.items()}

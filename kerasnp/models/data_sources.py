@@ -69,9 +69,9 @@ class ArraySource:
             else:
                 idx, m = order[lo:hi], hi - lo
                 xb = [self._gather_lazy(a, idx, b, m) if lazy
-                      else np.take(a, idx, axis=0, out=b[:m])
+                      else a.take(idx, axis=0, out=b[:m])
                       for a, b, lazy in zip(self.xs, self._xbufs, self._lazy)]
-                yb = ([np.take(t, idx, axis=0, out=b[:m]) for t, b in zip(self.ys, self._ybufs)]
+                yb = ([t.take(idx, axis=0, out=b[:m]) for t, b in zip(self.ys, self._ybufs)]
                       if self.ys is not None else None)
                 swb = None if self.sw is None else np.take(self.sw, idx, out=self._swbuf[:m])
             yield xb, yb, swb

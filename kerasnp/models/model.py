@@ -280,7 +280,10 @@ class Model(ModelFileMethods, TrainingMixin, Layer):
                 inputs.dtype == self.__dict__.get("_input_dtype") and self._nodes and \
                 inputs.ndim == len(self._nodes[self._input_ids[0]].shape) and \
                 inputs.flags.c_contiguous:
-            return Layer.__call__(self, *args, **kwargs)     # fit's batches: already checked
+            # fit's batches: already checked
+            if len(args) == 1 and (not kwargs or (len(kwargs) == 1 and "training" in kwargs)):
+                return self._call_fast(inputs, kwargs.get("training"))
+            return Layer.__call__(self, *args, **kwargs)
         if args and _plain_arrays(inputs) and not self._ready(inputs):
             if (self._multi_input and isinstance(inputs, (list, tuple)) and len(inputs) == 1
                     and len(self._input_ids) == 1):

@@ -7,6 +7,7 @@ import numpy as np
 from ..activations.base import ActivationFunction
 from ._dispatch import is_tracked, op, record, value
 from ..autodiff.tape import Tensor
+from ..variables import Variable
 from ._blas import column_sums
 
 _LOGIT_ACTIVATIONS = ("softmax", "sigmoid")
@@ -37,7 +38,7 @@ def apply_activation(activation, z):
     out = record(y, lambda dy: act.backward(dy, x_saved, y), z)
     if act.name in _LOGIT_ACTIVATIONS:
         axis = getattr(act, "axis", -1)
-        mark_logits(out, act.name, z, -1 if axis in (-1, np.ndim(a) - 1) else axis)
+        mark_logits(out, act.name, z, -1 if axis in (-1, a.ndim - 1) else axis)
     return out
 
 
@@ -58,16 +59,15 @@ class Logits(tuple):
     axis = -1
 
 
-_PLAIN_RELU = {}
-
-
 def _plain_relu(act):
-    """relu without max_value / negative_slope / threshold (fused in place in dense)."""
-    plain = _PLAIN_RELU.get(act)
+    """relu without max_value / negative_slope / threshold (fused in place in dense); the
+    answer is kept on the activation object (its config never changes after construction)."""
+    d = getattr(act, "__dict__", None)
+    plain = d.get("_kerasnp_plain_relu") if d is not None else None
     if plain is None:
-        if len(_PLAIN_RELU) > 256:
-            _PLAIN_RELU.clear()
-        plain = _PLAIN_RELU[act] = act.name == "relu" and not any(act.get_config().values())
+        plain = act.name == "relu" and not any(act.get_config().values())
+        if d is not None:
+            d["_kerasnp_plain_relu"] = plain
     return plain
 
 
@@ -78,9 +78,12 @@ def dense(x, kernel, bias=None, activation=None):
     ReLU is fused into the same node (derivative read from the saved output); other activations
     add one activation node, so softmax/sigmoid can fuse with the loss.
     """
-    act = _activation_object(activation)
-    a, w = value(x), value(kernel)
-    b = None if bias is None else value(bias)
+    act = activation if isinstance(activation, ActivationFunction) else \
+        _activation_object(activation)
+    # (value() inlined for the common types: this runs once per Dense call)
+    a = x if type(x) is np.ndarray else value(x)
+    w = kernel.value if type(kernel) is Variable else value(kernel)
+    b = None if bias is None else (bias.value if type(bias) is Variable else value(bias))
     shape = a.shape
     a2 = a.reshape(-1, shape[-1])
     z = a2 @ w                                           # Z = X·W + b

@@ -4,7 +4,7 @@ and restore them (`build`, `get_slots`, `set_slots`, `variables_for`, `set_varia
 
 A step writes the new slots aside and backs the weight up as it goes, so a step whose values
 are not all finite is undone exactly (see `Optimizer._step`); after a step that succeeded the two
-slot sets are swapped.
+slot sets are swapped (in `_step`'s loop).
 """
 import numpy as np
 
@@ -32,11 +32,6 @@ class State:
         self.backup = np.empty_like(self.flat)
         self.kernel = kernel
         self.decay = decay
-
-    def commit(self):
-        """Make the slots the kernel just wrote the current ones."""
-        self.arrays, self.spare = self.spare, self.arrays
-        self.flats, self.spare_flats = self.spare_flats, self.flats
 
     def undo(self):
         """Give the weight its value from before the step (the slots were not touched)."""

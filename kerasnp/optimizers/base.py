@@ -144,7 +144,9 @@ class Optimizer(SlotsMixin):
         for g, var in zip(grads, variables):
             if g is None:
                 continue
-            g = _as_grad(g, var, type(self).__name__)
+            if type(g) is not np.ndarray or not g.flags.c_contiguous or \
+                    g.shape != var.value.shape:            # (the tape's gradients pass as they are)
+                g = _as_grad(g, var, type(self).__name__)
             var.grad = g
             pairs.append((g, var))
         if pairs:
@@ -186,8 +188,11 @@ class Optimizer(SlotsMixin):
             scale = clip_scale(sum(sq_norm(g) for g, _ in pairs), self.global_clipnorm)
         cast = {}
         done = []
+        states = self._states
         for g, var in pairs:
-            st = self._state(var)
+            st = states.get(id(var))
+            if st is None or st.var is not var or st.value is not var.value:
+                st = self._state(var)                 # first step, or the value was rebound
             dt = st.value.dtype
             gf = g.reshape(-1) if g.dtype == dt else g.astype(dt).reshape(-1)
             if self.clipnorm is not None:
@@ -195,7 +200,7 @@ class Optimizer(SlotsMixin):
             t = dt.type
             consts = cast.get(dt)
             if consts is None:                        # scalars cast once per step and dtype
-                consts = cast[dt] = (t(keep_wd), t(1.0), t(clip), tuple(t(h) for h in hyper))
+                consts = cast[dt] = (t(keep_wd), t(1.0), t(clip), tuple(map(t, hyper)))
             done.append(st)
             # The kernel backs the weight up and writes the new slots aside as it goes, and
             # says whether every value it wrote is finite: checking costs nothing, undoing
@@ -206,8 +211,9 @@ class Optimizer(SlotsMixin):
                 self._undo(done, gf, lr)
             if var.constraint is not None:
                 var.value[...] = var.constraint(var.value)
-        for st in done:
-            st.commit()
+        for st in done:          # the slots the kernel just wrote become the current ones
+            st.arrays, st.spare = st.spare, st.arrays
+            st.flats, st.spare_flats = st.spare_flats, st.flats
         self.iterations += 1
 
     def _undo(self, done, g, lr):
