@@ -8,6 +8,8 @@ from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshap
 from .batch_norm import BatchNormalization
 from .embedding import Embedding
 from .masking import Masking
+from .lookup import IntegerLookup, StringLookup
+from .text_vectorization import TextVectorization
 from .wrappers import TimeDistributed, Wrapper
 from .bidirectional import Bidirectional
 from .pooling_adaptive import AdaptiveAveragePooling1D, AdaptiveMaxPooling1D
@@ -43,4 +45,5 @@ __all__ = ["Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D
            "SpatialDropout2D", "Subtract", "UpSampling2D", "ZeroPadding2D",
            "AdaptiveAveragePooling1D", "AdaptiveMaxPooling1D", "Bidirectional",
            "Conv1DTranspose", "Cropping1D", "Masking", "TimeDistributed", "UpSampling1D",
-           "Wrapper", "ZeroPadding1D"]
+           "Wrapper", "ZeroPadding1D",
+           "IntegerLookup", "StringLookup", "TextVectorization"]
