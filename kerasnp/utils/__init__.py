@@ -1,15 +1,19 @@
-"""Utilities: label encoding, normalisation, seeding, sessions and plotting."""
+"""Utilities: label encoding, normalisation, seeding, sessions, plotting, sequence padding and
+time-series windows."""
 from ..random import set_random_seed
 from .numerical import normalize, to_categorical
 from .plotting import plot_decision_boundary, plot_history
 from .py_dataset import PyDataset, Sequence
+from .sequence import pad_sequences
 from .session import clear_session
 from .split import split_dataset, train_test_split
+from .timeseries import timeseries_dataset_from_array
 from ..models.steps import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 __all__ = [
     "clear_session",
     "normalize",
+    "pad_sequences",
     "pack_x_y_sample_weight",
     "plot_decision_boundary",
     "plot_history",
@@ -17,6 +21,7 @@ __all__ = [
     "Sequence",
     "set_random_seed",
     "split_dataset",
+    "timeseries_dataset_from_array",
     "to_categorical",
     "train_test_split",
     "unpack_x_y_sample_weight",
