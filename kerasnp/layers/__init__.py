@@ -11,6 +11,8 @@ from .masking import Masking
 from .lookup import IntegerLookup, StringLookup
 from .text_vectorization import TextVectorization
 from .wrappers import TimeDistributed, Wrapper
+from .attention import AdditiveAttention, Attention
+from .attention_mha import MultiHeadAttention
 from .bidirectional import Bidirectional
 from .pooling_adaptive import AdaptiveAveragePooling1D, AdaptiveMaxPooling1D
 from .reshaping_1d import Cropping1D, UpSampling1D, ZeroPadding1D
@@ -45,5 +47,6 @@ __all__ = ["Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D
            "SpatialDropout2D", "Subtract", "UpSampling2D", "ZeroPadding2D",
            "AdaptiveAveragePooling1D", "AdaptiveMaxPooling1D", "Bidirectional",
            "Conv1DTranspose", "Cropping1D", "Masking", "TimeDistributed", "UpSampling1D",
-           "Wrapper", "ZeroPadding1D",
+           "Wrapper", "ZeroPadding1D", "AdditiveAttention", "Attention",
+           "MultiHeadAttention",
            "IntegerLookup", "StringLookup", "TextVectorization"]
