@@ -33,14 +33,17 @@ class Call:
         self.training = training
 
     def __enter__(self):
-        s = _stack()
+        try:                             # (`_stack()` inlined: this runs once per model call)
+            s = _local.stack
+        except AttributeError:
+            s = _stack()
         self.losses = s[0].losses if s else []
         self._start = len(self.losses)
         s.append(self)
         return self
 
     def __exit__(self, *exc):
-        _stack().pop()
+        _local.stack.pop()
         self.layer.__dict__["_last_losses"] = self.losses[self._start:]
         return False
 

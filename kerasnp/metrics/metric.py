@@ -37,6 +37,8 @@ _AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
 
 def plain_result(value):
     """A result as logs hold it: a Python float for a scalar, an array copy, or a dict of them."""
+    if type(value) is float:
+        return value
     if isinstance(value, dict):
         return {k: plain_result(v) for k, v in value.items()}
     value = np.array(unwrap(value))

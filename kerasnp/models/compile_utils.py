@@ -78,6 +78,7 @@ class CompiledSpec:
         # a custom train_step, compiles without one, as in Keras).
         self.losses = [None if l is None else losses.get(l)
                        for l in _per_output(loss, names, "loss", model.name)]
+        self.has_loss = any(l is not None for l in self.losses)
         weights = _per_output(loss_weights, names, "loss_weights", model.name, 1.0)
         self.weights = [1.0 if w is None else _validate.number(w, "loss_weights", model, low=0.0)
                         for w in weights]

@@ -119,7 +119,7 @@ class DataMixin:
     def _cast_targets(self, y, n, where):
         spec = self._spec.resolve(self)
         if y is None:
-            if any(l is not None for l in spec.losses):
+            if spec.has_loss:
                 raise ValueError(f"Model '{self.name}': {where}() needs targets y. "
                                  "Received: y=None")
             return None          # the model computes its own loss (add_loss, train_step)

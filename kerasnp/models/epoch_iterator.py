@@ -152,10 +152,13 @@ class EpochIterator:
         return logs
 
 
+_FLOAT_ONLY = frozenset((float,))
+
+
 def float_logs(logs):
     """A logs dict whose values are Python floats where they are numbers (never None)."""
     if not isinstance(logs, dict):
         return {}
-    if all(type(v) is float for v in logs.values()):
+    if _FLOAT_ONLY.issuperset(map(type, logs.values())):
         return logs
     return {k: _number(v) for k, v in logs.items()}

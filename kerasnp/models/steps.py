@@ -45,7 +45,7 @@ class StepsMixin:
         """(total loss, [weighted loss of each output]) as tape values."""
         spec = self._spec.resolve(self)
         total, parts = None, []
-        if any(l is not None for l in spec.losses):
+        if spec.has_loss:
             ys = y if spec.multi else [y]
             preds = y_pred if spec.multi else [y_pred]
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
