@@ -42,6 +42,10 @@ def test_splits_whitespace_character_none_and_ngrams():
     layer = TextVectorization(standardize=None, split="whitespace")
     layer.adapt(["  a\tb\n\nc  "])
     assert sorted(layer.get_vocabulary()[2:]) == ["a", "b", "c"]
+    # only ASCII whitespace splits (tf.strings.split), not \x1c or a no-break space
+    odd = TextVectorization(standardize=None)
+    odd.adapt(["a\x1cb c", "x\xa0y z"])
+    assert sorted(odd.get_vocabulary()[2:]) == ["a\x1cb", "c", "x\xa0y", "z"]
     chars = TextVectorization(standardize=None, split="character", output_mode="count")
     chars.adapt(["héé"])
     assert chars.get_vocabulary() == ["[UNK]", "é", "h"]

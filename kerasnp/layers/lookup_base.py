@@ -19,7 +19,8 @@ import numpy as np
 from .. import _validate, config
 from ..autodiff.tape import unwrap
 from .base import Layer
-from .lookup_encode import adapt_batches, encode_rows, idf_from_counts, refuse_sparse
+from .lookup_adapt import AdaptMixin
+from .lookup_encode import encode_rows, refuse_sparse
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 _ALIASES = {"binary": "multi_hot", "tf-idf": "tf_idf"}
@@ -27,7 +28,18 @@ _MASKED = -2          # index of a masked input outside "int" mode: dropped by t
 _MISSING = -1         # lookup result of an OOV token before the OOV slots are assigned
 
 
-class IndexLookup(Layer):
+class _Table(dict):
+    """A dict whose missing keys map to one default (looked up in C by `map`)."""
+
+    def __init__(self, default):
+        super().__init__()
+        self.default = default
+
+    def __missing__(self, key):
+        return self.default
+
+
+class IndexLookup(AdaptMixin, Layer):
     """Maps tokens to indices through a vocabulary (base class; use StringLookup/IntegerLookup).
 
     Subclasses set `_kind` ("string" or "int") and implement `_keys(inputs)` (flat list of
@@ -67,7 +79,8 @@ class IndexLookup(Layer):
                              f"output_mode='tf_idf'. Received: output_mode={self.output_mode!r}")
         self.mask_token = None if mask_token is None else self._token(mask_token, "mask_token")
         self.oov_token = None if oov_token is None else self._token(oov_token, "oov_token")
-        self._tokens, self._table, self._idf = None, {}, None
+        self._tokens, self._idf = None, None
+        self._set_tokens(None)
         self._has_input_vocabulary = (vocabulary is not None if has_input_vocabulary is None
                                       else _validate.boolean(has_input_vocabulary,
                                                              "has_input_vocabulary", self))
@@ -151,84 +164,15 @@ class IndexLookup(Layer):
         self._set_tokens(tokens)
 
     def _set_tokens(self, tokens):
-        self._tokens = list(tokens)
+        """Store the tokens and the lookup table: token -> index, the mask token -> 0 (dropped
+        outside "int" mode), any other key -> the OOV index (or `_MISSING` to be hashed)."""
+        self._tokens = None if tokens is None else list(tokens)
         start = self._token_start_index()
-        self._table = {t: start + i for i, t in enumerate(self._tokens)}
-        self._inverse = None
-
-    # -- adapt ----------------------------------------------------------------------------
-    def reset_state(self):
-        """Forget the token counts gathered by `update_state` (not the vocabulary)."""
-        self._counts = collections.Counter()
-        self._doc_counts = collections.Counter()
-        self._num_documents = 0
-
-    def adapt(self, data, steps=None, batch_size=None):
-        """Learn the vocabulary from `data`: the most frequent tokens (at most `max_tokens`
-        entries with the special ones), in "tf_idf" mode their IDF weights too.
-
-        Args:
-            data: an array or list of tokens (a 1-D one is one document per element), or a
-                dataset / iterable of such batches (a 1-D batch is one document, as in Keras).
-            steps: number of batches to read from a dataset (default: all).
-            batch_size: rows per chunk when `data` is an array.
-        """
-        self._check_adaptable()
-        self.reset_state()
-        for batch in self._adapt_batches(data, steps, batch_size):
-            self.update_state(batch)
-        self.finalize_state()
-
-    def _check_adaptable(self):
-        if self._has_input_vocabulary:
-            raise ValueError(f"Cannot adapt {_validate.describe(self)}: it was given a fixed "
-                             "vocabulary (the `vocabulary` argument).")
-
-    def _adapt_batches(self, data, steps, batch_size):
-        return adapt_batches(self, data, batch_size, steps, expand=True)
-
-    def update_state(self, data):
-        """Count the tokens of one batch (rows are documents; a 1-D batch is one document)."""
-        self._check_adaptable()
-        keys, shape = self._keys(data)
-        if len(shape) == 0:
-            shape = (1,)
-        self._counts.update(keys)
-        if self.output_mode == "tf_idf":
-            rows = 1 if len(shape) == 1 else int(np.prod(shape[:-1], dtype=np.int64))
-            width = len(keys) // rows if rows else 0
-            for r in range(rows):
-                self._doc_counts.update(set(keys[r * width:(r + 1) * width]))
-            self._num_documents += rows
-
-    def update_state_rows(self, rows):
-        """Count tokens given as a list of documents (lists of tokens; TextVectorization)."""
-        self._check_adaptable()
-        for row in rows:
-            self._counts.update(row)
-            if self.output_mode == "tf_idf":
-                self._doc_counts.update(set(row))
-        if self.output_mode == "tf_idf":
-            self._num_documents += len(rows)
-
-    def finalize_state(self):
-        """Turn the counts into the vocabulary (and IDF weights), then drop the counts."""
-        counts = self._counts
-        for special in (self.mask_token, self.oov_token):
-            counts.pop(special, None)
-        if not counts:
-            self.reset_state()
-            return
-        # count high to low, ties: the token high to low (Keras: lexsort((tokens, counts))[::-1])
-        ranked = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
-        if self.max_tokens is not None:
-            ranked = ranked[:self.max_tokens - self._token_start_index()]
-        tokens = [t for t, _ in ranked]
-        if self.output_mode == "tf_idf":
-            idf = idf_from_counts([self._doc_counts[t] for t in tokens], self._num_documents)
-            self._idf = np.concatenate([np.full(self._token_start_index(), idf.mean()), idf])
-        self._set_tokens(tokens)
-        self.reset_state()
+        table = _Table(self._oov_start_index() if self.num_oov_indices == 1 else _MISSING)
+        table.update((t, start + i) for i, t in enumerate(self._tokens or ()))
+        if self.mask_token is not None:
+            table[self.mask_token] = 0 if self.output_mode == "int" else _MASKED
+        self._table, self._inverse = table, None
 
     # -- call -----------------------------------------------------------------------------
     def _depth(self):
@@ -242,12 +186,7 @@ class IndexLookup(Layer):
 
     def lookup(self, keys):
         """Indices (int64, flat) of a flat list of tokens: mask, OOV slots and errors as Keras."""
-        table = self._table
-        if self.mask_token is not None:
-            table = dict(table)
-            table[self.mask_token] = 0 if self.output_mode == "int" else _MASKED
-        oov = self._oov_start_index() if self.num_oov_indices == 1 else _MISSING
-        idx = np.fromiter((table.get(k, oov) for k in keys), dtype=np.int64, count=len(keys))
+        idx = np.array(list(map(self._table.__getitem__, keys)), dtype=np.int64)
         if self.num_oov_indices != 1:
             missing = np.flatnonzero(idx == _MISSING)
             if missing.size and self.num_oov_indices == 0:

@@ -28,12 +28,14 @@ def encode_rows(rows, depth, output_mode, idf, dtype, row_ids=None, num_rows=Non
         flat = rows
     keep = (flat >= 0) & (flat < depth)
     cells = row_ids[keep] * depth + flat[keep]
-    counts = np.bincount(cells, minlength=num_rows * depth).reshape(num_rows, depth)
     if output_mode in ("one_hot", "multi_hot"):
-        return (counts > 0).astype(dtype)
+        out = np.zeros(num_rows * depth, dtype=dtype)
+        out[cells] = 1
+        return out.reshape(num_rows, depth)
+    out = np.bincount(cells, minlength=num_rows * depth).astype(dtype).reshape(num_rows, depth)
     if output_mode == "tf_idf":
-        return (counts * idf).astype(dtype)        # tf-idf = count · idf (Keras)
-    return counts.astype(dtype)
+        out *= np.asarray(idf, dtype=dtype)         # tf-idf = count · idf (Keras)
+    return out
 
 
 def idf_from_counts(document_counts, num_documents):
