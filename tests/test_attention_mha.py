@@ -1,6 +1,6 @@
-"""MultiHeadAttention: torch parity (outputs, weights and every gradient, in float64), float64
-central-difference gradient checks through masks, dropout and attention_axes, Keras's masking
-rules, weight layout and parameter counts, errors, config and saving."""
+"""MultiHeadAttention: float64 central-difference gradient checks through masks, dropout and
+attention_axes, attention_axes semantics, Keras's masking rules, weight layout and parameter
+counts, errors, config and saving (torch parity: test_attention_torch.py)."""
 import numpy as np
 import pytest
 
@@ -43,123 +43,6 @@ def fd_errors(loss_fn, sources, eps=1e-6, max_checks=40, seed=0):
 def weighted(y, rng):
     """`sum(y * r)` with a fixed random `r` (a generic scalar of the output)."""
     return ops.sum(y * rng.standard_normal(np.shape(unwrap(y))))
-
-
-# -- torch parity -----------------------------------------------------------------------------
-def _to_torch(mha, tmha, torch):
-    """Copy Keras-layout weights into torch.nn.MultiheadAttention (in_proj rows: q, k, v, each
-    `(heads·head_dim, E)` with the heads contiguous)."""
-    qk, qb, kk, kb, vk, vb, ok, ob = [w.numpy() for w in mha.weights]
-    e = qk.shape[0]
-    with torch.no_grad():
-        tmha.in_proj_weight.copy_(torch.from_numpy(np.concatenate(
-            [w.reshape(e, -1).T for w in (qk, kk, vk)])))
-        tmha.in_proj_bias.copy_(torch.from_numpy(np.concatenate([qb.ravel(), kb.ravel(),
-                                                                  vb.ravel()])))
-        tmha.out_proj.weight.copy_(torch.from_numpy(ok.reshape(-1, e).T))
-        tmha.out_proj.bias.copy_(torch.from_numpy(ob))
-
-
-def _torch_grads_as_keras(tmha, e, heads):
-    w, b = tmha.in_proj_weight.grad.numpy(), tmha.in_proj_bias.grad.numpy()
-    out = []
-    for i in range(3):
-        out += [w[i * e:(i + 1) * e].T.reshape(e, heads, -1), b[i * e:(i + 1) * e].reshape(heads, -1)]
-    out += [tmha.out_proj.weight.grad.numpy().T.reshape(heads, -1, e),
-            tmha.out_proj.bias.grad.numpy()]
-    return out
-
-
-@pytest.mark.parametrize("masks", ["none", "padding", "causal", "padding+causal"])
-def test_matches_torch_multihead_attention(float64, masks):
-    torch = pytest.importorskip("torch")
-    keras.set_random_seed(1)
-    rng = np.random.default_rng(0)
-    b, t, s, e, heads = 3, 5, 6, 8, 2
-    q, k, v = rng.normal(size=(b, t, e)), rng.normal(size=(b, s, e)), rng.normal(size=(b, s, e))
-    mha = MHA(num_heads=heads, key_dim=e // heads, bias_initializer="random_normal")
-    mha(q, v, key=k)
-    tmha = torch.nn.MultiheadAttention(e, heads, batch_first=True, dtype=torch.float64)
-    _to_torch(mha, tmha, torch)
-
-    pad = np.ones((b, s), bool)
-    pad[0, 4:] = False
-    pad[2, 1] = False
-    kw, tkw = {}, {}
-    if "padding" in masks:
-        kw["value_mask"] = pad
-        tkw["key_padding_mask"] = torch.from_numpy(~pad)          # torch: True = ignore
-    if "causal" in masks:
-        kw["use_causal_mask"] = True
-        tkw["attn_mask"] = torch.from_numpy(~np.tril(np.ones((t, s), bool)))
-    dy = rng.normal(size=(b, t, e))
-    dw = rng.normal(size=(b, heads, t, s))
-
-    tq, tk, tv = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
-    ty, tw = tmha(tq, tk, tv, need_weights=True, average_attn_weights=False, **tkw)
-    ((ty * torch.from_numpy(dy)).sum() + (tw * torch.from_numpy(dw)).sum()).backward()
-    _, tw_avg = tmha(tq, tk, tv, need_weights=True, **tkw)
-
-    with GradientTape() as tape:
-        tape.watch([q, k, v])
-        y, scores = mha(q, v, key=k, return_attention_scores=True, **kw)
-        loss = ops.sum(y * dy) + ops.sum(scores * dw)
-    grads = tape.gradient(loss, [q, k, v] + mha.trainable_weights)
-
-    np.testing.assert_allclose(unwrap(y), ty.detach().numpy(), atol=1e-6, rtol=1e-6)
-    np.testing.assert_allclose(unwrap(scores), tw.detach().numpy(), atol=1e-6, rtol=1e-6)
-    np.testing.assert_allclose(unwrap(scores).mean(axis=1), tw_avg.detach().numpy(), atol=1e-6)
-    for ours, theirs in zip(grads[:3], (tq, tk, tv)):
-        np.testing.assert_allclose(ours, theirs.grad.numpy(), atol=1e-6, rtol=1e-6)
-    for ours, theirs in zip(grads[3:], _torch_grads_as_keras(tmha, e, heads)):
-        np.testing.assert_allclose(ours, theirs, atol=1e-6, rtol=1e-6)
-
-
-def test_self_attention_output_only_matches_torch(float64):
-    """The fused path (no scores asked for): output and gradients vs torch."""
-    torch = pytest.importorskip("torch")
-    keras.set_random_seed(2)
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(4, 7, 12))
-    mha = MHA(num_heads=3, key_dim=4, bias_initializer="random_normal")
-    mha(x, x)
-    tmha = torch.nn.MultiheadAttention(12, 3, batch_first=True, dtype=torch.float64)
-    _to_torch(mha, tmha, torch)
-    dy = rng.normal(size=x.shape)
-    tx = torch.tensor(x, requires_grad=True)
-    ty, _ = tmha(tx, tx, tx, need_weights=False)
-    (ty * torch.from_numpy(dy)).sum().backward()
-    with GradientTape() as tape:
-        tape.watch(x)
-        y = mha(x, x)
-    grads = tape.gradient(y, [x] + mha.trainable_weights, output_gradients=dy)
-    np.testing.assert_allclose(unwrap(y), ty.detach().numpy(), atol=1e-6, rtol=1e-6)
-    np.testing.assert_allclose(grads[0], tx.grad.numpy(), atol=1e-6, rtol=1e-6)
-    for ours, theirs in zip(grads[1:], _torch_grads_as_keras(tmha, 12, 3)):
-        np.testing.assert_allclose(ours, theirs, atol=1e-6, rtol=1e-6)
-
-
-def test_dot_product_attention_op_matches_torch(float64):
-    torch = pytest.importorskip("torch")
-    from kerasnp.ops._attention import dot_product_attention
-    rng = np.random.default_rng(3)
-    q, k, v = rng.normal(size=(2, 5, 3, 4)), rng.normal(size=(2, 6, 3, 4)), \
-        rng.normal(size=(2, 6, 3, 5))
-    bias = rng.normal(size=(1, 3, 5, 6))
-    tq, tk, tv = (torch.tensor(a.transpose(0, 2, 1, 3), requires_grad=True) for a in (q, k, v))
-    tb = torch.from_numpy(bias)
-    causal = torch.from_numpy(np.tril(np.ones((5, 6), bool)))
-    ty = torch.nn.functional.scaled_dot_product_attention(
-        tq, tk, tv, attn_mask=tb.masked_fill(~causal, float("-inf")))
-    dy = rng.normal(size=(2, 3, 5, 5))
-    (ty * torch.from_numpy(dy)).sum().backward()
-    with GradientTape() as tape:
-        tape.watch([q, k, v])
-        y = dot_product_attention(q, k, v, bias=bias, is_causal=True)
-    grads = tape.gradient(y, [q, k, v], output_gradients=dy.transpose(0, 2, 1, 3))
-    np.testing.assert_allclose(unwrap(y), ty.detach().numpy().transpose(0, 2, 1, 3), atol=1e-6)
-    for ours, theirs in zip(grads, (tq, tk, tv)):
-        np.testing.assert_allclose(ours, theirs.grad.numpy().transpose(0, 2, 1, 3), atol=1e-6)
 
 
 # -- central differences ----------------------------------------------------------------------
@@ -384,3 +267,18 @@ def test_symbolic_call_with_scores_and_cross_attention():
     y, s = model.predict([np.ones((2, 4, 6), "float32"), np.ones((2, 7, 5), "float32")],
                          verbose=0)
     assert y.shape == (2, 4, 6) and s.shape == (2, 3, 4, 7)
+
+
+def test_tensors_by_keyword_eager_symbolic_and_saved(tmp_path):
+    """`mha(query=x, value=x, key=x)`, as Keras code often writes it."""
+    keras.set_random_seed(10)
+    x = np.random.default_rng(2).normal(size=(2, 3, 8)).astype("float32")
+    mha = MHA(num_heads=2, key_dim=4)
+    np.testing.assert_array_equal(unwrap(mha(query=x, value=x, key=x)), unwrap(mha(x, x)))
+    inp = keras.Input((3, 8))
+    model = keras.Model(inp, MHA(num_heads=2, key_dim=4)(query=inp, value=inp,
+                                                          use_causal_mask=True))
+    path = tmp_path / "kw.keras"
+    model.save(path)
+    np.testing.assert_allclose(keras.models.load_model(path).predict(x, verbose=0),
+                               model.predict(x, verbose=0), rtol=1e-6)
