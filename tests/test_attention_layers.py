@@ -172,7 +172,8 @@ def test_config_round_trip_and_save_load(tmp_path):
     b = L.AdditiveAttention()([q_in, v_in])
     model = keras.Model([q_in, v_in], L.Concatenate()([a, b]))
     rng = np.random.default_rng(0)
-    xs = [rng.normal(size=(2, 3, 4)).astype("float32"), rng.normal(size=(2, 5, 4)).astype("float32")]
+    xs = [rng.normal(size=(2, 3, 4)).astype("float32"),
+          rng.normal(size=(2, 5, 4)).astype("float32")]
     path = tmp_path / "att.keras"
     model.save(path)
     loaded = keras.models.load_model(path)

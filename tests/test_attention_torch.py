@@ -33,7 +33,8 @@ def _torch_grads_as_keras(tmha, e, heads):
     w, b = tmha.in_proj_weight.grad.numpy(), tmha.in_proj_bias.grad.numpy()
     out = []
     for i in range(3):
-        out += [w[i * e:(i + 1) * e].T.reshape(e, heads, -1), b[i * e:(i + 1) * e].reshape(heads, -1)]
+        rows = slice(i * e, (i + 1) * e)
+        out += [w[rows].T.reshape(e, heads, -1), b[rows].reshape(heads, -1)]
     out += [tmha.out_proj.weight.grad.numpy().T.reshape(heads, -1, e),
             tmha.out_proj.bias.grad.numpy()]
     return out

@@ -36,8 +36,8 @@ def test_encoder_block_trains_with_fit(tmp_path):
     h = encoder_block(h, heads=2, key_dim=8, ff_dim=32)
     out = L.Dense(2, activation="softmax")(L.GlobalAveragePooling1D()(h))
     model = keras.Model([tokens, where], out)
-    # embeddings 12·16 + 8·16; MHA 3·(16·2·8 + 2·8) + 2·8·16 + 16 = 1,088; two LayerNorms 2·32;
-    # Dense 16·32+32 and 32·16+16; head 16·2+2
+    # embeddings 12·16 + 8·16; MHA 3·(16·2·8 + 2·8) + 2·8·16 + 16 = 1,088;
+    # two LayerNorms 2·32; Dense 16·32+32 and 32·16+16; head 16·2+2
     assert model.count_params() == 192 + 128 + 1088 + 64 + 544 + 528 + 34 == 2578
     model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy",
                   metrics=["accuracy"])

@@ -14,8 +14,9 @@ from ..ops._dispatch import value
 def _bool(mask, name, expected, layer):
     m = np.asarray(value(mask))
     if m.shape != tuple(expected):
-        raise ValueError(f"{_validate.describe(layer)} expected `{name}` of shape {tuple(expected)} "
-                         f"(batch, steps) with True for the steps to use. Received: "
+        raise ValueError(f"{_validate.describe(layer)} expected `{name}` of shape "
+                         f"{tuple(expected)} (batch, steps) with True for the steps to use. "
+                         f"Received: "
                          f"{name}.shape={m.shape}")
     return m.astype(bool, copy=False)
 

@@ -140,7 +140,7 @@ def attention_core(query, key, value_, axes, scale, mask=None, bias=None, keep=N
         dbias = unbroadcast(ds.reshape(f.scores_shape), b.shape) if need[3] else None
         ds *= s.dtype.type(scale)
         dq = f.unfold(ds @ k3, f.tq) if need[0] else None                 # dQ = scale·dS·K
-        dk = f.unfold(ds.transpose(0, 2, 1) @ q3, f.tk) if need[1] else None   # dK = scale·dSᵀ·Q
+        dk = f.unfold(ds.transpose(0, 2, 1) @ q3, f.tk) if need[1] else None  # dK = scale·dSᵀ·Q
         return dq, dk, dbias
 
     def vjp(dout):
