@@ -12,6 +12,7 @@ TF-IDF encodings. The layers have no weights and no gradient: their outputs are 
 The vocabulary (and the IDF weights) are saved in `get_config`, so a saved model reloads with it.
 """
 import collections
+import itertools
 import numbers
 
 import numpy as np
@@ -26,17 +27,6 @@ OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 _ALIASES = {"binary": "multi_hot", "tf-idf": "tf_idf"}
 _MASKED = -2          # index of a masked input outside "int" mode: dropped by the encoders
 _MISSING = -1         # lookup result of an OOV token before the OOV slots are assigned
-
-
-class _Table(dict):
-    """A dict whose missing keys map to one default (looked up in C by `map`)."""
-
-    def __init__(self, default):
-        super().__init__()
-        self.default = default
-
-    def __missing__(self, key):
-        return self.default
 
 
 class IndexLookup(AdaptMixin, Layer):
@@ -165,11 +155,11 @@ class IndexLookup(AdaptMixin, Layer):
 
     def _set_tokens(self, tokens):
         """Store the tokens and the lookup table: token -> index, the mask token -> 0 (dropped
-        outside "int" mode), any other key -> the OOV index (or `_MISSING` to be hashed)."""
+        outside "int" mode); other keys get `_default`, the OOV index (or `_MISSING`)."""
         self._tokens = None if tokens is None else list(tokens)
         start = self._token_start_index()
-        table = _Table(self._oov_start_index() if self.num_oov_indices == 1 else _MISSING)
-        table.update((t, start + i) for i, t in enumerate(self._tokens or ()))
+        self._default = self._oov_start_index() if self.num_oov_indices == 1 else _MISSING
+        table = {t: start + i for i, t in enumerate(self._tokens or ())}
         if self.mask_token is not None:
             table[self.mask_token] = 0 if self.output_mode == "int" else _MASKED
         self._table, self._inverse = table, None
@@ -186,7 +176,8 @@ class IndexLookup(AdaptMixin, Layer):
 
     def lookup(self, keys):
         """Indices (int64, flat) of a flat list of tokens: mask, OOV slots and errors as Keras."""
-        idx = np.array(list(map(self._table.__getitem__, keys)), dtype=np.int64)
+        idx = np.fromiter(map(self._table.get, keys, itertools.repeat(self._default)),
+                          dtype=np.int64, count=len(keys))
         if self.num_oov_indices != 1:
             missing = np.flatnonzero(idx == _MISSING)
             if missing.size and self.num_oov_indices == 0:
