@@ -337,3 +337,19 @@ def test_softmax_layer_with_a_crossentropy_loss_has_the_right_gradient(make, flo
         xm[i] -= 1e-6
         num[i] = (float(unwrap(loss(t, layer(xp)))) - float(unwrap(loss(t, layer(xm))))) / 2e-6
     np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-8)
+
+
+
+class Named(L.Layer):
+    def call(self, x, scale=1.0):
+        return x * scale
+
+
+def test_the_first_call_argument_may_be_given_by_name():
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_allclose(Named()(x=x, scale=2.0), 2 * x)
+    inp = keras.Input((3,))
+    model = keras.Model(inp, Named()(x=inp, scale=3.0))
+    np.testing.assert_allclose(model(x), 3 * x)
+    with pytest.raises(TypeError, match=r"without inputs: pass them first or as `x=`"):
+        Named()(scale=2.0)

@@ -203,3 +203,4 @@ def test_default_compute_mask_passes_the_mask_on():
     m = np.array([[True, False]])
     assert layer.compute_mask(np.zeros((1, 2, 1)), m) is m
     assert keras.layers.Layer.supports_masking is False
+

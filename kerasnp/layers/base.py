@@ -349,10 +349,15 @@ class Layer:
                 (not kwargs or (len(kwargs) == 1 and "training" in kwargs)):
             return self._call_fast(args[0], kwargs.get("training"))   # the hot path of fit
         if not args:
-            if "inputs" not in kwargs:
+            # Keras takes the inputs from the first argument of call() even when it is named:
+            # `layer(inputs=x)`, `mha(query=q, value=v)`.
+            names = _call_signature(type(self)).names
+            first = "inputs" if "inputs" in kwargs or not names else names[0]
+            if first not in kwargs:
                 raise TypeError(f"Layer '{self.name}' ({type(self).__name__}) was called "
-                                "without inputs.")
-            args = (kwargs.pop("inputs"),)
+                                f"without inputs: pass them first or as `{first}=`. "
+                                f"Received: keyword arguments {sorted(kwargs)}")
+            args = (kwargs.pop(first),)
         inputs = args[0]
         if _has_symbolic(args, kwargs):
             from ..models.graph import call_symbolic
