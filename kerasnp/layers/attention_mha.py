@@ -172,13 +172,6 @@ class MultiHeadAttention(Layer):
         return self._output_dense
 
     # -- call -------------------------------------------------------------------------------
-    def __call__(self, *args, **kwargs):
-        # Keras code often names every tensor: `mha(query=x, value=x)`. Layer.__call__ takes the
-        # inputs from the first positional argument, so move `query` there.
-        if not args and "query" in kwargs:
-            args = (kwargs.pop("query"),)
-        return super().__call__(*args, **kwargs)
-
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None,
              use_causal_mask=False):
