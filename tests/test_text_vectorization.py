@@ -54,6 +54,8 @@ def test_splits_whitespace_character_none_and_ngrams():
     whole.adapt(["New York", "new york", "Paris"])
     assert whole.get_vocabulary() == ["", "[UNK]", "new york", "paris"]
     assert whole(np.array(["Paris", "Rome"])).tolist() == [3, 1]
+    assert whole.compute_output_shape((None,)) == (None,)
+    assert whole(np.array([["Paris"], ["x"]])).shape == whole.compute_output_shape((2, 1))
     grams = TextVectorization(ngrams=2)
     grams.adapt(["a b c"])
     assert sorted(grams.get_vocabulary()[2:]) == ["a", "a b", "b", "b c", "c"]

@@ -179,6 +179,11 @@ class TextVectorization(Layer):
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":
+            if self.split is None and self.ngrams is None:     # one index per input string
+                shape = tuple(input_shape)
+                if self.output_sequence_length is not None and len(shape) >= 2:
+                    shape = shape[:-1] + (self.output_sequence_length,)
+                return shape
             return (input_shape[0], self.output_sequence_length)
         depth = self.max_tokens if self.pad_to_max_tokens else self.vocabulary_size()
         return (input_shape[0], depth)
