@@ -89,6 +89,10 @@ class Bidirectional(Wrapper):
             layer, "backward_" + _strip(layer.name, "backward_"),
             go_backwards=not layer.go_backwards))
         self._verify()
+        for part in (self.forward_layer, self.backward_layer):
+            if getattr(part, "zero_output_for_mask", None) is not None:
+                # as in Keras: masked steps of a returned sequence are 0 in both directions
+                part.zero_output_for_mask = part.return_sequences
         self.merge_mode = merge_mode
         self._initial_weights = list(weights) if weights else None
         self.stateful = getattr(layer, "stateful", False)
