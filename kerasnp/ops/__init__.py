@@ -25,10 +25,11 @@ from ._norms import *  # noqa: F401,F403
 from ._sorting import *  # noqa: F401,F403
 from ._nn_math import *  # noqa: F401,F403
 from ._nn_conv import *  # noqa: F401,F403
+from ._attention import *  # noqa: F401,F403
 from . import nn  # noqa: F401
-from . import (_arith, _control, _create, _elementwise, _indexing, _linalg, _nn_conv, _nn_math,
-               _norms, _reduce, _shape, _sorting, core)
+from . import (_arith, _attention, _control, _create, _elementwise, _indexing, _linalg, _nn_conv,
+               _nn_math, _norms, _reduce, _shape, _sorting, core)
 
 _MODULES = (core, _arith, _elementwise, _linalg, _reduce, _shape, _indexing, _create, _control,
-            _norms, _sorting, _nn_math, _nn_conv)
+            _norms, _sorting, _nn_math, _nn_conv, _attention)
 __all__ = sorted({name for m in _MODULES for name in m.__all__} | {"OPS", "nn"})

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ._blas import column_sums
-from ._dispatch import is_tracked, record, unbroadcast, value
+from ._dispatch import is_tracked, op, record, unbroadcast, value
 
 
 def large_negative(dtype):
@@ -164,6 +164,7 @@ def attention_core(query, key, value_, axes, scale, mask=None, bias=None, keep=N
     return y, record(p.reshape(f.scores_shape), vjp_scores, query, key, bias)
 
 
+@op
 def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
                           flash_attention=None):
     """Scaled dot-product attention, Keras 3's `ops.dot_product_attention`.
@@ -215,4 +216,4 @@ def masked_softmax(x, mask=None):
     return record(p, lambda dy: _softmax_grad(p, np.array(dy, dtype=p.dtype)), x)
 
 
-__all__ = ["dot_product_attention", "masked_softmax"]
+__all__ = ["dot_product_attention"]
