@@ -245,4 +245,3 @@ class Concatenate(_Merge):
 
 # Dot (batch_dot, cosine similarity) lives in its own file; it is exported from here as well.
 from .merging_dot import Dot  # noqa: E402,F401
-Dot.supports_masking = False   # Keras's Dot ends the mask (its compute_mask gives None)

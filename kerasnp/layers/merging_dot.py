@@ -49,6 +49,8 @@ class Dot(_Merge):
 
     max_inputs = 2
 
+    supports_masking = False   # Keras's Dot ends the mask (its compute_mask gives None)
+
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
         if isinstance(axes, (list, tuple)):
