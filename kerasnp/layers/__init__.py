@@ -13,6 +13,11 @@ from .text_vectorization import TextVectorization
 from .wrappers import TimeDistributed, Wrapper
 from .attention import AdditiveAttention, Attention
 from .attention_mha import MultiHeadAttention
+from .rnn import RNN
+from .rnn_cells import LSTMCell, SimpleRNNCell
+from .rnn_cells_gru import GRUCell
+from .rnn_stacked import StackedRNNCells
+from .recurrent import GRU, LSTM, SimpleRNN
 from .bidirectional import Bidirectional
 from .pooling_adaptive import AdaptiveAveragePooling1D, AdaptiveMaxPooling1D
 from .reshaping_1d import Cropping1D, UpSampling1D, ZeroPadding1D
@@ -49,4 +54,6 @@ __all__ = ["Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D
            "Conv1DTranspose", "Cropping1D", "Masking", "TimeDistributed", "UpSampling1D",
            "Wrapper", "ZeroPadding1D", "AdditiveAttention", "Attention",
            "MultiHeadAttention",
-           "IntegerLookup", "StringLookup", "TextVectorization"]
+           "IntegerLookup", "StringLookup", "TextVectorization",
+           "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell",
+           "StackedRNNCells"]

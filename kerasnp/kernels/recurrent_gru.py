@@ -1,0 +1,146 @@
+"""GRU (Keras's `reset_after=True`, the default) and SimpleRNN recurrence kernels.
+
+Same conventions as `recurrent.py`: time-major arrays in processing order, the input
+projections `xp` made by the caller in one BLAS product, states `(T+1, B, u)` with the initial
+state at index 0, uint8 masks `(T, B)`, outputs written in Keras's `(B, T, u)` layout.
+
+GRU, gate order z, r, h as Keras; `brec` is the recurrent bias (`bias[1]`):
+    rec = h₋₁·R + brec;  z = σ(xz + rec_z);  r = σ(xr + rec_r);  h̃ = tanh(xh + r·rec_h)
+    h = z·h₋₁ + (1 - z)·h̃
+"""
+import numpy as np
+
+from ._jit import jit
+from .recurrent_math import act_inplace, dact, matmul_into
+
+
+@jit
+def gru_forward(xp, r, brec, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast,
+                hs, gates, rec, ys):
+    """Run the GRU over `xp (T, B, 3u)`. Writes the states `hs`, the activated z, r, h̃ in
+    `gates (T, B, 3u)`, the recurrent projection `rec (T, B, 3u)` (h₋₁·R + brec; its h block
+    is needed by the backward) and `ys (B, T, u)` when `ret_seq`."""
+    n_t, n_b, u3 = xp.shape
+    u = u3 // 3
+    tmp = np.empty(u3, dtype=xp.dtype)
+    bits = np.empty(u3, dtype=np.int32)
+    for s in range(n_t):
+        matmul_into(hs[s], r, rec[s])                             # h₋₁·R
+        for b in range(n_b):
+            keep = (not has_mask) or mask[s, b] != 0
+            if not keep:
+                for j in range(u):
+                    hs[s + 1, b, j] = hs[s, b, j]
+            else:
+                rb = rec[s, b]
+                g = gates[s, b]
+                for j in range(u3):
+                    rb[j] += brec[j]
+                for j in range(2 * u):
+                    g[j] = xp[s, b, j] + rb[j]
+                act_inplace(g[:2 * u], ra_code, fast, tmp, bits)        # z, r
+                for j in range(u):
+                    g[2 * u + j] = xp[s, b, 2 * u + j] + g[u + j] * rb[2 * u + j]
+                act_inplace(g[2 * u:], a_code, fast, tmp, bits)         # h̃
+                for j in range(u):
+                    z = g[j]
+                    hs[s + 1, b, j] = z * hs[s, b, j] + (1 - z) * g[2 * u + j]
+            if ret_seq:
+                if keep or not zero_out:
+                    for j in range(u):
+                        ys[b, s, j] = hs[s + 1, b, j]
+                else:
+                    for j in range(u):
+                        ys[b, s, j] = 0.0
+
+
+@jit
+def gru_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_code,
+                 hs, gates, rec, dxp, drec):
+    """Back-propagate through time; `dh (B, u)` enters as the final state's gradient and
+    leaves as the initial state's. Writes `dxp (T, B, 3u)`, the gradient of the input
+    projections, and `drec (T, B, 3u)`, that of the recurrent projections (zero rows where
+    masked)."""
+    n_t, n_b, u3 = gates.shape
+    u = u3 // 3
+    dhr = np.empty((n_b, u), dtype=gates.dtype)
+    for s in range(n_t - 1, -1, -1):
+        for b in range(n_b):
+            keep = (not has_mask) or mask[s, b] != 0
+            if ret_seq and (keep or not zero_out):
+                for j in range(u):
+                    dh[b, j] += dys[b, s, j]
+            dx = dxp[s, b]
+            dr = drec[s, b]
+            if not keep:
+                for j in range(u3):
+                    dx[j] = 0.0
+                    dr[j] = 0.0
+                continue
+            g = gates[s, b]
+            for j in range(u):
+                z = g[j]
+                rr = g[u + j]
+                hh = g[2 * u + j]
+                d = dh[b, j]
+                dzp = d * (hs[s, b, j] - hh) * dact(z, ra_code)   # ∂z = ∂h·(h₋₁ - h̃)
+                dah = d * (1 - z) * dact(hh, a_code)              # ∂h̃ = ∂h·(1 - z)
+                drp = dah * rec[s, b, 2 * u + j] * dact(rr, ra_code)   # ∂r = ∂h̃·rec_h
+                dx[j] = dzp
+                dx[u + j] = drp
+                dx[2 * u + j] = dah
+                dr[j] = dzp
+                dr[u + j] = drp
+                dr[2 * u + j] = dah * rr                          # ∂rec_h = ∂h̃·r
+        matmul_into(drec[s], r_t, dhr)                            # ∂h₋₁ = dRec·Rᵀ + ∂h·z
+        for b in range(n_b):
+            if (not has_mask) or mask[s, b] != 0:
+                for j in range(u):
+                    dh[b, j] = dhr[b, j] + dh[b, j] * gates[s, b, j]
+
+
+@jit
+def simple_rnn_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, fast, hs, ys):
+    """h = act(x·W + b + h₋₁·R) over `xp (T, B, u)`; writes `hs` and `ys` (when `ret_seq`)."""
+    n_t, n_b, u = xp.shape
+    tmp = np.empty(u, dtype=xp.dtype)
+    bits = np.empty(u, dtype=np.int32)
+    for s in range(n_t):
+        matmul_into(hs[s], r, hs[s + 1])                          # h₋₁·R
+        for b in range(n_b):
+            keep = (not has_mask) or mask[s, b] != 0
+            h = hs[s + 1, b]
+            if not keep:
+                for j in range(u):
+                    h[j] = hs[s, b, j]
+            else:
+                for j in range(u):
+                    h[j] += xp[s, b, j]
+                act_inplace(h, a_code, fast, tmp, bits)
+            if ret_seq:
+                if keep or not zero_out:
+                    for j in range(u):
+                        ys[b, s, j] = h[j]
+                else:
+                    for j in range(u):
+                        ys[b, s, j] = 0.0
+
+
+@jit
+def simple_rnn_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, hs, da):
+    """Back-propagate through time; writes `da (T, B, u)`, the pre-activation gradient."""
+    n_t, n_b, u = da.shape[0], da.shape[1], da.shape[2]
+    dhr = np.empty((n_b, u), dtype=da.dtype)
+    for s in range(n_t - 1, -1, -1):
+        for b in range(n_b):
+            keep = (not has_mask) or mask[s, b] != 0
+            if ret_seq and (keep or not zero_out):
+                for j in range(u):
+                    dh[b, j] += dys[b, s, j]
+            for j in range(u):                                     # ∂a = ∂h·act'(a)
+                da[s, b, j] = dh[b, j] * dact(hs[s + 1, b, j], a_code) if keep else 0.0
+        matmul_into(da[s], r_t, dhr)                               # ∂h₋₁ = ∂a·Rᵀ
+        for b in range(n_b):
+            if (not has_mask) or mask[s, b] != 0:
+                for j in range(u):
+                    dh[b, j] = dhr[b, j]

@@ -1,0 +1,105 @@
+"""Building blocks of the recurrent kernels: a small matrix product and vectorised activations.
+
+Activations are coded ints (`ACTIVATION_CODES`) so one compiled kernel serves tanh, sigmoid,
+relu and linear; derivatives are read from the saved outputs. In float32 (`fast=True`) sigmoid
+and tanh use an exp written out as a polynomial that LLVM vectorises (libm's `exp` is a scalar
+call: about 4x slower, and the gates' exponentials dominate an LSTM step); its relative error
+is about 2e-7, float32's own rounding. float64 (gradient checks, parity tests) uses `math`.
+"""
+import math
+
+import numpy as np
+
+from ._jit import jit
+
+#: The activations the kernels implement (anything else takes the layers' generic path).
+ACTIVATION_CODES = {"tanh": 0, "sigmoid": 1, "relu": 2, "linear": 3}
+
+_F = np.float32
+_LOG2E, _LN2_HI, _LN2_LO = _F(1.4426950408889634), _F(0.693359375), _F(-2.12194440e-4)
+_LO, _HI, _HALF, _ONE, _TWO = _F(-87.0), _F(88.0), _F(0.5), _F(1.0), _F(2.0)
+_C2, _C3, _C4, _C5, _C6 = _F(1 / 2), _F(1 / 6), _F(1 / 24), _F(1 / 120), _F(1 / 720)
+
+
+@jit
+def matmul_into(a, b, out):
+    """`out = a·b` for small C-contiguous 2-D arrays, as a loop Numba vectorises (the axpy form
+    `out[i, :] += a[i, k]·b[k, :]` needs no reassociation). The per-step products of a
+    recurrence (64 x 64 by 64 x 256 in the reference workload) are too small for BLAS threads
+    to pay off, and a loop keeps the kernels free of SciPy (which Numba's np.dot needs)."""
+    n, m = a.shape
+    p = b.shape[1]
+    for i in range(n):
+        for j in range(p):
+            out[i, j] = 0.0
+        for k in range(m):
+            v = a[i, k]
+            if v != 0.0:                       # masked rows of dZ are all zero
+                for j in range(p):
+                    out[i, j] += v * b[k, j]
+
+
+@jit
+def _exp_neg_scaled(x, scale, out, bits):
+    """out[k] = exp(-scale·x[k]) in float32 arithmetic: 2ⁿ·p(r) with n = round(v/ln 2), r the
+    remainder (|r| ≤ ln2/2), p a degree-6 Taylor polynomial and 2ⁿ built from its exponent
+    bits; v is clamped to float32's range."""
+    n = x.shape[0]
+    for k in range(n):
+        v = min(max(-scale * x[k], _LO), _HI)
+        fn = np.floor(v * _LOG2E + _HALF)
+        r = v - fn * _LN2_HI - fn * _LN2_LO
+        out[k] = _ONE + r * (_ONE + r * (_C2 + r * (_C3 + r * (_C4 + r * (_C5 + r * _C6)))))
+        bits[k] = (np.int32(fn) + 127) << 23
+    pow2 = bits[:n].view(np.float32)
+    for k in range(n):
+        out[k] *= pow2[k]
+
+
+@jit
+def act_inplace(x, code, fast, tmp, bits):
+    """Apply the activation `code` to the 1-D array `x` in place (`tmp`, `bits`: scratch of at
+    least `len(x)`, float and int32)."""
+    n = x.shape[0]
+    if code == 0:                                          # tanh
+        if fast:
+            _exp_neg_scaled(x, _TWO, tmp, bits)            # tanh(x) = 2/(1 + e⁻²ˣ) - 1
+            for k in range(n):
+                x[k] = _TWO / (_ONE + tmp[k]) - _ONE
+        else:
+            for k in range(n):
+                x[k] = math.tanh(x[k])
+    elif code == 1:                                        # sigmoid
+        if fast:
+            _exp_neg_scaled(x, _ONE, tmp, bits)
+            for k in range(n):
+                x[k] = _ONE / (_ONE + tmp[k])
+        else:
+            for k in range(n):
+                v = x[k]
+                if v >= 0:
+                    x[k] = 1.0 / (1.0 + math.exp(-v))
+                else:
+                    e = math.exp(v)
+                    x[k] = e / (1.0 + e)
+    elif code == 2:                                        # relu
+        for k in range(n):
+            if x[k] < 0:
+                x[k] = 0.0
+
+
+@jit
+def dact(y, code):
+    """The activation's derivative, read from its output `y`."""
+    if code == 0:
+        return 1.0 - y * y                    # tanh' = 1 - y²
+    if code == 1:
+        return y * (1.0 - y)                  # σ' = σ(1 - σ)
+    if code == 2:
+        return 1.0 if y > 0 else 0.0
+    return 1.0
+
+
+def scratch(n, dtype):
+    """The two scratch buffers `act_inplace` needs for rows of length `n`."""
+    return np.empty(n, dtype=dtype), np.empty(n, dtype=np.int32)

@@ -1,0 +1,263 @@
+"""Fused recurrent ops: a whole LSTM, GRU or SimpleRNN sequence as ONE tape node.
+
+The input projection of every step is one BLAS product (`x` as `(T·B, F)` times the kernel);
+the recurrence runs forward and back through time in the Numba kernels of
+`kerasnp/kernels/recurrent*.py`. The VJP turns the kernels' per-step gate gradients `dZ` into
+the weight gradients with three more BLAS products (`dW = Xᵀ·dZ`, `dR = H₋₁ᵀ·dZ`,
+`dX = dZ·Wᵀ`) and returns d(initial states) too. What the backward needs (states, activated
+gates) lives in the VJP's closure.
+
+With `return_state` the node's output packs `[outputs, *final states]` along axis 1 and cheap
+slice nodes hand out the pieces, so the BPTT sees all their gradients at once.
+"""
+import numpy as np
+
+from ..autodiff.tape import Tensor, is_tracked, record
+from ..kernels.recurrent import lstm_backward, lstm_forward
+from ..kernels.recurrent_gru import (gru_backward, gru_forward, simple_rnn_backward,
+                                     simple_rnn_forward)
+from ..kernels.recurrent_math import ACTIVATION_CODES
+from ..variables import Variable
+from ._blas import column_sums
+from ._dispatch import value
+
+_NO_MASK = np.ones((1, 1), dtype=np.uint8)
+
+
+def activation_code(activation):
+    """The kernels' code of a plain tanh/sigmoid/relu/linear activation, else None."""
+    from .. import activations
+    name = activations.serialize(activation)
+    return ACTIVATION_CODES.get(name) if isinstance(name, str) else None
+
+
+def _val(x, dtype):
+    v = x.value if type(x) is Variable else value(x)
+    return v if v.dtype == dtype else v.astype(dtype)
+
+
+class _Sequence:
+    """The input `(B, T, F)` made time-major in processing order, its mask likewise."""
+
+    def __init__(self, x, mask, go_backwards, dtype):
+        a = value(x)
+        self.shape, self.dtype = a.shape, a.dtype
+        self.b, self.t, self.f = a.shape
+        xs = a.transpose(1, 0, 2)
+        self.back = bool(go_backwards)
+        self.x2 = np.ascontiguousarray(xs[::-1] if self.back else xs,
+                                       dtype=dtype).reshape(self.t * self.b, self.f)
+        if mask is None:
+            self.mask, self.has_mask = _NO_MASK, False
+        else:
+            m = np.asarray(value(mask)).astype(bool).T
+            self.mask = np.ascontiguousarray(m[::-1] if self.back else m, dtype=np.uint8)
+            self.has_mask = True
+
+    def dx(self, dz2, w):
+        """dX = dZ·Wᵀ back in the input's layout `(B, T, F)`."""
+        d = (dz2 @ w.T).reshape(self.t, self.b, self.f)
+        return np.ascontiguousarray((d[::-1] if self.back else d).transpose(1, 0, 2),
+                                    dtype=self.dtype)
+
+
+def _initial(state, b, u, dtype):
+    if state is None:
+        return np.zeros((b, u), dtype=dtype)
+    return _val(state, dtype)
+
+
+def _opt(state, grad):
+    """The gradient of an initial state, or None when the state was not given."""
+    return None if state is None else grad
+
+
+def _last(hs_last, seq, zero_out):
+    """The last output: the final h (0 for a masked last step with `zero_out`, as Keras)."""
+    y = hs_last.copy()
+    if zero_out and seq.has_mask:
+        y *= seq.mask[-1][:, None]
+    return y
+
+
+def _dlast(dy_last, seq, zero_out):
+    if zero_out and seq.has_mask:
+        return dy_last * seq.mask[-1][:, None]
+    return dy_last
+
+
+def _pack(y, states, ret_seq):
+    """One array `(B, K, u)`: the outputs (or last output) then the final states."""
+    parts = [y if ret_seq else y[:, None]] + [s[:, None] for s in states]
+    return np.concatenate(parts, axis=1)
+
+
+def _unpack_grad(dy, n_t, ret_seq, n_states, return_state):
+    """Split an upstream gradient into (dys or dlast, [d final state...])."""
+    if not return_state:
+        return dy, [None] * n_states
+    k = n_t if ret_seq else 1
+    main = dy[:, :k] if ret_seq else dy[:, 0]
+    return main, [dy[:, k + i] for i in range(n_states)]
+
+
+def _split(packed, n_t, ret_seq, n_states):
+    """Slice nodes handing out the pieces of a packed output (plain arrays outside a tape)."""
+    k = n_t if ret_seq else 1
+    sls = [np.s_[:, :k] if ret_seq else np.s_[:, 0]] + [np.s_[:, k + i] for i in range(n_states)]
+    if type(packed) is not Tensor:
+        return [packed[sl] for sl in sls]
+    shape, dtype = packed.shape, packed.dtype
+
+    def piece(sl):
+        def vjp(dy):
+            d = np.zeros(shape, dtype)
+            d[sl] = dy
+            return d
+        return record(packed.value[sl], vjp, packed)
+    return [piece(sl) for sl in sls]
+
+
+def _finish(y, states, vjp, inputs, seq, ret_seq, return_state, states_out):
+    n = len(states)
+    if states_out is not None:                   # the values, for a stateful layer
+        states_out.extend(s.copy() for s in states)
+    if not return_state:
+        return record(y, vjp, *inputs)
+    out = record(_pack(y, states, ret_seq), vjp, *inputs)
+    return _split(out, seq.t, ret_seq, n)
+
+
+def _seq_grad(dmain, seq, ret_seq, zero_out, dh):
+    """dys for the kernel (or a dummy) and dh with the last output's gradient added."""
+    if ret_seq:
+        return np.ascontiguousarray(dmain, dtype=dh.dtype)
+    dh += _dlast(dmain, seq, zero_out)
+    return np.zeros((1, 1, 1), dtype=dh.dtype)
+
+
+def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
+         return_sequences=False, return_state=False, zero_output_for_mask=False, a_code=0,
+         ra_code=1, states_out=None):
+    """A Keras LSTM over `x (B, T, F)`; kernel `(F, 4u)`, recurrent `(u, 4u)`, bias `(4u,)` or
+    None, gate order i, f, c, o. Returns the output, or `[output, h, c]` with return_state."""
+    w = kernel.value if type(kernel) is Variable else value(kernel)
+    dtype = w.dtype
+    r = _val(recurrent_kernel, dtype)
+    u = r.shape[0]
+    seq = _Sequence(x, mask, go_backwards, dtype)
+    n_t, n_b = seq.t, seq.b
+    xp = seq.x2 @ w                                               # X·W for all steps at once
+    if bias is not None:
+        xp += _val(bias, dtype)
+    hs = np.empty((n_t + 1, n_b, u), dtype)
+    cs = np.empty((n_t + 1, n_b, u), dtype)
+    hs[0], cs[0] = _initial(h0, n_b, u, dtype), _initial(c0, n_b, u, dtype)
+    gates = np.empty((n_t, n_b, 4 * u), dtype)
+    tcs = np.empty((n_t, n_b, u), dtype)
+    ret_seq, zero_out = bool(return_sequences), bool(zero_output_for_mask)
+    ys = np.empty((n_b, n_t, u), dtype) if ret_seq else np.empty((1, 1, 1), dtype)
+    lstm_forward(xp.reshape(n_t, n_b, 4 * u), r, seq.mask, seq.has_mask, zero_out, ret_seq,
+                 a_code, ra_code, dtype == np.float32, hs, cs, gates, tcs, ys)
+    y = ys if ret_seq else _last(hs[-1], seq, zero_out)
+    need_dx = is_tracked(x)
+
+    def vjp(dy):
+        dmain, (dh_t, dc_t) = _unpack_grad(dy, n_t, ret_seq, 2, return_state)
+        dh = np.zeros((n_b, u), dtype) if dh_t is None else np.array(dh_t, dtype=dtype)
+        dc = np.zeros((n_b, u), dtype) if dc_t is None else np.array(dc_t, dtype=dtype)
+        dys = _seq_grad(dmain, seq, ret_seq, zero_out, dh)
+        dz = np.empty_like(gates)
+        lstm_backward(dys, dh, dc, np.ascontiguousarray(r.T), seq.mask, seq.has_mask,
+                      zero_out, ret_seq, a_code, ra_code, cs, gates, tcs, dz)
+        dz2 = dz.reshape(n_t * n_b, 4 * u)
+        dw = seq.x2.T @ dz2                                       # dW = Xᵀ·dZ
+        dr = hs[:-1].reshape(n_t * n_b, u).T @ dz2                # dR = H₋₁ᵀ·dZ
+        db = column_sums(dz2) if bias is not None else None       # db = Σ dZ
+        dx = seq.dx(dz2, w) if need_dx else None                  # dX = dZ·Wᵀ
+        return dx, _opt(h0, dh), _opt(c0, dc), dw, dr, db
+    return _finish(y, [hs[-1], cs[-1]], vjp, (x, h0, c0, kernel, recurrent_kernel, bias),
+                   seq, ret_seq, return_state, states_out)
+
+
+def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
+        return_sequences=False, return_state=False, zero_output_for_mask=False, a_code=0,
+        ra_code=1, states_out=None):
+    """A Keras GRU with `reset_after=True` over `x (B, T, F)`; bias `(2, 3u)` (input bias, then
+    recurrent bias) or None, gate order z, r, h. Returns the output, or `[output, h]`."""
+    w = kernel.value if type(kernel) is Variable else value(kernel)
+    dtype = w.dtype
+    r = _val(recurrent_kernel, dtype)
+    u = r.shape[0]
+    seq = _Sequence(x, mask, go_backwards, dtype)
+    n_t, n_b = seq.t, seq.b
+    b2 = _val(bias, dtype) if bias is not None else np.zeros((2, 3 * u), dtype)
+    xp = seq.x2 @ w + b2[0]                                       # X·W + b_in, all steps
+    hs = np.empty((n_t + 1, n_b, u), dtype)
+    hs[0] = _initial(h0, n_b, u, dtype)
+    gates = np.empty((n_t, n_b, 3 * u), dtype)
+    rec = np.empty((n_t, n_b, 3 * u), dtype)
+    ret_seq, zero_out = bool(return_sequences), bool(zero_output_for_mask)
+    ys = np.empty((n_b, n_t, u), dtype) if ret_seq else np.empty((1, 1, 1), dtype)
+    gru_forward(xp.reshape(n_t, n_b, 3 * u), r, np.ascontiguousarray(b2[1]), seq.mask,
+                seq.has_mask, zero_out, ret_seq, a_code, ra_code, dtype == np.float32,
+                hs, gates, rec, ys)
+    y = ys if ret_seq else _last(hs[-1], seq, zero_out)
+    need_dx = is_tracked(x)
+
+    def vjp(dy):
+        dmain, (dh_t,) = _unpack_grad(dy, n_t, ret_seq, 1, return_state)
+        dh = np.zeros((n_b, u), dtype) if dh_t is None else np.array(dh_t, dtype=dtype)
+        dys = _seq_grad(dmain, seq, ret_seq, zero_out, dh)
+        dxp, drec = np.empty_like(gates), np.empty_like(rec)
+        gru_backward(dys, dh, np.ascontiguousarray(r.T), seq.mask, seq.has_mask, zero_out,
+                     ret_seq, a_code, ra_code, hs, gates, rec, dxp, drec)
+        dx2 = dxp.reshape(n_t * n_b, 3 * u)
+        dr2 = drec.reshape(n_t * n_b, 3 * u)
+        dw = seq.x2.T @ dx2                                       # dW = Xᵀ·dXp
+        dr = hs[:-1].reshape(n_t * n_b, u).T @ dr2                # dR = H₋₁ᵀ·dRec
+        db = np.stack([column_sums(dx2), column_sums(dr2)]) if bias is not None else None
+        dx = seq.dx(dx2, w) if need_dx else None
+        return dx, _opt(h0, dh), dw, dr, db
+    return _finish(y, [hs[-1]], vjp, (x, h0, kernel, recurrent_kernel, bias), seq, ret_seq,
+                   return_state, states_out)
+
+
+def simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
+               return_sequences=False, return_state=False, zero_output_for_mask=False,
+               a_code=0, states_out=None):
+    """A Keras SimpleRNN `h = act(x·W + b + h₋₁·R)` over `x (B, T, F)`. Returns the output,
+    or `[output, h]`."""
+    w = kernel.value if type(kernel) is Variable else value(kernel)
+    dtype = w.dtype
+    r = _val(recurrent_kernel, dtype)
+    u = r.shape[0]
+    seq = _Sequence(x, mask, go_backwards, dtype)
+    n_t, n_b = seq.t, seq.b
+    xp = seq.x2 @ w
+    if bias is not None:
+        xp += _val(bias, dtype)
+    hs = np.empty((n_t + 1, n_b, u), dtype)
+    hs[0] = _initial(h0, n_b, u, dtype)
+    ret_seq, zero_out = bool(return_sequences), bool(zero_output_for_mask)
+    ys = np.empty((n_b, n_t, u), dtype) if ret_seq else np.empty((1, 1, 1), dtype)
+    simple_rnn_forward(xp.reshape(n_t, n_b, u), r, seq.mask, seq.has_mask, zero_out, ret_seq,
+                       a_code, dtype == np.float32, hs, ys)
+    y = ys if ret_seq else _last(hs[-1], seq, zero_out)
+    need_dx = is_tracked(x)
+
+    def vjp(dy):
+        dmain, (dh_t,) = _unpack_grad(dy, n_t, ret_seq, 1, return_state)
+        dh = np.zeros((n_b, u), dtype) if dh_t is None else np.array(dh_t, dtype=dtype)
+        dys = _seq_grad(dmain, seq, ret_seq, zero_out, dh)
+        da = np.empty((n_t, n_b, u), dtype)
+        simple_rnn_backward(dys, dh, np.ascontiguousarray(r.T), seq.mask, seq.has_mask,
+                            zero_out, ret_seq, a_code, hs, da)
+        da2 = da.reshape(n_t * n_b, u)
+        dw = seq.x2.T @ da2                                       # dW = Xᵀ·dA
+        dr = hs[:-1].reshape(n_t * n_b, u).T @ da2                # dR = H₋₁ᵀ·dA
+        db = column_sums(da2) if bias is not None else None
+        dx = seq.dx(da2, w) if need_dx else None
+        return dx, _opt(h0, dh), dw, dr, db
+    return _finish(y, [hs[-1]], vjp, (x, h0, kernel, recurrent_kernel, bias), seq, ret_seq,
+                   return_state, states_out)
