@@ -90,7 +90,9 @@ class Layer:
             raise ValueError(f"Layer name must be a non-empty string. Received: name={name!r}")
         self._trainable = _validate.boolean(trainable, "trainable", self.name)
         try:
-            self.dtype = np.dtype(dtype).name if dtype is not None else None
+            # "string": Keras's dtype of text inputs (NumPy str or object arrays)
+            self.dtype = ("string" if dtype in ("string", "str", str) else
+                          np.dtype(dtype).name if dtype is not None else None)
         except TypeError:
             raise ValueError(f"Layer '{self.name}' ({type(self).__name__}): argument `dtype` "
                              "must be a NumPy dtype such as 'float32' or 'float64'. "

@@ -61,6 +61,8 @@ class DataMixin:
         out = []
         for k, (a, i) in enumerate(zip(xs, self._input_ids)):
             expected = self._nodes[i].shape
+            if a.dtype.kind in "USO" and a.ndim == 1 and tuple(expected[1:]) == (1,):
+                a = a.reshape(-1, 1)       # a list of texts for an Input((1,), dtype="string")
             if len(expected) != a.ndim or any(e is not None and e != d
                                               for e, d in zip(expected[1:], a.shape[1:])):
                 raise ValueError(f"{self._input_consumer(i)} expected input of shape {expected} "
@@ -70,6 +72,9 @@ class DataMixin:
                                  f"samples. Received: {[len(b) for b in xs]}")
             if isinstance(a, np.memmap):
                 out.append(a)      # memory-mapped: cast and checked per batch, never loaded
+                continue
+            if a.dtype.kind in "USO":
+                out.append(self._text_input(a, i, k, len(xs), where))
                 continue
             if a.dtype != dtype:
                 a = a.astype(dtype)
@@ -82,6 +87,24 @@ class DataMixin:
                                  "Clean or impute the data first.")
             out.append(a)
         return out
+
+    def _text_input(self, a, input_id, k, count, where):
+        """Strings go to an `Input(dtype="string")` as they are (TextVectorization or a lookup
+        layer turns them into numbers); anywhere else they are an error."""
+        layer = self._nodes[input_id].layer
+        declared = getattr(layer, "dtype", None)
+        if declared != "string" and self._functional_graph():
+            name = f"x[{k}]" if count > 1 else "x"
+            raise TypeError(
+                f"Model '{self.name}': {where}() received strings in {name} (dtype {a.dtype}), "
+                f"but input '{layer.name}' takes {declared or 'float'} values. Declare text "
+                "inputs with kerasnp.Input(shape=(1,), dtype='string') and follow them with "
+                "TextVectorization or StringLookup, or vectorize the texts before fit.")
+        return a if a.dtype.kind == "O" else a.astype(object)
+
+    def _functional_graph(self):
+        from .model import Model
+        return type(self).call is Model.call
 
     def _to_array(self, a, where):
         if a is None:
@@ -101,9 +124,10 @@ class DataMixin:
                 raise TypeError(f"Model '{self.name}': {where}() expects x as NumPy arrays or "
                                 "lists of numbers. Received: x of type "
                                 f"{type(a).__name__}") from None
-        if a.dtype.kind not in "fiub":
-            raise TypeError(f"Model '{self.name}': {where}() expects numeric x. "
-                            f"Received: x with dtype {a.dtype}")
+        if a.dtype.kind not in "fiubUSO":
+            raise TypeError(f"Model '{self.name}': {where}() expects numeric x (or strings, "
+                            "for an Input(dtype='string')). Received: x with dtype "
+                            f"{a.dtype}")
         if a.ndim == 0:
             raise ValueError(f"Model '{self.name}': {where}() expects a batch of samples, "
                              f"received a scalar x={a!r}.")
