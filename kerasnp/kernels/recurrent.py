@@ -14,7 +14,7 @@ vectorised float32 exponential.
 import numpy as np
 
 from ._jit import jit
-from .recurrent_math import act_inplace, dact, matmul_into
+from .recurrent_math import ONE, act_inplace, dact, matmul_into
 
 
 @jit
@@ -34,33 +34,33 @@ def lstm_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast
         z = gates[s]
         matmul_into(hs[s], r, z)                                  # Z = h₋₁·R
         for b in range(n_b):
+            # 1-D row views: loops over them vectorise (3-D indexing did not)
             keep = (not has_mask) or mask[s, b] != 0
+            h_old, h_new, c_old, c_new = hs[s, b], hs[s + 1, b], cs[s, b], cs[s + 1, b]
             if not keep:
-                for j in range(u):
-                    hs[s + 1, b, j] = hs[s, b, j]
-                    cs[s + 1, b, j] = cs[s, b, j]
+                h_new[:] = h_old
+                c_new[:] = c_old
             else:
-                zb = z[b]
+                zb, xb = z[b], xp[s, b]
                 for j in range(u4):
-                    zb[j] += xp[s, b, j]                          # Z += x·W + b
+                    zb[j] += xb[j]                                # Z += x·W + b
                 act_inplace(zb[:2 * u], ra_code, fast, tmp, bits)       # i, f
                 act_inplace(zb[2 * u:3 * u], a_code, fast, tmp, bits)   # c̃
                 act_inplace(zb[3 * u:], ra_code, fast, tmp, bits)       # o
+                gi, gf, gg, go = zb[:u], zb[u:2 * u], zb[2 * u:3 * u], zb[3 * u:]
                 tc = tcs[s, b]
                 for j in range(u):
-                    c = zb[u + j] * cs[s, b, j] + zb[j] * zb[2 * u + j]   # c = f·c₋₁ + i·c̃
-                    cs[s + 1, b, j] = c
+                    c = gf[j] * c_old[j] + gi[j] * gg[j]          # c = f·c₋₁ + i·c̃
+                    c_new[j] = c
                     tc[j] = c
                 act_inplace(tc, a_code, fast, tmp, bits)
                 for j in range(u):
-                    hs[s + 1, b, j] = zb[3 * u + j] * tc[j]       # h = o·act(c)
+                    h_new[j] = go[j] * tc[j]                      # h = o·act(c)
             if ret_seq:
                 if keep or not zero_out:
-                    for j in range(u):
-                        ys[b, s, j] = hs[s + 1, b, j]
+                    ys[b, s] = h_new
                 else:
-                    for j in range(u):
-                        ys[b, s, j] = 0.0
+                    ys[b, s] = 0.0
 
 
 @jit
@@ -73,32 +73,40 @@ def lstm_backward(dys, dh, dc, r_t, mask, has_mask, zero_out, ret_seq, a_code, r
     n_t, n_b, u4 = gates.shape
     u = u4 // 4
     dhr = np.empty((n_b, u), dtype=gates.dtype)
+    plain = a_code == 0 and ra_code == 1          # tanh/sigmoid: derivatives written out
     for s in range(n_t - 1, -1, -1):
         for b in range(n_b):
             keep = (not has_mask) or mask[s, b] != 0
+            dhb, dcb, d4 = dh[b], dc[b], dz[s, b]
             if ret_seq and (keep or not zero_out):
+                dyb = dys[b, s]
                 for j in range(u):
-                    dh[b, j] += dys[b, s, j]
+                    dhb[j] += dyb[j]
             if not keep:                  # h, c passed through: so do their gradients
-                for j in range(u4):
-                    dz[s, b, j] = 0.0
+                d4[:] = 0.0
                 continue
-            g4 = gates[s, b]
-            d4 = dz[s, b]
-            for j in range(u):
-                i = g4[j]
-                f = g4[u + j]
-                g = g4[2 * u + j]
-                o = g4[3 * u + j]
-                tc = tcs[s, b, j]
-                dct = dc[b, j] + dh[b, j] * o * dact(tc, a_code)   # ∂c, also through h = o·act(c)
-                d4[j] = dct * g * dact(i, ra_code)                 # ∂i = ∂c·c̃
-                d4[u + j] = dct * cs[s, b, j] * dact(f, ra_code)   # ∂f = ∂c·c₋₁
-                d4[2 * u + j] = dct * i * dact(g, a_code)          # ∂c̃ = ∂c·i
-                d4[3 * u + j] = dh[b, j] * tc * dact(o, ra_code)   # ∂o = ∂h·act(c)
-                dc[b, j] = dct * f                                 # ∂c₋₁ = ∂c·f
+            g4, tc, cp = gates[s, b], tcs[s, b], cs[s, b]
+            gi, gf, gg, go = g4[:u], g4[u:2 * u], g4[2 * u:3 * u], g4[3 * u:]
+            di, df, dg, do = d4[:u], d4[u:2 * u], d4[2 * u:3 * u], d4[3 * u:]
+            if plain:
+                for j in range(u):
+                    i, f, g, o, t, d = gi[j], gf[j], gg[j], go[j], tc[j], dhb[j]
+                    dct = dcb[j] + d * o * (ONE - t * t)          # ∂c, also through h = o·tanh(c)
+                    di[j] = dct * g * i * (ONE - i)               # ∂i = ∂c·c̃
+                    df[j] = dct * cp[j] * f * (ONE - f)           # ∂f = ∂c·c₋₁
+                    dg[j] = dct * i * (ONE - g * g)               # ∂c̃ = ∂c·i
+                    do[j] = d * t * o * (ONE - o)                 # ∂o = ∂h·tanh(c)
+                    dcb[j] = dct * f                              # ∂c₋₁ = ∂c·f
+            else:
+                for j in range(u):
+                    i, f, g, o, t, d = gi[j], gf[j], gg[j], go[j], tc[j], dhb[j]
+                    dct = dcb[j] + d * o * dact(t, a_code)
+                    di[j] = dct * g * dact(i, ra_code)
+                    df[j] = dct * cp[j] * dact(f, ra_code)
+                    dg[j] = dct * i * dact(g, a_code)
+                    do[j] = d * t * dact(o, ra_code)
+                    dcb[j] = dct * f
         matmul_into(dz[s], r_t, dhr)                               # ∂h₋₁ = dZ·Rᵀ
         for b in range(n_b):
             if (not has_mask) or mask[s, b] != 0:
-                for j in range(u):
-                    dh[b, j] = dhr[b, j]
+                dh[b] = dhr[b]

@@ -11,7 +11,7 @@ GRU, gate order z, r, h as Keras; `brec` is the recurrent bias (`bias[1]`):
 import numpy as np
 
 from ._jit import jit
-from .recurrent_math import act_inplace, dact, matmul_into
+from .recurrent_math import ONE, act_inplace, dact, matmul_into
 
 
 @jit
@@ -28,30 +28,28 @@ def gru_forward(xp, r, brec, mask, has_mask, zero_out, ret_seq, a_code, ra_code,
         matmul_into(hs[s], r, rec[s])                             # h₋₁·R
         for b in range(n_b):
             keep = (not has_mask) or mask[s, b] != 0
+            h_old, h_new = hs[s, b], hs[s + 1, b]
             if not keep:
-                for j in range(u):
-                    hs[s + 1, b, j] = hs[s, b, j]
+                h_new[:] = h_old
             else:
-                rb = rec[s, b]
-                g = gates[s, b]
+                rb, g, xb = rec[s, b], gates[s, b], xp[s, b]
                 for j in range(u3):
                     rb[j] += brec[j]
                 for j in range(2 * u):
-                    g[j] = xp[s, b, j] + rb[j]
+                    g[j] = xb[j] + rb[j]
                 act_inplace(g[:2 * u], ra_code, fast, tmp, bits)        # z, r
+                gr, gh, xh, rh = g[u:2 * u], g[2 * u:], xb[2 * u:], rb[2 * u:]
                 for j in range(u):
-                    g[2 * u + j] = xp[s, b, 2 * u + j] + g[u + j] * rb[2 * u + j]
-                act_inplace(g[2 * u:], a_code, fast, tmp, bits)         # h̃
+                    gh[j] = xh[j] + gr[j] * rh[j]                 # xh + r·rec_h
+                act_inplace(gh, a_code, fast, tmp, bits)          # h̃
                 for j in range(u):
                     z = g[j]
-                    hs[s + 1, b, j] = z * hs[s, b, j] + (1 - z) * g[2 * u + j]
+                    h_new[j] = z * h_old[j] + (ONE - z) * gh[j]   # h = z·h₋₁ + (1 - z)·h̃
             if ret_seq:
                 if keep or not zero_out:
-                    for j in range(u):
-                        ys[b, s, j] = hs[s + 1, b, j]
+                    ys[b, s] = h_new
                 else:
-                    for j in range(u):
-                        ys[b, s, j] = 0.0
+                    ys[b, s] = 0.0
 
 
 @jit
@@ -67,25 +65,21 @@ def gru_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_cod
     for s in range(n_t - 1, -1, -1):
         for b in range(n_b):
             keep = (not has_mask) or mask[s, b] != 0
+            dhb, dx, dr = dh[b], dxp[s, b], drec[s, b]
             if ret_seq and (keep or not zero_out):
+                dyb = dys[b, s]
                 for j in range(u):
-                    dh[b, j] += dys[b, s, j]
-            dx = dxp[s, b]
-            dr = drec[s, b]
+                    dhb[j] += dyb[j]
             if not keep:
-                for j in range(u3):
-                    dx[j] = 0.0
-                    dr[j] = 0.0
+                dx[:] = 0.0
+                dr[:] = 0.0
                 continue
-            g = gates[s, b]
+            g, hp, rh = gates[s, b], hs[s, b], rec[s, b, 2 * u:]
             for j in range(u):
-                z = g[j]
-                rr = g[u + j]
-                hh = g[2 * u + j]
-                d = dh[b, j]
-                dzp = d * (hs[s, b, j] - hh) * dact(z, ra_code)   # ∂z = ∂h·(h₋₁ - h̃)
-                dah = d * (1 - z) * dact(hh, a_code)              # ∂h̃ = ∂h·(1 - z)
-                drp = dah * rec[s, b, 2 * u + j] * dact(rr, ra_code)   # ∂r = ∂h̃·rec_h
+                z, rr, hh, d = g[j], g[u + j], g[2 * u + j], dhb[j]
+                dzp = d * (hp[j] - hh) * dact(z, ra_code)         # ∂z = ∂h·(h₋₁ - h̃)
+                dah = d * (ONE - z) * dact(hh, a_code)            # ∂h̃ = ∂h·(1 - z)
+                drp = dah * rh[j] * dact(rr, ra_code)             # ∂r = ∂h̃·rec_h
                 dx[j] = dzp
                 dx[u + j] = drp
                 dx[2 * u + j] = dah
@@ -95,8 +89,9 @@ def gru_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_cod
         matmul_into(drec[s], r_t, dhr)                            # ∂h₋₁ = dRec·Rᵀ + ∂h·z
         for b in range(n_b):
             if (not has_mask) or mask[s, b] != 0:
+                dhb, dhrb, gz = dh[b], dhr[b], gates[s, b, :u]
                 for j in range(u):
-                    dh[b, j] = dhr[b, j] + dh[b, j] * gates[s, b, j]
+                    dhb[j] = dhrb[j] + dhb[j] * gz[j]
 
 
 @jit
@@ -111,19 +106,17 @@ def simple_rnn_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, fast, h
             keep = (not has_mask) or mask[s, b] != 0
             h = hs[s + 1, b]
             if not keep:
-                for j in range(u):
-                    h[j] = hs[s, b, j]
+                h[:] = hs[s, b]
             else:
+                xb = xp[s, b]
                 for j in range(u):
-                    h[j] += xp[s, b, j]
+                    h[j] += xb[j]
                 act_inplace(h, a_code, fast, tmp, bits)
             if ret_seq:
                 if keep or not zero_out:
-                    for j in range(u):
-                        ys[b, s, j] = h[j]
+                    ys[b, s] = h
                 else:
-                    for j in range(u):
-                        ys[b, s, j] = 0.0
+                    ys[b, s] = 0.0
 
 
 @jit
@@ -134,13 +127,17 @@ def simple_rnn_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code,
     for s in range(n_t - 1, -1, -1):
         for b in range(n_b):
             keep = (not has_mask) or mask[s, b] != 0
+            dhb, dab, hb = dh[b], da[s, b], hs[s + 1, b]
             if ret_seq and (keep or not zero_out):
+                dyb = dys[b, s]
                 for j in range(u):
-                    dh[b, j] += dys[b, s, j]
+                    dhb[j] += dyb[j]
+            if not keep:
+                dab[:] = 0.0
+                continue
             for j in range(u):                                     # ∂a = ∂h·act'(a)
-                da[s, b, j] = dh[b, j] * dact(hs[s + 1, b, j], a_code) if keep else 0.0
+                dab[j] = dhb[j] * dact(hb[j], a_code)
         matmul_into(da[s], r_t, dhr)                               # ∂h₋₁ = ∂a·Rᵀ
         for b in range(n_b):
             if (not has_mask) or mask[s, b] != 0:
-                for j in range(u):
-                    dh[b, j] = dhr[b, j]
+                dh[b] = dhr[b]
