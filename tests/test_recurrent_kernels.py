@@ -1,0 +1,56 @@
+"""The recurrent kernels' building blocks against NumPy: the small matrix product, the coded
+activations (the float32 polynomial exponential within float32 rounding) and their
+derivatives; float32 layers agree with float64 ones."""
+import numpy as np
+import pytest
+
+from kerasnp import layers
+from kerasnp.autodiff.tape import unwrap
+from kerasnp.kernels.recurrent_math import (ACTIVATION_CODES, act_inplace, dact, matmul_into,
+                                            scratch)
+
+REFERENCE = {"tanh": np.tanh, "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+             "relu": lambda z: np.maximum(z, 0), "linear": lambda z: z}
+
+
+@pytest.mark.parametrize("shape", [(64, 64, 256), (5, 7, 3), (3, 256, 64), (1, 1, 1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matmul_into_equals_numpy(shape, dtype):
+    n, m, p = shape
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(n, m)).astype(dtype), rng.normal(size=(m, p)).astype(dtype)
+    out = np.full((n, p), np.nan, dtype)
+    matmul_into(a, b, out)
+    np.testing.assert_allclose(out, a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATION_CODES))
+@pytest.mark.parametrize("fast", [False, True])
+def test_activations_and_derivatives(name, fast):
+    dtype = np.float32 if fast else np.float64
+    z = np.concatenate([np.linspace(-100, 100, 2001), [0.0, -1e-8, 1e-8, 88.5, -88.5]])
+    x = z.astype(dtype)
+    y = x.copy()
+    act_inplace(y, ACTIVATION_CODES[name], fast, *scratch(len(y), dtype))
+    want = REFERENCE[name](z)
+    np.testing.assert_allclose(y, want, rtol=1e-6 if fast else 1e-14,
+                               atol=2e-7 if fast else 1e-15)
+    h = 1e-6
+    for v, out in zip(z[::50], want[::50]):
+        if abs(v) < 30 and not (name == "relu" and abs(v) < 1e-3):
+            num = (REFERENCE[name](v + h) - REFERENCE[name](v - h)) / (2 * h)
+            assert abs(dact(out, ACTIVATION_CODES[name]) - num) < 1e-6
+
+
+@pytest.mark.parametrize("make", [layers.LSTM, layers.GRU, layers.SimpleRNN])
+def test_float32_layers_agree_with_float64(make):
+    x = np.random.default_rng(0).normal(size=(4, 30, 5))
+    layer = make(8, return_sequences=True)
+    y32 = unwrap(layer(x.astype("float32")))
+    twin = make(8, return_sequences=True, dtype="float64")
+    twin(x)
+    twin.set_weights([w.astype("float64") for w in layer.get_weights()])
+    y64 = unwrap(twin(x))
+    assert y32.dtype == np.float32 and y64.dtype == np.float64
+    np.testing.assert_allclose(y32, y64, atol=2e-6)
