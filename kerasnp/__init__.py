@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 from . import (activations, applications, callbacks, config, constraints, data, datasets,
                initializers, layers, losses, metrics, models, ops, optimizers, random,
-               regularizers, saving, utils)
+               regularizers, saving, utils, wrappers)
 from .autodiff import GradientTape
 from .layers import Input, InputLayer, Layer
 from .models import Model, Sequential
@@ -20,5 +20,5 @@ __all__ = ["GradientTape", "Input", "InputLayer", "Layer", "Model", "Sequential"
            "activations", "applications", "ops", "random",
            "callbacks",
            "config", "constraints", "data", "datasets", "initializers", "layers", "losses", "metrics",
-           "models", "optimizers", "regularizers", "saving", "set_random_seed", "utils",
+           "models", "optimizers", "regularizers", "saving", "set_random_seed", "utils", "wrappers",
            "__version__"]
