@@ -107,8 +107,9 @@ def _pair(kind, u, **kwargs):
 @pytest.mark.parametrize("kind", list(MAKERS))
 @pytest.mark.parametrize("back", [False, True])
 @pytest.mark.parametrize("zero_output", [False, True])
-def test_fused_equals_the_generic_cell_loop(kind, back, zero_output, float64):
-    fused, generic = _pair(kind, 4, return_sequences=True, return_state=True,
+@pytest.mark.parametrize("seq", [False, True])
+def test_fused_equals_the_generic_cell_loop(kind, back, zero_output, seq, float64):
+    fused, generic = _pair(kind, 4, return_sequences=seq, return_state=True,
                            go_backwards=back, zero_output_for_mask=zero_output)
     x = _x((3, 5, 2))
     fused(x), generic(x)

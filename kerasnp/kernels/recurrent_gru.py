@@ -62,6 +62,7 @@ def gru_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_cod
     n_t, n_b, u3 = gates.shape
     u = u3 // 3
     dhr = np.empty((n_b, u), dtype=gates.dtype)
+    plain = a_code == 0 and ra_code == 1          # tanh/sigmoid: derivatives written out
     for s in range(n_t - 1, -1, -1):
         for b in range(n_b):
             keep = (not has_mask) or mask[s, b] != 0
@@ -75,17 +76,23 @@ def gru_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_cod
                 dr[:] = 0.0
                 continue
             g, hp, rh = gates[s, b], hs[s, b], rec[s, b, 2 * u:]
+            gz, gr, gh = g[:u], g[u:2 * u], g[2 * u:]
+            dxz, dxr, dxh, drh = dx[:u], dx[u:2 * u], dx[2 * u:], dr[2 * u:]
             for j in range(u):
-                z, rr, hh, d = g[j], g[u + j], g[2 * u + j], dhb[j]
-                dzp = d * (hp[j] - hh) * dact(z, ra_code)         # ∂z = ∂h·(h₋₁ - h̃)
-                dah = d * (ONE - z) * dact(hh, a_code)            # ∂h̃ = ∂h·(1 - z)
-                drp = dah * rh[j] * dact(rr, ra_code)             # ∂r = ∂h̃·rec_h
-                dx[j] = dzp
-                dx[u + j] = drp
-                dx[2 * u + j] = dah
-                dr[j] = dzp
-                dr[u + j] = drp
-                dr[2 * u + j] = dah * rr                          # ∂rec_h = ∂h̃·r
+                z, rr, hh, d = gz[j], gr[j], gh[j], dhb[j]
+                if plain:
+                    dzp = d * (hp[j] - hh) * z * (ONE - z)        # ∂z = ∂h·(h₋₁ - h̃)
+                    dah = d * (ONE - z) * (ONE - hh * hh)         # ∂h̃ = ∂h·(1 - z)
+                    drp = dah * rh[j] * rr * (ONE - rr)           # ∂r = ∂h̃·rec_h
+                else:
+                    dzp = d * (hp[j] - hh) * dact(z, ra_code)
+                    dah = d * (ONE - z) * dact(hh, a_code)
+                    drp = dah * rh[j] * dact(rr, ra_code)
+                dxz[j] = dzp
+                dxr[j] = drp
+                dxh[j] = dah
+                drh[j] = dah * rr                                 # ∂rec_h = ∂h̃·r
+            dr[:2 * u] = dx[:2 * u]                               # ∂rec_z,r = ∂xz,r
         matmul_into(drec[s], r_t, dhr)                            # ∂h₋₁ = dRec·Rᵀ + ∂h·z
         for b in range(n_b):
             if (not has_mask) or mask[s, b] != 0:
