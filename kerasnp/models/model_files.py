@@ -59,6 +59,16 @@ class ModelFileMethods:
         `kwargs` are passed to `json.dumps` (e.g. `indent=2`)."""
         return _files("Model.to_json").to_json(self, **kwargs)
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Export the model for inference: `model.export("model.onnx", format="onnx")` writes an
+        ONNX file that onnxruntime serves (`opset_version=` picks the opset; needs the optional
+        `onnx` package). Keras's other formats need TensorFlow or OpenVINO and raise a
+        ValueError that says so. See `kerasnp.export.export_onnx`."""
+        from ..export import export_model       # late: the exporters sit above the engine
+        return export_model(self, filepath, format=format, verbose=verbose,
+                            input_signature=input_signature, **kwargs)
+
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Load a model saved by `model.save`; the same as `kerasnp.saving.load_model`.

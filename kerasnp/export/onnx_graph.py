@@ -1,0 +1,114 @@
+"""Walking a model's graph into ONNX nodes: Sequential, functional and nested models, and
+subclassed models through the structure traced from their `call`.
+
+The walk mirrors `Model._run_graph`: nodes in topological order, each layer call converted with
+its inputs' ONNX tensor names where the run would pass arrays. Tensors stay channels-last
+throughout, as kerasnp computes them; only the convolution and pooling converters transpose to
+ONNX's channels-first layout around their op (onnxruntime's optimizer cancels the transposes
+that meet).
+"""
+from ..layers.core import InputLayer
+from ..models.graph import fill
+from ..models.model import Model
+from . import onnx_registry
+from .onnx_registry import ExportError, unsupported
+
+
+def check_exportable(model):
+    """Refuse, with the reason, a model whose graph cannot be walked."""
+    if not isinstance(model, Model):
+        raise ExportError(f"export_onnx takes a kerasnp Model (Sequential, functional or "
+                          f"subclassed). Received: model={model!r} (of type "
+                          f"{type(model).__name__})")
+    if not model.built or not model._nodes:
+        raise ExportError(f"Model '{model.name}' is not built, so its structure is unknown: "
+                          "call it on data, fit it, or call model.build(input_shape) before "
+                          "exporting.")
+    if not model._output_refs:
+        raise ExportError(f"Model '{model.name}' has no outputs (its train_step does the "
+                          "work), so there is nothing to export.")
+    for node in model._nodes:
+        if isinstance(node.layer, InputLayer) and node.inputs:
+            raise ExportError(
+                f"Model '{model.name}' ({type(model).__name__}) is subclassed and its call() "
+                "could not be traced on symbolic inputs (it uses the values of its data, e.g. "
+                "in a Python `if`), so its computation is not a graph ONNX can hold. Export a "
+                "functional model instead, or write call() with layers and kerasnp.ops only.")
+        if isinstance(node.layer, Model):
+            check_exportable(node.layer)
+    for layer in model._all_layers:
+        if _makes_masks(layer):
+            unsupported(layer, "it makes a mask (mask_zero=True / Masking), and the layers "
+                        "after it would ignore the mask in the exported graph, changing the "
+                        "predictions for padded inputs. Export a model without masking.")
+
+
+def _makes_masks(layer):
+    from ..layers.masking import Masking
+    return isinstance(layer, Masking) or bool(getattr(layer, "mask_zero", False))
+
+
+def convert_model(b, model, input_names):
+    """Add the nodes of `model` called on the ONNX tensors `input_names` (one per model input);
+    returns the names of its outputs, in order."""
+    nodes = model._nodes
+    vals = [None] * len(nodes)
+    for name, i in zip(input_names, model._input_ids):
+        vals[i] = name
+    outer_scope = b.scope
+    for i, node in enumerate(nodes):
+        if not node.inputs:
+            continue
+        args = [vals[j] if k is None else vals[j][k] for j, k in zip(node.inputs, node.indices)]
+        if node.args is None:
+            x = args if (node.list_input or len(args) > 1) else args[0]
+            call_args, call_kwargs = (x,), {}
+        else:
+            call_args, call_kwargs = fill(node.args, args), fill(node.kwargs, args)
+        call_kwargs.pop("training", None)
+        b.scope = f"{outer_scope}/{node.layer.name}" if outer_scope else node.layer.name
+        vals[i] = convert_layer(b, node.layer, call_args, call_kwargs)
+        _record_shapes(b, node, vals[i], args)
+    b.scope = outer_scope
+    return [vals[i] if k is None else vals[i][k] for i, k in model._output_refs]
+
+
+def convert_layer(b, layer, args, kwargs):
+    """The ONNX output name(s) of one layer call."""
+    if isinstance(layer, Model):
+        xs = args[0] if args else kwargs.get("inputs")
+        xs = list(xs) if isinstance(xs, (list, tuple)) else [xs]
+        if isinstance(xs[0], dict):
+            xs = [xs[0][layer._nodes[i].layer.name] for i in layer._input_ids]
+        if len(xs) != len(layer._input_ids):
+            unsupported(layer, f"it has {len(layer._input_ids)} inputs but is called on "
+                        f"{len(xs)} tensors here.")
+        outs = convert_model(b, layer, xs)
+        return outs if layer._multi_output else outs[0]
+    fn = onnx_registry.find(layer)
+    if fn is None:
+        raise ExportError(
+            f"Layer '{layer.name}' ({type(layer).__name__}) cannot be exported to ONNX: kerasnp "
+            f"has no ONNX converter for {type(layer).__name__}"
+            f"{' (a custom layer)' if type(layer).__module__.split('.')[0] != 'kerasnp' else ''}"
+            f". Layers that export: {', '.join(onnx_registry.supported_names())}.")
+    return fn(b, layer, *args, **kwargs)
+
+
+def _record_shapes(b, node, out, args):
+    """Remember the symbolic shape of each output the node produced (the converters of later
+    layers read their inputs' shapes)."""
+    if not isinstance(out, (list, tuple)):
+        b.set_shape(out, node.shape)
+        return
+    shapes = node.shape if isinstance(node.shape, list) else None
+    if shapes is None or any(s is None for s in shapes):
+        in_shapes = [b.shape(a) for a in args]
+        try:
+            shapes = node.layer.compute_output_shape(in_shapes if len(in_shapes) > 1
+                                                     else in_shapes[0])
+        except Exception:                   # shape unknown: converters that need it say so
+            shapes = [None] * len(out)
+    for name, shape in zip(out, shapes):
+        if isinstance(name, str):
+            b.set_shape(name, shape)
