@@ -20,8 +20,12 @@ def test_matmul_into_equals_numpy(shape, dtype):
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(n, m)).astype(dtype), rng.normal(size=(m, p)).astype(dtype)
     out = np.full((n, p), np.nan, dtype)
-    matmul_into(a, b, out)
+    matmul_into(a, b, np.zeros((1, p), dtype), out)
     np.testing.assert_allclose(out, a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-5 if dtype == np.float32 else 1e-12)
+    c = rng.normal(size=(n, p)).astype(dtype)
+    matmul_into(a, b, c, out)                       # out = c + a·b
+    np.testing.assert_allclose(out, c + a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12,
                                atol=1e-5 if dtype == np.float32 else 1e-12)
 
 

@@ -32,7 +32,7 @@ def lstm_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast
     bits = np.empty(u4, dtype=np.int32)
     for s in range(n_t):
         z = gates[s]
-        matmul_into(hs[s], r, z)                                  # Z = h₋₁·R
+        matmul_into(hs[s], r, xp[s], z)                           # Z = x·W + b + h₋₁·R
         for b in range(n_b):
             # 1-D row views: loops over them vectorise (3-D indexing did not)
             keep = (not has_mask) or mask[s, b] != 0
@@ -41,9 +41,7 @@ def lstm_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast
                 h_new[:] = h_old
                 c_new[:] = c_old
             else:
-                zb, xb = z[b], xp[s, b]
-                for j in range(u4):
-                    zb[j] += xb[j]                                # Z += x·W + b
+                zb = z[b]
                 act_inplace(zb[:2 * u], ra_code, fast, tmp, bits)       # i, f
                 act_inplace(zb[2 * u:3 * u], a_code, fast, tmp, bits)   # c̃
                 act_inplace(zb[3 * u:], ra_code, fast, tmp, bits)       # o
@@ -73,6 +71,7 @@ def lstm_backward(dys, dh, dc, r_t, mask, has_mask, zero_out, ret_seq, a_code, r
     n_t, n_b, u4 = gates.shape
     u = u4 // 4
     dhr = np.empty((n_b, u), dtype=gates.dtype)
+    zero = np.zeros((1, u), dtype=gates.dtype)
     plain = a_code == 0 and ra_code == 1          # tanh/sigmoid: derivatives written out
     for s in range(n_t - 1, -1, -1):
         for b in range(n_b):
@@ -106,7 +105,7 @@ def lstm_backward(dys, dh, dc, r_t, mask, has_mask, zero_out, ret_seq, a_code, r
                     dg[j] = dct * i * dact(g, a_code)
                     do[j] = d * t * dact(o, ra_code)
                     dcb[j] = dct * f
-        matmul_into(dz[s], r_t, dhr)                               # ∂h₋₁ = dZ·Rᵀ
+        matmul_into(dz[s], r_t, zero, dhr)                         # ∂h₋₁ = dZ·Rᵀ
         for b in range(n_b):
             if (not has_mask) or mask[s, b] != 0:
                 dh[b] = dhr[b]

@@ -4,7 +4,7 @@ Same conventions as `recurrent.py`: time-major arrays in processing order, the i
 projections `xp` made by the caller in one BLAS product, states `(T+1, B, u)` with the initial
 state at index 0, uint8 masks `(T, B)`, outputs written in Keras's `(B, T, u)` layout.
 
-GRU, gate order z, r, h as Keras; `brec` is the recurrent bias (`bias[1]`):
+GRU, gate order z, r, h as Keras; `brec (1, 3u)` is the recurrent bias (`bias[1]`):
     rec = h₋₁·R + brec;  z = σ(xz + rec_z);  r = σ(xr + rec_r);  h̃ = tanh(xh + r·rec_h)
     h = z·h₋₁ + (1 - z)·h̃
 """
@@ -25,7 +25,7 @@ def gru_forward(xp, r, brec, mask, has_mask, zero_out, ret_seq, a_code, ra_code,
     tmp = np.empty(u3, dtype=xp.dtype)
     bits = np.empty(u3, dtype=np.int32)
     for s in range(n_t):
-        matmul_into(hs[s], r, rec[s])                             # h₋₁·R
+        matmul_into(hs[s], r, brec, rec[s])                       # h₋₁·R + brec
         for b in range(n_b):
             keep = (not has_mask) or mask[s, b] != 0
             h_old, h_new = hs[s, b], hs[s + 1, b]
@@ -33,8 +33,6 @@ def gru_forward(xp, r, brec, mask, has_mask, zero_out, ret_seq, a_code, ra_code,
                 h_new[:] = h_old
             else:
                 rb, g, xb = rec[s, b], gates[s, b], xp[s, b]
-                for j in range(u3):
-                    rb[j] += brec[j]
                 for j in range(2 * u):
                     g[j] = xb[j] + rb[j]
                 act_inplace(g[:2 * u], ra_code, fast, tmp, bits)        # z, r
@@ -62,6 +60,7 @@ def gru_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_cod
     n_t, n_b, u3 = gates.shape
     u = u3 // 3
     dhr = np.empty((n_b, u), dtype=gates.dtype)
+    zero = np.zeros((1, u), dtype=gates.dtype)
     plain = a_code == 0 and ra_code == 1          # tanh/sigmoid: derivatives written out
     for s in range(n_t - 1, -1, -1):
         for b in range(n_b):
@@ -93,7 +92,7 @@ def gru_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_cod
                 dxh[j] = dah
                 drh[j] = dah * rr                                 # ∂rec_h = ∂h̃·r
             dr[:2 * u] = dx[:2 * u]                               # ∂rec_z,r = ∂xz,r
-        matmul_into(drec[s], r_t, dhr)                            # ∂h₋₁ = dRec·Rᵀ + ∂h·z
+        matmul_into(drec[s], r_t, zero, dhr)                      # ∂h₋₁ = dRec·Rᵀ + ∂h·z
         for b in range(n_b):
             if (not has_mask) or mask[s, b] != 0:
                 dhb, dhrb, gz = dh[b], dhr[b], gates[s, b, :u]
@@ -108,16 +107,13 @@ def simple_rnn_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, fast, h
     tmp = np.empty(u, dtype=xp.dtype)
     bits = np.empty(u, dtype=np.int32)
     for s in range(n_t):
-        matmul_into(hs[s], r, hs[s + 1])                          # h₋₁·R
+        matmul_into(hs[s], r, xp[s], hs[s + 1])                   # x·W + b + h₋₁·R
         for b in range(n_b):
             keep = (not has_mask) or mask[s, b] != 0
             h = hs[s + 1, b]
             if not keep:
                 h[:] = hs[s, b]
             else:
-                xb = xp[s, b]
-                for j in range(u):
-                    h[j] += xb[j]
                 act_inplace(h, a_code, fast, tmp, bits)
             if ret_seq:
                 if keep or not zero_out:
@@ -131,6 +127,7 @@ def simple_rnn_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code,
     """Back-propagate through time; writes `da (T, B, u)`, the pre-activation gradient."""
     n_t, n_b, u = da.shape[0], da.shape[1], da.shape[2]
     dhr = np.empty((n_b, u), dtype=da.dtype)
+    zero = np.zeros((1, u), dtype=da.dtype)
     for s in range(n_t - 1, -1, -1):
         for b in range(n_b):
             keep = (not has_mask) or mask[s, b] != 0
@@ -144,7 +141,7 @@ def simple_rnn_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code,
                 continue
             for j in range(u):                                     # ∂a = ∂h·act'(a)
                 dab[j] = dhb[j] * dact(hb[j], a_code)
-        matmul_into(da[s], r_t, dhr)                               # ∂h₋₁ = ∂a·Rᵀ
+        matmul_into(da[s], r_t, zero, dhr)                         # ∂h₋₁ = ∂a·Rᵀ
         for b in range(n_b):
             if (not has_mask) or mask[s, b] != 0:
                 dh[b] = dhr[b]

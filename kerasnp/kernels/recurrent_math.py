@@ -23,21 +23,22 @@ _C2, _C3, _C4, _C5, _C6 = _F(1 / 2), _F(1 / 6), _F(1 / 24), _F(1 / 120), _F(1 / 
 
 
 @jit
-def matmul_into(a, b, out):
-    """`out = a·b` for small C-contiguous 2-D arrays, as a loop LLVM vectorises without
+def matmul_into(a, b, c, out):
+    """`out = c + a·b` for small C-contiguous 2-D arrays; `c` is `(n, p)` or one row `(1, p)`
+    added to every row (a bias, or zeros). Written as a loop LLVM vectorises without
     reassociating sums: each pass adds four rank-1 terms to a row of `out`
     (`out[i, :] += a[i, k]·b[k, :] + ... + a[i, k+3]·b[k+3, :]`), which quarters the loads and
     stores of `out` (1.4-1.7x faster than one term per pass on 64 x 256 blocks). The per-step
     products of a recurrence (64 x 64 by 64 x 256 in the reference workload) are too small for
-    BLAS threads to pay off, and a loop keeps the kernels free of SciPy (Numba's np.dot needs
-    it)."""
+    BLAS threads to pay off, and a loop keeps the kernels free of SciPy (which Numba's np.dot
+    needs)."""
     n, m = a.shape
     p = b.shape[1]
     m4 = m - m % 4
+    rows_c = c.shape[0]
     for i in range(n):
         o = out[i]
-        for j in range(p):
-            o[j] = 0.0
+        o[:] = c[i if rows_c > 1 else 0]
         for k in range(0, m4, 4):
             a0, a1, a2, a3 = a[i, k], a[i, k + 1], a[i, k + 2], a[i, k + 3]
             b0, b1, b2, b3 = b[k], b[k + 1], b[k + 2], b[k + 3]

@@ -199,7 +199,7 @@ def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
     rec = np.empty((n_t, n_b, 3 * u), dtype)
     ret_seq, zero_out = bool(return_sequences), bool(zero_output_for_mask)
     ys = np.empty((n_b, n_t, u), dtype) if ret_seq else np.empty((1, 1, 1), dtype)
-    gru_forward(xp.reshape(n_t, n_b, 3 * u), r, np.ascontiguousarray(b2[1]), seq.mask,
+    gru_forward(xp.reshape(n_t, n_b, 3 * u), r, np.ascontiguousarray(b2[1:2]), seq.mask,
                 seq.has_mask, zero_out, ret_seq, a_code, ra_code, dtype == np.float32,
                 hs, gates, rec, ys)
     y = ys if ret_seq else _last(hs[-1], seq, zero_out)
