@@ -174,6 +174,14 @@ class OrthogonalRegularizer(Regularizer):
         return {"factor": self.factor, "mode": self.mode}
 
 
+# Keras 3's lowercase names are the classes themselves (`keras.regularizers.l2(0.01)`), so
+# `l1_l2()` keeps the class defaults (0.0) unlike the string "l1_l2" (0.01 each).
+l1 = L1
+l2 = L2
+l1_l2 = L1L2
+orthogonal_regularizer = OrthogonalRegularizer
+
+
 def get(identifier):
     """Resolve a regularizer: `None`, a name, a config dict, a class, an instance or a callable.
 
