@@ -21,6 +21,21 @@ from .confusion import Precision, Recall
 from .f_score import F1Score, FBetaScore
 from .regression import (MeanAbsoluteError, MeanSquaredError, RootMeanSquaredError,
                          mean_absolute_error, mean_squared_error)
+from .confusion_more import (FalseNegatives, FalsePositives, PrecisionAtRecall,
+                             RecallAtPrecision, SensitivityAtSpecificity,
+                             SpecificityAtSensitivity, TrueNegatives, TruePositives)
+from .iou import IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU
+from .loss_metrics import (BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge,
+                           CosineSimilarity, Hinge, KLDivergence, LogCoshError,
+                           MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Poisson,
+                           SparseCategoricalCrossentropy, SquaredHinge, binary_crossentropy,
+                           categorical_crossentropy, categorical_hinge, hinge, huber,
+                           kl_divergence, log_cosh, mean_absolute_percentage_error,
+                           mean_squared_logarithmic_error, poisson,
+                           sparse_categorical_crossentropy, squared_hinge)
+from .reduction import Sum
+from .regression_more import (ConcordanceCorrelation, PearsonCorrelation, R2Score,
+                              concordance_correlation, pearson_correlation)
 
 __all__ = [
     "Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
@@ -30,22 +45,45 @@ __all__ = [
     "sparse_categorical_accuracy", "top_k_categorical_accuracy",
     "sparse_top_k_categorical_accuracy", "mean_squared_error", "mean_absolute_error", "get",
     "serialize", "deserialize",
+    "Sum", "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives",
+    "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
+    "LogCoshError", "CosineSimilarity", "R2Score", "PearsonCorrelation",
+    "ConcordanceCorrelation", "Hinge", "SquaredHinge", "CategoricalHinge", "KLDivergence",
+    "Poisson", "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
+    "IoU", "BinaryIoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU",
+    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+    "hinge", "squared_hinge", "categorical_hinge", "kl_divergence", "poisson", "log_cosh",
+    "huber", "mean_absolute_percentage_error", "mean_squared_logarithmic_error",
+    "pearson_correlation", "concordance_correlation",
 ]
 
 METRICS = Registry("metric")
 for _cls in (Mean, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
              SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
              MeanSquaredError, MeanAbsoluteError, RootMeanSquaredError, Precision, Recall, AUC,
-             F1Score):
+             F1Score, Sum, TruePositives, FalsePositives, TrueNegatives, FalseNegatives,
+             PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity,
+             SpecificityAtSensitivity, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
+             LogCoshError, CosineSimilarity, R2Score, PearsonCorrelation, ConcordanceCorrelation,
+             Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy,
+             CategoricalCrossentropy, SparseCategoricalCrossentropy, IoU, BinaryIoU, MeanIoU,
+             OneHotIoU, OneHotMeanIoU):
     METRICS[snake_case(_cls.__name__)] = _cls
+# Keras's extra string names (lookups also try the lower-cased name, so "MAPE" works too).
 METRICS.update({"fbeta_score": FBetaScore, "FBetaScore": FBetaScore, "mse": MeanSquaredError,
-                "mae": MeanAbsoluteError, "rmse": RootMeanSquaredError})
+                "mae": MeanAbsoluteError, "rmse": RootMeanSquaredError,
+                "mape": MeanAbsolutePercentageError, "msle": MeanSquaredLogarithmicError,
+                "bce": BinaryCrossentropy})
 
 # Per-sample functions by name, for `MeanMetricWrapper` configs.
 FUNCTIONS = {f.__name__: f for f in (
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
     top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mean_squared_error,
-    mean_absolute_error)}
+    mean_absolute_error, binary_crossentropy, categorical_crossentropy,
+    sparse_categorical_crossentropy, hinge, squared_hinge, categorical_hinge, kl_divergence,
+    poisson, log_cosh, huber, mean_absolute_percentage_error, mean_squared_logarithmic_error,
+    pearson_correlation, concordance_correlation)}
 
 # Which accuracy a loss implies (loss names as Keras spells them, and their short aliases).
 _ACCURACY_BY_LOSS = {
