@@ -25,7 +25,11 @@ def converts(*classes):
 def find(layer):
     """The converter of `layer`'s class, or of a registered base class whose computation the
     layer inherits unchanged (a subclass that overrides `call` computes something else)."""
-    cls = type(layer)
+    return find_class(type(layer))
+
+
+def find_class(cls):
+    """`find` for a layer class."""
     fn = CONVERTERS.get(cls)
     if fn is not None:
         return fn
@@ -36,8 +40,11 @@ def find(layer):
 
 
 def supported_names():
-    """Sorted public class names of the layers that have a converter."""
-    return sorted({c.__name__ for c in CONVERTERS if not c.__name__.startswith("_")})
+    """Sorted names of the public layer classes (`kerasnp.layers`) that have a converter."""
+    from .. import layers
+    classes = [getattr(layers, n) for n in layers.__all__]
+    names = {c.__name__ for c in classes if isinstance(c, type) and find_class(c)}
+    return sorted(names | {c.__name__ for c in CONVERTERS if not c.__name__.startswith("_")})
 
 
 def unsupported(layer, why):
