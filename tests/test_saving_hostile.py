@@ -341,13 +341,18 @@ def test_newer_format_version_is_refused(tiny, tmp_path):
 
 
 # ----------------------------------------------------------------------------- foreign files
-def test_keras_dot_keras_file_is_recognised(tmp_path):
+def test_keras_dot_keras_file_goes_to_the_keras_reader(tmp_path):
+    """A Keras 3 zip is recognised by its content and read as Keras's format (whose own hostile
+    files are in test_saving_hostile_keras.py); a config without layers is refused there."""
     meta = json.dumps({"keras_version": "3.5.0", "date_saved": "2024-08-01@10:00:00"}).encode()
     config = json.dumps({"module": "keras", "class_name": "Sequential", "config": {}}).encode()
     path = _write(tmp_path / "model.keras", [("metadata.json", meta), ("config.json", config),
                                              ("model.weights.h5", b"\x89HDF\r\n\x1a\n" + bytes(64))],
                   fix_checksums=False)
-    _refused(path, "Keras '.keras' file", "3.5.0", "HDF5")
+    _refused(path, "config.json", "Sequential", "'layers' list")
+    with pytest.raises(ModelFileError, match="Keras '.keras' file.*3.5.0.*load_model"):
+        keras.saving.load_into(keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)]),
+                               path)
 
 
 def test_hdf5_file_is_recognised(tmp_path):

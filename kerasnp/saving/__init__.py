@@ -11,6 +11,10 @@
 Files from strangers are safe to open: classes come only from kerasnp's registries or the
 caller's `custom_objects`, every limit is checked before allocating, and every problem raises
 `ModelFileError`.
+
+Keras 3's own files (`.keras` zips and `.weights.h5`, recognised by their content) are read by
+`keras_format` with the same rules; their weights are HDF5, parsed by h5py, which is why
+`.kerasnp` (no HDF5 parser) is the format to use for files you do not trust.
 """
 from .._serializable import get_registered_name, get_registered_object, register_serializable
 from ..models.model_files import register_model_files

@@ -177,6 +177,38 @@ def _fsync_dir(directory):
 
 
 # ----------------------------------------------------------------------------- reading
+def file_head(src, what="model file"):
+    """`(first 16 bytes, size)` of a regular file; `ModelFileError` for anything else."""
+    try:
+        st = os.stat(src)
+        if stat.S_ISDIR(st.st_mode):
+            fail(src, f"it is a directory, not a {what}.")
+        if not stat.S_ISREG(st.st_mode):
+            fail(src, "it is not a regular file (a pipe or device?).")
+        with open(src, "rb") as fp:
+            return fp.read(16), st.st_size
+    except FileNotFoundError:
+        fail(src, "no such file.")
+    except OSError as err:
+        fail(src, f"the file cannot be read ({type(err).__name__}: {err}).")
+
+
+def open_zip(src):
+    """`(ZipFile, infos, file size)` of a readable zip archive; `ModelFileError` (saying what
+    the file is instead) otherwise."""
+    head, size = file_head(src)
+    if not head.startswith(b"PK"):
+        checks.sniff(src, head, size)
+    zf = None
+    try:
+        zf = zipfile.ZipFile(src, "r")
+        return zf, zf.infolist(), size
+    except Exception:                         # BadZipFile, struct/zlib/unicode errors, ...
+        if zf is not None:
+            zf.close()
+        checks.sniff(src, head, size)
+
+
 class ArchiveReader:
     """A validated, read-only view of a kerasnp zip file (use as a context manager).
 
@@ -202,28 +234,7 @@ class ArchiveReader:
             self.zip = None
 
     def _open(self, formats):
-        src = self.source
-        try:
-            st = os.stat(src)
-            if stat.S_ISDIR(st.st_mode):
-                fail(src, "it is a directory, not a model file.")
-            if not stat.S_ISREG(st.st_mode):
-                fail(src, "it is not a regular file (a pipe or device?).")
-            size = st.st_size
-            with open(src, "rb") as fp:
-                head = fp.read(16)
-        except FileNotFoundError:
-            fail(src, "no such file.")
-        except OSError as err:
-            fail(src, f"the file cannot be read ({type(err).__name__}: {err}).")
-        if not head.startswith(b"PK"):
-            checks.sniff(src, head, size)
-        try:
-            self.zip = zipfile.ZipFile(src, "r")
-            infos = self.zip.infolist()
-        except Exception:                         # BadZipFile, struct/zlib/unicode errors, ...
-            self.close()
-            checks.sniff(src, head, size)
+        self.zip, infos, size = open_zip(self.source)
         try:
             self._check_directory(infos, size, formats)
         except BaseException:

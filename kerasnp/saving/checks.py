@@ -54,9 +54,10 @@ def sniff(source, head, size):
     if size == 0:
         fail(source, "the file is empty (0 bytes); it is not a kerasnp model file.")
     if head.startswith(_HDF5_MAGIC):
-        fail(source, "this is an HDF5 file (a Keras 2 '.h5' model or '.weights.h5' weights). "
-                     "kerasnp cannot read HDF5: rebuild the model in kerasnp and copy the weights "
-                     "over with get_weights()/set_weights() from a Keras session.")
+        fail(source, "this is an HDF5 file: Keras '.weights.h5' weights (load them with "
+                     "model.load_weights into a model built in code) or a legacy Keras 2 '.h5' "
+                     "model, which kerasnp does not read (open it in Keras and save it as "
+                     "'.keras').")
     if head.startswith(_ZIP_MAGICS):
         fail(source, f"the zip archive is truncated or damaged ({size} bytes; its end-of-archive "
                      "record is missing or corrupt). Save the model again.")
@@ -87,30 +88,32 @@ def reject_foreign(src, names, zf):
 
 
 def keras_file(src, meta):
-    """Raise the error for a Keras 3 `.keras` file (HDF5 weights)."""
+    """Raise the error for a Keras 3 `.keras` file where a kerasnp file is needed."""
     version = meta.get("keras_version")
-    fail(src, f"this is a Keras '.keras' file (keras_version {version!r}): its weights are "
-              "stored in HDF5 (model.weights.h5), which kerasnp cannot read. Rebuild the model "
-              "in kerasnp from the same code and copy the weights with get_weights()/"
-              "set_weights() from a Keras session.")
+    fail(src, f"this is a Keras '.keras' file (keras_version {version!r}), not a kerasnp "
+              "checkpoint: open it with kerasnp.models.load_model, or read its weights with "
+              "model.load_weights.")
 
 
 # ----------------------------------------------------------------------------- members
 _ALLOWED = re.compile(r"(metadata|config|state)\.json|(weights|optimizer|extra)/\d{5}\.npy")
+_ALLOWED_TEXT = ("a kerasnp file holds only metadata.json, config.json, state.json, "
+                 "weights/NNNNN.npy, optimizer/NNNNN.npy and extra/NNNNN.npy.")
 
 
-def check_members(source, infos, file_size):
+def check_members(source, infos, file_size, allowed=None):
     """Validate the zip directory (names, count, sizes, compression) before reading anything.
 
     Every limit applies to the sizes the directory declares, so nothing is read or decompressed
     for a member that breaks one; readers then never read past a member's declared size.
+    `allowed` is `(pattern, description)` of the member names (default: kerasnp's).
     """
     if len(infos) > MAX_MEMBERS:
         fail(source, f"the archive has {len(infos)} members; at most {MAX_MEMBERS} are allowed.")
     seen, total = set(), 0
     for info in infos:
         name = info.filename
-        _check_name(source, name)
+        _check_name(source, name, allowed)
         if name in seen:
             fail(source, "the archive holds this member twice (duplicate names are refused: "
                          "which copy would be read is ambiguous).", name)
@@ -143,17 +146,16 @@ def check_members(source, infos, file_size):
     return seen
 
 
-def _check_name(source, name):
+def _check_name(source, name, allowed=None):
     if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name):
         fail(source, "absolute member paths are refused.", name)
     if "\\" in name:
         fail(source, "backslashes in member names are refused.", name)
     if ".." in name.split("/"):
         fail(source, "'..' in member names is refused (path traversal).", name)
-    if "\x00" in name or not _ALLOWED.fullmatch(name):
-        fail(source, "unexpected member name; a kerasnp file holds only metadata.json, "
-                     "config.json, state.json, weights/NNNNN.npy, optimizer/NNNNN.npy and "
-                     "extra/NNNNN.npy.", name)
+    pattern, described = allowed or (_ALLOWED, _ALLOWED_TEXT)
+    if "\x00" in name or not pattern.fullmatch(name):
+        fail(source, f"unexpected member name; {described}", name)
 
 
 # ----------------------------------------------------------------------------- JSON

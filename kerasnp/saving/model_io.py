@@ -25,7 +25,7 @@ import numpy as np
 from .. import config as _config
 from .._serializable import ConfigError, check_custom_objects
 from .._weight_budget import weight_budget
-from . import archive, checks, serialization as ser, state
+from . import archive, checks, keras_format, serialization as ser, state
 from .checks import ModelFileError, fail
 from .compile_config import compile_from_config, serialize_compile
 
@@ -137,6 +137,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         `fit(..., initial_epoch=k)` continues exactly.
     """
     custom_objects = check_custom_objects(custom_objects)
+    if keras_format.is_keras_zip(filepath):
+        return keras_format.load_model(filepath, custom_objects, compile, safe_mode)
     with archive.ArchiveReader(filepath, (MODEL_FORMAT,)) as ar:
         cfg = _read_config(ar)
         headers = [ar.array_header(m) for m in state.members(ar, "weights", "weights")]
@@ -187,6 +189,9 @@ def load_weights(model, filepath):
     """Load weights saved by `save_weights` (or the weights of a full model file) by structure:
     the i-th saved array goes to the i-th weight of `model.weights`, shapes checked."""
     _check_model(model, "load_weights")
+    if keras_format.is_keras_zip(filepath) or _is_hdf5(filepath):
+        keras_format.load_weights(model, os.fspath(filepath))
+        return
     with archive.ArchiveReader(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT)) as ar:
         pairs = state.read_weights(ar, model.weights, cast=True)
     for var, value in pairs:
@@ -214,6 +219,14 @@ def model_from_json(json_string, custom_objects=None):
         fail(_JSON_SOURCE, str(err))
     except Exception as err:
         fail(_JSON_SOURCE, f"the model cannot be rebuilt ({type(err).__name__}: {err}).")
+
+
+def _is_hdf5(filepath):
+    try:
+        with open(filepath, "rb") as fp:
+            return fp.read(8) == b"\x89HDF\r\n\x1a\n"
+    except (OSError, TypeError):
+        return False
 
 
 # ----------------------------------------------------------------------------- reading parts
