@@ -20,6 +20,7 @@ from ..kernels.recurrent_math import ACTIVATION_CODES
 from ..variables import Variable
 from ._blas import column_sums
 from ._dispatch import value
+from ._recurrent_buffers import POOL
 
 _NO_MASK = np.ones((1, 1), dtype=np.uint8)
 
@@ -45,8 +46,8 @@ class _Sequence:
         self.b, self.t, self.f = a.shape
         xs = a.transpose(1, 0, 2)
         self.back = bool(go_backwards)
-        self.x2 = np.ascontiguousarray(xs[::-1] if self.back else xs,
-                                       dtype=dtype).reshape(self.t * self.b, self.f)
+        self.x2 = POOL.take((self.t * self.b, self.f), dtype)
+        np.copyto(self.x2.reshape(self.t, self.b, self.f), xs[::-1] if self.back else xs)
         if mask is None:
             self.mask, self.has_mask = _NO_MASK, False
         else:
@@ -65,6 +66,15 @@ def _initial(state, b, u, dtype):
     if state is None:
         return np.zeros((b, u), dtype=dtype)
     return _val(state, dtype)
+
+
+def _project(seq, w, b):
+    """The input projections of every step, `X·W + b` as one BLAS product, `(T, B, width)`."""
+    xp = POOL.take((seq.t * seq.b, w.shape[1]), w.dtype)
+    np.matmul(seq.x2, w, out=xp)
+    if b is not None:
+        xp += b
+    return xp.reshape(seq.t, seq.b, w.shape[1])
 
 
 def _opt(state, grad):
@@ -147,17 +157,14 @@ def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fals
     u = r.shape[0]
     seq = _Sequence(x, mask, go_backwards, dtype)
     n_t, n_b = seq.t, seq.b
-    xp = seq.x2 @ w                                               # X·W for all steps at once
-    if bias is not None:
-        xp += _val(bias, dtype)
-    hs = np.empty((n_t + 1, n_b, u), dtype)
-    cs = np.empty((n_t + 1, n_b, u), dtype)
+    xp = _project(seq, w, None if bias is None else _val(bias, dtype))
+    hs, cs = POOL.take((n_t + 1, n_b, u), dtype), POOL.take((n_t + 1, n_b, u), dtype)
     hs[0], cs[0] = _initial(h0, n_b, u, dtype), _initial(c0, n_b, u, dtype)
-    gates = np.empty((n_t, n_b, 4 * u), dtype)
-    tcs = np.empty((n_t, n_b, u), dtype)
+    gates = POOL.take((n_t, n_b, 4 * u), dtype)
+    tcs = POOL.take((n_t, n_b, u), dtype)
     ret_seq, zero_out = bool(return_sequences), bool(zero_output_for_mask)
     ys = np.empty((n_b, n_t, u), dtype) if ret_seq else np.empty((1, 1, 1), dtype)
-    lstm_forward(xp.reshape(n_t, n_b, 4 * u), r, seq.mask, seq.has_mask, zero_out, ret_seq,
+    lstm_forward(xp, r, seq.mask, seq.has_mask, zero_out, ret_seq,
                  a_code, ra_code, dtype == np.float32, hs, cs, gates, tcs, ys)
     y = ys if ret_seq else _last(hs[-1], seq, zero_out)
     need_dx = is_tracked(x)
@@ -167,7 +174,7 @@ def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fals
         dh = np.zeros((n_b, u), dtype) if dh_t is None else np.array(dh_t, dtype=dtype)
         dc = np.zeros((n_b, u), dtype) if dc_t is None else np.array(dc_t, dtype=dtype)
         dys = _seq_grad(dmain, seq, ret_seq, zero_out, dh)
-        dz = np.empty_like(gates)
+        dz = POOL.take(gates.shape, dtype)
         lstm_backward(dys, dh, dc, np.ascontiguousarray(r.T), seq.mask, seq.has_mask,
                       zero_out, ret_seq, a_code, ra_code, cs, gates, tcs, dz)
         dz2 = dz.reshape(n_t * n_b, 4 * u)
@@ -175,7 +182,9 @@ def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fals
         dr = hs[:-1].reshape(n_t * n_b, u).T @ dz2                # dR = H₋₁ᵀ·dZ
         db = column_sums(dz2) if bias is not None else None       # db = Σ dZ
         dx = seq.dx(dz2, w) if need_dx else None                  # dX = dZ·Wᵀ
+        POOL.give([dz])
         return dx, _opt(h0, dh), _opt(c0, dc), dw, dr, db
+    POOL.give_when_freed(vjp, [seq.x2, xp, hs, cs, gates, tcs])
     return _finish(y, [hs[-1], cs[-1]], vjp, (x, h0, c0, kernel, recurrent_kernel, bias),
                    seq, ret_seq, return_state, states_out)
 
@@ -192,14 +201,14 @@ def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
     seq = _Sequence(x, mask, go_backwards, dtype)
     n_t, n_b = seq.t, seq.b
     b2 = _val(bias, dtype) if bias is not None else np.zeros((2, 3 * u), dtype)
-    xp = seq.x2 @ w + b2[0]                                       # X·W + b_in, all steps
-    hs = np.empty((n_t + 1, n_b, u), dtype)
+    xp = _project(seq, w, b2[0])                                  # X·W + b_in, all steps
+    hs = POOL.take((n_t + 1, n_b, u), dtype)
     hs[0] = _initial(h0, n_b, u, dtype)
-    gates = np.empty((n_t, n_b, 3 * u), dtype)
-    rec = np.empty((n_t, n_b, 3 * u), dtype)
+    gates = POOL.take((n_t, n_b, 3 * u), dtype)
+    rec = POOL.take((n_t, n_b, 3 * u), dtype)
     ret_seq, zero_out = bool(return_sequences), bool(zero_output_for_mask)
     ys = np.empty((n_b, n_t, u), dtype) if ret_seq else np.empty((1, 1, 1), dtype)
-    gru_forward(xp.reshape(n_t, n_b, 3 * u), r, np.ascontiguousarray(b2[1:2]), seq.mask,
+    gru_forward(xp, r, np.ascontiguousarray(b2[1:2]), seq.mask,
                 seq.has_mask, zero_out, ret_seq, a_code, ra_code, dtype == np.float32,
                 hs, gates, rec, ys)
     y = ys if ret_seq else _last(hs[-1], seq, zero_out)
@@ -209,7 +218,7 @@ def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
         dmain, (dh_t,) = _unpack_grad(dy, n_t, ret_seq, 1, return_state)
         dh = np.zeros((n_b, u), dtype) if dh_t is None else np.array(dh_t, dtype=dtype)
         dys = _seq_grad(dmain, seq, ret_seq, zero_out, dh)
-        dxp, drec = np.empty_like(gates), np.empty_like(rec)
+        dxp, drec = POOL.take(gates.shape, dtype), POOL.take(rec.shape, dtype)
         gru_backward(dys, dh, np.ascontiguousarray(r.T), seq.mask, seq.has_mask, zero_out,
                      ret_seq, a_code, ra_code, hs, gates, rec, dxp, drec)
         dx2 = dxp.reshape(n_t * n_b, 3 * u)
@@ -218,7 +227,9 @@ def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
         dr = hs[:-1].reshape(n_t * n_b, u).T @ dr2                # dR = H₋₁ᵀ·dRec
         db = np.stack([column_sums(dx2), column_sums(dr2)]) if bias is not None else None
         dx = seq.dx(dx2, w) if need_dx else None
+        POOL.give([dxp, drec])
         return dx, _opt(h0, dh), dw, dr, db
+    POOL.give_when_freed(vjp, [seq.x2, xp, hs, gates, rec])
     return _finish(y, [hs[-1]], vjp, (x, h0, kernel, recurrent_kernel, bias), seq, ret_seq,
                    return_state, states_out)
 
@@ -234,14 +245,12 @@ def simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fa
     u = r.shape[0]
     seq = _Sequence(x, mask, go_backwards, dtype)
     n_t, n_b = seq.t, seq.b
-    xp = seq.x2 @ w
-    if bias is not None:
-        xp += _val(bias, dtype)
-    hs = np.empty((n_t + 1, n_b, u), dtype)
+    xp = _project(seq, w, None if bias is None else _val(bias, dtype))
+    hs = POOL.take((n_t + 1, n_b, u), dtype)
     hs[0] = _initial(h0, n_b, u, dtype)
     ret_seq, zero_out = bool(return_sequences), bool(zero_output_for_mask)
     ys = np.empty((n_b, n_t, u), dtype) if ret_seq else np.empty((1, 1, 1), dtype)
-    simple_rnn_forward(xp.reshape(n_t, n_b, u), r, seq.mask, seq.has_mask, zero_out, ret_seq,
+    simple_rnn_forward(xp, r, seq.mask, seq.has_mask, zero_out, ret_seq,
                        a_code, dtype == np.float32, hs, ys)
     y = ys if ret_seq else _last(hs[-1], seq, zero_out)
     need_dx = is_tracked(x)
@@ -250,7 +259,7 @@ def simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fa
         dmain, (dh_t,) = _unpack_grad(dy, n_t, ret_seq, 1, return_state)
         dh = np.zeros((n_b, u), dtype) if dh_t is None else np.array(dh_t, dtype=dtype)
         dys = _seq_grad(dmain, seq, ret_seq, zero_out, dh)
-        da = np.empty((n_t, n_b, u), dtype)
+        da = POOL.take((n_t, n_b, u), dtype)
         simple_rnn_backward(dys, dh, np.ascontiguousarray(r.T), seq.mask, seq.has_mask,
                             zero_out, ret_seq, a_code, hs, da)
         da2 = da.reshape(n_t * n_b, u)
@@ -258,6 +267,8 @@ def simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fa
         dr = hs[:-1].reshape(n_t * n_b, u).T @ da2                # dR = H₋₁ᵀ·dA
         db = column_sums(da2) if bias is not None else None
         dx = seq.dx(da2, w) if need_dx else None
+        POOL.give([da])
         return dx, _opt(h0, dh), dw, dr, db
+    POOL.give_when_freed(vjp, [seq.x2, xp, hs])
     return _finish(y, [hs[-1]], vjp, (x, h0, kernel, recurrent_kernel, bias), seq, ret_seq,
                    return_state, states_out)
