@@ -201,3 +201,26 @@ def test_stacked_cells_gradients_and_states(float64):
     for v in rnn.weights:                       # the checker keys gradients by weight name
         v.name = v.path
     _ok(tape_gradient_errors(Head(rnn, mask=MASK), _x((3, 5, 2))))
+
+
+def test_one_layer_called_twice_in_a_step_and_a_persistent_tape(float64):
+    """Each call keeps its own saved states (the scratch pool never hands out live arrays)."""
+    lstm = layers.LSTM(3, return_sequences=True)
+
+    class Twice(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.rnn = lstm
+
+        def call(self, x):
+            return self.rnn(x) * self.rnn(ops.flip(x, axis=1))
+    _ok(tape_gradient_errors(Twice(), _x((3, 5, 2))))
+    x = _x((3, 5, 2))
+    with GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = lstm(x)
+        lstm(_x((3, 5, 2), 1))                          # another call while y's node lives
+    first = tape.gradient(y, [x] + lstm.weights)
+    second = tape.gradient(y, [x] + lstm.weights)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
