@@ -150,7 +150,11 @@ def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fals
          return_sequences=False, return_state=False, zero_output_for_mask=False, a_code=0,
          ra_code=1, states_out=None):
     """A Keras LSTM over `x (B, T, F)`; kernel `(F, 4u)`, recurrent `(u, 4u)`, bias `(4u,)` or
-    None, gate order i, f, c, o. Returns the output, or `[output, h, c]` with return_state."""
+    None, gate order i, f, c, o; `h0`, `c0` initial states or None (zeros); `mask (B, T)` or
+    None; `a_code`, `ra_code` the activations' kernel codes (`activation_code`).
+
+    Returns the output, or `[output, h, c]` with `return_state`; a list `states_out` also
+    receives copies of the final states' values (what a stateful layer keeps)."""
     w = kernel.value if type(kernel) is Variable else value(kernel)
     dtype = w.dtype
     r = _val(recurrent_kernel, dtype)
