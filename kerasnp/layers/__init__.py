@@ -22,6 +22,8 @@ from .bidirectional import Bidirectional
 from .pooling_adaptive import AdaptiveAveragePooling1D, AdaptiveMaxPooling1D
 from .reshaping_1d import Cropping1D, UpSampling1D, ZeroPadding1D
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from .merging_functions import (add, average, concatenate, dot, maximum, minimum, multiply,
+                                subtract)
 from .shape_utils import Identity, Lambda, Permute, RepeatVector
 from .global_pooling import (GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                              GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
@@ -31,6 +33,8 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, 
                       MinPooling1D, MinPooling2D)
 from .preprocessing import Normalization, Rescaling
 from .preprocessing_image import RandomFlip, RandomRotation, RandomTranslation
+from .preprocessing_image_more import RandomBrightness, RandomContrast, RandomZoom
+from .preprocessing_image_resize import CenterCrop, RandomCrop, Resizing
 from .reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
 from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from .noise import GaussianNoise
@@ -56,4 +60,13 @@ __all__ = ["Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D
            "MultiHeadAttention",
            "IntegerLookup", "StringLookup", "TextVectorization",
            "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell",
-           "StackedRNNCells"]
+           "StackedRNNCells",
+           "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply",
+           "subtract", "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop",
+           "RandomZoom", "Resizing", "Convolution1D", "Convolution2D",
+           "Convolution1DTranspose", "Convolution2DTranspose", "SeparableConvolution2D"]
+
+# Keras's long spellings of the convolution layers are the same classes.
+Convolution1D, Convolution2D = Conv1D, Conv2D
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+SeparableConvolution2D = SeparableConv2D

@@ -1,0 +1,257 @@
+"""The Keras API long tail (issue 13 item 5): lowercase merge functions, regularizer aliases, the
+image resizing/cropping and colour/zoom augmentation layers, and the engine conveniences
+(`Input(batch_shape=)`, `layer.input`/`layer.output`, dict outputs, `clone_model`).
+
+Reference values are computed by hand, with NumPy, or with Pillow (whose resampling filters are
+the ones Keras 3's NumPy/JAX backends use).
+"""
+import numpy as np
+import pytest
+
+import kerasnp as keras
+from kerasnp import layers as L
+from _tape_check import tape_gradient_errors
+
+RNG = np.random.default_rng(0)
+
+
+# ------------------------------------------------------------------------- merge functions
+
+@pytest.mark.parametrize("fn,cls,kwargs", [
+    ("add", "Add", {}), ("subtract", "Subtract", {}), ("multiply", "Multiply", {}),
+    ("average", "Average", {}), ("maximum", "Maximum", {}), ("minimum", "Minimum", {}),
+    ("concatenate", "Concatenate", {"axis": 1}), ("dot", "Dot", {"axes": 1}),
+    ("dot", "Dot", {"axes": -1, "normalize": True})])
+def test_merge_functions_equal_their_layers(fn, cls, kwargs):
+    a = RNG.standard_normal((3, 4)).astype("float32")
+    b = RNG.standard_normal((3, 4)).astype("float32")
+    expected = getattr(L, cls)(**kwargs)([a, b])
+    np.testing.assert_array_equal(getattr(L, fn)([a, b], **kwargs), expected)
+    # symbolic: a functional model whose layer is the one the function made, named as asked
+    x1, x2 = keras.Input((4,)), keras.Input((4,))
+    out = getattr(L, fn)([x1, x2], name=f"my_{fn}", **kwargs)
+    model = keras.Model([x1, x2], out)
+    layer = model.get_layer(f"my_{fn}")
+    assert type(layer).__name__ == cls
+    np.testing.assert_allclose(model.predict([a, b], verbose=0), expected, rtol=1e-6)
+
+
+def test_merge_function_defaults_follow_keras():
+    a, b = np.ones((2, 3, 4)), np.ones((2, 3, 5))
+    assert L.concatenate([a, b]).shape == (2, 3, 9)              # axis=-1
+    x, y = RNG.standard_normal((2, 5)), RNG.standard_normal((2, 5))
+    np.testing.assert_allclose(L.dot([x, y]), np.sum(x * y, axis=1, keepdims=True))  # axes=-1
+    with pytest.raises(ValueError, match="exactly 2"):
+        L.subtract([x, y, x])
+
+
+def test_merge_functions_train_in_a_model():
+    x_in = keras.Input((3,))
+    h1, h2 = L.Dense(4)(x_in), L.Dense(4)(x_in)
+    out = L.Dense(1)(L.concatenate([L.add([h1, h2]), L.multiply([h1, h2])]))
+    model = keras.Model(x_in, out)
+    model.compile(keras.optimizers.Adam(0.05), "mse")
+    x = RNG.standard_normal((32, 3)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    loss = model.fit(x, y, epochs=40, verbose=0).history["loss"]
+    assert loss[-1] < loss[0] / 10
+
+
+# ------------------------------------------------------------------------ regularizer aliases
+
+def test_lowercase_regularizers_are_the_classes():
+    R = keras.regularizers
+    assert R.l1 is R.L1 and R.l2 is R.L2 and R.l1_l2 is R.L1L2
+    assert R.orthogonal_regularizer is R.OrthogonalRegularizer
+    w = np.array([1.0, -2.0])
+    assert R.l2(0.01)(w) == pytest.approx(0.05)
+    assert R.l1(0.1)(w) == pytest.approx(0.3)
+    assert R.l1_l2(l1=0.1, l2=0.5)(w) == pytest.approx(2.8)
+    assert R.l1_l2().get_config() == {"l1": 0.0, "l2": 0.0}      # Keras: the class defaults
+    layer = L.Dense(2, kernel_regularizer=keras.regularizers.l2(0.01))
+    layer(np.ones((1, 3), "float32"))
+    assert layer.losses and float(np.asarray(layer.losses[0])) == pytest.approx(
+        0.01 * float(np.sum(layer.kernel.value ** 2)), rel=1e-5)
+
+
+# ------------------------------------------------------------------ resizing and cropping
+
+def _pil_resize(img, height, width, method):
+    pil = pytest.importorskip("PIL.Image")
+    filters = {"bilinear": pil.BILINEAR, "bicubic": pil.BICUBIC, "lanczos3": pil.LANCZOS,
+               "nearest": pil.NEAREST}
+    return np.asarray(pil.fromarray(img.astype(np.float32), mode="F").resize(
+        (width, height), filters[method]))
+
+
+@pytest.mark.parametrize("method", ["bilinear", "bicubic", "lanczos3", "nearest"])
+@pytest.mark.parametrize("size", [(11, 13), (4, 5), (3, 12)])
+def test_resizing_matches_pillow(method, size):
+    # Pillow always widens its filter when shrinking: Keras's antialias=True.
+    x = RNG.uniform(0, 1, (2, 7, 9, 3)).astype("float32")
+    y = L.Resizing(*size, interpolation=method, antialias=True)(x)
+    assert y.shape == (2,) + size + (3,) and y.dtype == np.float32
+    for n in range(2):
+        for c in range(3):
+            np.testing.assert_allclose(y[n, :, :, c], _pil_resize(x[n, :, :, c], *size, method),
+                                       atol=2e-6)
+
+
+def test_resizing_bilinear_by_hand_and_aspect_options():
+    x = np.array([0.0, 1.0, 2.0, 3.0]).reshape(1, 2, 2, 1)
+    # 2 -> 3: output centres sample the input at -1/6, 1/2, 7/6 (edge samples clamp)
+    np.testing.assert_allclose(L.Resizing(3, 3)(x)[0, :, :, 0],
+                               [[0, 0.5, 1], [1, 1.5, 2], [2, 2.5, 3]])
+    # 2 -> 1 without antialias reads the centre (bilinear at 0.5); same with it here
+    np.testing.assert_allclose(L.Resizing(1, 1)(x).ravel(), [1.5])
+    img = np.arange(24.0).reshape(1, 4, 6, 1)
+    # crop_to_aspect_ratio: the centred 4x4 window, then (4x4 -> 2x2) resize
+    cropped = L.Resizing(2, 2, crop_to_aspect_ratio=True)(img)
+    np.testing.assert_allclose(cropped, L.Resizing(2, 2)(img[:, :, 1:5]))
+    # pad_to_aspect_ratio: rows of fill_value above and below, then resize
+    padded = L.Resizing(6, 6, pad_to_aspect_ratio=True, fill_value=-1.0)(img)
+    canvas = np.full((1, 6, 6, 1), -1.0)
+    canvas[:, 1:5] = img
+    np.testing.assert_allclose(padded, canvas)
+    with pytest.raises(ValueError, match="only one of"):
+        L.Resizing(2, 2, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
+    with pytest.raises(ValueError, match="interpolation"):
+        L.Resizing(2, 2, interpolation="area")
+
+
+def test_center_crop():
+    x = np.arange(2 * 5 * 7 * 1, dtype="float32").reshape(2, 5, 7, 1)
+    np.testing.assert_array_equal(L.CenterCrop(3, 4)(x), x[:, 1:4, 1:5])
+    small = x[:, :2, :3]                     # smaller than the target: aspect crop + resize
+    np.testing.assert_allclose(L.CenterCrop(3, 4)(small), L.Resizing(3, 4)(small[:, :, :2]))
+    np.testing.assert_allclose(L.CenterCrop(3, 4)(small)[0, 0, :, 0], [0, 0.25, 0.75, 1])
+
+
+def test_random_crop_training_inference_and_seed():
+    x = RNG.standard_normal((3, 6, 8, 2)).astype("float32")
+    layer = L.RandomCrop(3, 4, seed=5)
+    y = layer(x, training=True)
+    assert y.shape == (3, 3, 4, 2)
+    # one window for the whole batch, somewhere inside the image
+    hits = [(t, l) for t in range(4) for l in range(5)
+            if np.array_equal(y, x[:, t:t + 3, l:l + 4])]
+    assert len(hits) == 1
+    again = L.RandomCrop(3, 4, seed=5)(x, training=True)
+    np.testing.assert_array_equal(y, again)
+    # inference: the centred window of the target's aspect ratio (6x8 -> 6x8 at 3:4), resized
+    np.testing.assert_allclose(layer(x), L.Resizing(3, 4)(x))
+    np.testing.assert_allclose(layer(x[:, :, 1:7]), L.Resizing(3, 4)(x[:, 1:5, 1:7]))
+    seen = {L.RandomCrop(3, 4)(x, training=True).tobytes() for _ in range(12)}
+    assert len(seen) > 1
+
+
+def test_random_layers_reproducible_with_set_random_seed():
+    x = RNG.uniform(0, 255, (4, 6, 6, 3)).astype("float32")
+    results = []
+    for _ in range(2):
+        keras.utils.set_random_seed(7)
+        layers = [L.RandomCrop(4, 4), L.RandomZoom(0.3), L.RandomContrast(0.5),
+                  L.RandomBrightness(0.2)]
+        results.append([l(x, training=True) for l in layers])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------------ zoom, contrast, brightness
+
+def test_random_zoom_geometry():
+    x = np.arange(16.0).reshape(1, 4, 4, 1)
+    zoom_in = L.RandomZoom((-0.5, -0.5), interpolation="nearest")(x, training=True)
+    # output pixel r reads row 1.5 + 0.5 (r - 1.5) = 0.75, 1.25, 1.75, 2.25 -> rows 1,1,2,2
+    np.testing.assert_array_equal(zoom_in[0, :, :, 0], x[0][np.ix_([1, 1, 2, 2], [1, 1, 2, 2])][
+        ..., 0])
+    out = L.RandomZoom((1.0, 1.0), (0.0, 0.0), fill_mode="constant", fill_value=-1.0,
+                       interpolation="nearest")(x, training=True)
+    # rows read at 2(r - 1.5) + 1.5 = -1.5, 0.5, 2.5, 4.5: outside rows are the fill
+    np.testing.assert_array_equal(out[0, :, 0, 0], [-1, 4, 12, -1])
+    np.testing.assert_array_equal(L.RandomZoom(0.5)(x), x)               # inference
+    with pytest.raises(ValueError, match="height_factor"):
+        L.RandomZoom(-1.0)
+
+
+def test_random_contrast_and_brightness_formulas():
+    x = RNG.uniform(0, 1, (3, 4, 5, 2))
+    layer = L.RandomContrast((0.3, 0.6), value_range=(0, 1), seed=3)
+    c = np.random.default_rng(3).uniform(0.7, 1.6, (3, 1, 1, 1))
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(layer(x, training=True), np.clip((x - mean) * c + mean, 0, 1))
+    one = L.RandomContrast(0.5)              # Keras reads a single factor f as (0, f)
+    assert (one.lower, one.upper) == (0.0, 0.5) and one.get_config()["factor"] == 0.5
+    bright = L.RandomBrightness((-0.5, 0.25), value_range=(0, 100), seed=4)
+    d = np.random.default_rng(4).uniform(-0.5, 0.25, (3, 1, 1, 1)) * 100
+    np.testing.assert_allclose(bright(x * 100, training=True), np.clip(x * 100 + d, 0, 100))
+    np.testing.assert_array_equal(bright(x), x)                          # inference
+    with pytest.raises(ValueError, match="factor"):
+        L.RandomContrast(1.5)
+    with pytest.raises(ValueError, match="value_range"):
+        L.RandomBrightness(0.1, value_range=(0,))
+
+
+# --------------------------------------------- shared checks: shapes, config, gradients, fit
+
+CASES = {
+    "resizing_up": (lambda: L.Resizing(5, 7), (3, 4, 2), {}),
+    "resizing_down_bicubic_aa": (lambda: L.Resizing(2, 3, "bicubic", antialias=True),
+                                 (5, 6, 1), {}),
+    "resizing_nearest": (lambda: L.Resizing(4, 3, "nearest"), (3, 5, 2), {}),
+    "resizing_crop": (lambda: L.Resizing(3, 3, crop_to_aspect_ratio=True), (4, 6, 1), {}),
+    "resizing_pad": (lambda: L.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=0.5),
+                     (2, 4, 1), {}),
+    "center_crop": (lambda: L.CenterCrop(2, 3), (4, 5, 2), {}),
+    "center_crop_small": (lambda: L.CenterCrop(5, 5), (3, 4, 1), {}),
+    "random_crop": (lambda: L.RandomCrop(2, 3, seed=1), (4, 5, 2), {"training": True}),
+    "random_crop_inference": (lambda: L.RandomCrop(2, 3), (4, 5, 2), {}),
+    "random_zoom": (lambda: L.RandomZoom(0.4, (-0.3, 0.2)), (5, 6, 2), {"training": True}),
+    "random_zoom_constant": (lambda: L.RandomZoom(0.5, fill_mode="constant", fill_value=1.0),
+                             (4, 4, 1), {"training": True}),
+    "random_contrast": (lambda: L.RandomContrast(0.5, value_range=(-1.5, 1.5)), (4, 5, 2),
+                        {"training": True}),
+    "random_brightness": (lambda: L.RandomBrightness(0.3, value_range=(-1.0, 1.0)), (4, 5, 2),
+                          {"training": True}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_image_layer_shape_dtype_config(case):
+    make, shape, opts = CASES[case]
+    layer = make()
+    for dtype in ("float32", "float64"):
+        x = RNG.standard_normal((3,) + shape).astype(dtype)
+        y = layer(x, training=opts.get("training", False))
+        assert y.dtype == np.dtype(dtype)
+        assert y.shape == (3,) + tuple(layer.compute_output_shape((None,) + shape)[1:])
+    cfg = layer.get_config()
+    clone = type(layer).from_config(cfg)
+    assert clone.get_config() == cfg
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_image_layer_gradients(case, float64):
+    make, shape, opts = CASES[case]
+    layer = make()
+    x = np.random.default_rng(1).uniform(-0.9, 0.9, (2,) + shape)
+    errors = tape_gradient_errors(layer, x, training=opts.get("training", False))
+    assert errors["input"] < 1e-6, errors
+
+
+def test_augmentation_model_trains_saves_and_predicts(tmp_path):
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)), L.RandomZoom(0.2, seed=1), L.RandomContrast(0.2, seed=2),
+        L.RandomBrightness(0.1, value_range=(0, 1), seed=3), L.RandomCrop(6, 6, seed=4),
+        L.Resizing(4, 4), L.CenterCrop(3, 3), L.Flatten(), L.Dense(1)])
+    model.compile("adam", "mse")
+    x = RNG.uniform(0, 1, (16, 8, 8, 1)).astype("float32")
+    y = x.mean(axis=(1, 2, 3))[:, None]
+    model.fit(x, y, epochs=2, verbose=0)
+    p = model.predict(x, verbose=0)
+    assert p.shape == (16, 1)
+    np.testing.assert_array_equal(p, model.predict(x, verbose=0))   # inference: deterministic
+    path = tmp_path / "aug.kerasnp"
+    model.save(path)
+    again = keras.models.load_model(path)
+    np.testing.assert_allclose(again.predict(x, verbose=0), p, rtol=1e-6)
