@@ -22,6 +22,13 @@ def import_onnx():
     return onnx
 
 
+class TensorName(str):
+    """The name of a graph tensor where a layer call had a tensor (the walker marks them, so an
+    op's converter tells `x * 2` from `x * y`: a plain string or number is a constant)."""
+
+    __slots__ = ()
+
+
 class OnnxBuilder:
     """The graph being written: nodes, initializers, unique names and known shapes.
 
@@ -39,6 +46,7 @@ class OnnxBuilder:
         self.nodes, self.initializers = [], []
         self._used = set()
         self._shapes = {}
+        self._weights = {}              # (id(variable), name) -> initializer: shared layers
         self.scope = ""                 # the layer being converted: prefix of its tensor names
 
     # -- names and shapes -----------------------------------------------------------------
@@ -133,8 +141,16 @@ class OnnxBuilder:
         return self.const(np.asarray(v, dtype=self.dtype), name)
 
     def weight(self, variable, name, transform=None):
-        """An initializer from a layer weight, optionally transformed (a transpose...)."""
+        """An initializer from a layer weight, optionally transformed (a transpose...). A layer
+        called several times (a shared layer, a nested model used twice) stores it once: `name`
+        stands for the transform, which is the same at every call of one converter."""
+        key = (id(variable), name) if hasattr(variable, "value") else None
+        if key in self._weights:
+            return self._weights[key][1]
         arr = np.asarray(variable.value if hasattr(variable, "value") else variable)
         if transform is not None:
             arr = transform(arr)
-        return self.const(arr.astype(self.dtype), name)
+        tname = self.const(arr.astype(self.dtype), name)
+        if key is not None:                 # the variable is kept alive so its id stays its own
+            self._weights[key] = (variable, tname)
+        return tname

@@ -9,8 +9,9 @@ import os
 import tempfile
 
 from .. import __version__
-from . import (onnx_activations, onnx_layers_conv, onnx_layers_core,  # noqa: F401
-               onnx_layers_norm, onnx_layers_pool)                 # (register the converters)
+from . import (onnx_activations, onnx_layers_attention, onnx_layers_conv,  # noqa: F401
+               onnx_layers_core, onnx_layers_norm, onnx_layers_pool, onnx_layers_rnn,
+               onnx_ops)                                           # (register the converters)
 from .onnx_builder import DEFAULT_OPSET, MIN_OPSET, OnnxBuilder, import_onnx
 from .onnx_graph import check_exportable, convert_model
 from .onnx_registry import ExportError

@@ -11,6 +11,7 @@ from ..layers.core import InputLayer
 from ..models.graph import fill
 from ..models.model import Model
 from . import onnx_registry
+from .onnx_builder import TensorName
 from .onnx_registry import ExportError, unsupported
 
 
@@ -59,7 +60,8 @@ def convert_model(b, model, input_names):
     for i, node in enumerate(nodes):
         if not node.inputs:
             continue
-        args = [vals[j] if k is None else vals[j][k] for j, k in zip(node.inputs, node.indices)]
+        args = [TensorName(vals[j] if k is None else vals[j][k])
+                for j, k in zip(node.inputs, node.indices)]
         if node.args is None:
             x = args if (node.list_input or len(args) > 1) else args[0]
             call_args, call_kwargs = (x,), {}
@@ -108,7 +110,10 @@ def _record_shapes(b, node, out, args):
             shapes = node.layer.compute_output_shape(in_shapes if len(in_shapes) > 1
                                                      else in_shapes[0])
         except Exception:                   # shape unknown: converters that need it say so
-            shapes = [None] * len(out)
+            shapes = None
+    if not (isinstance(shapes, list) and len(shapes) == len(out)
+            and all(isinstance(s, tuple) for s in shapes)):
+        shapes = [None] * len(out)
     for name, shape in zip(out, shapes):
         if isinstance(name, str):
             b.set_shape(name, shape)
