@@ -126,6 +126,17 @@ def test_merges_and_a_two_input_two_output_model(tmp_path):
     assert [o.name for o in sess.get_outputs()] == ["label", "score"]
 
 
+def test_dot_layer(tmp_path):
+    a, b, c = keras.Input((5,)), keras.Input((5,)), keras.Input((3, 5))
+    d = keras.Input((5, 4))
+    outs = [layers.Dot(axes=1)([a, b]), layers.Dot(axes=1, normalize=True)([a, b]),
+            layers.Dot(axes=(2, 1))([c, d]), layers.Dot(axes=-1)([c, c]),
+            layers.Dot(axes=(2, 1), normalize=True)([c, d])]
+    model = keras.Model([a, b, c, d], outs)
+    run_onnx(model, [rand(3, 5), rand(3, 5, seed=1), rand(3, 3, 5, seed=2),
+                     rand(3, 5, 4, seed=3)], tmp_path)
+
+
 def test_nested_models(tmp_path):
     block = keras.Sequential([keras.Input((8,)), layers.Dense(8, activation="relu"),
                               layers.Dense(8)], name="block")

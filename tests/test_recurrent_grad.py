@@ -125,8 +125,10 @@ def test_fused_equals_the_generic_cell_loop(kind, back, zero_output, seq, float6
         np.testing.assert_allclose(a, b, atol=1e-12)
 
 
-def test_dropout_fused_equals_generic_and_is_off_in_inference(float64):
-    fused, generic = _pair("LSTM", 4, dropout=0.5, seed=3, return_sequences=True)
+@pytest.mark.parametrize("kind", list(MAKERS))
+def test_dropout_fused_equals_generic_and_is_off_in_inference(kind, float64):
+    fused, generic = _pair(kind, 4, dropout=0.5, recurrent_dropout=0.3, seed=3,
+                           return_sequences=True)
     x = _x((3, 5, 2))
     np.testing.assert_allclose(unwrap(fused(x)), unwrap(fused(x, training=False)))
     generic(x)

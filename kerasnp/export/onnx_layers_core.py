@@ -7,7 +7,9 @@ array: its order matches `predict`'s without any transpose.
 """
 from ..layers.core import Dense, Dropout, Flatten, InputLayer, Reshape
 from ..layers.embedding import Embedding
+from .. import config
 from ..layers.merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from ..layers.merging_dot import Dot
 from ..layers.noise import GaussianNoise
 from ..layers.preprocessing_image import RandomFlip, RandomRotation, RandomTranslation
 from ..layers.shape_utils import Identity, Permute, RepeatVector
@@ -88,6 +90,24 @@ def _minimum(b, layer, inputs):
 @converts(Concatenate)
 def _concatenate(b, layer, inputs):
     return b.op("Concat", list(inputs), axis=int(layer.axis))
+
+
+@converts(Dot)
+def _dot(b, layer, inputs):
+    xa, xb = inputs
+    ia, ib = layer._resolve([b.shape(xa), b.shape(xb)])
+    if layer.normalize:                     # x / max(‖x‖, ε) along the dot axis
+        eps = b.scalar(config.epsilon())
+        xa, xb = (b.op("Div", [x, b.op("Max", [b.op("Sqrt", [b.reduce("ReduceSum", b.mul(x, x),
+                                                                        [axis])]), eps])])
+                  for x, axis in ((xa, ia), (xb, ib)))
+    letters = iter("abcdefghijklmopqrstuvwxyz")              # n: batch, k: the dot axis
+    sa = ["n"] + [next(letters) for _ in range(b.rank(inputs[0]) - 1)]
+    sb = ["n"] + [next(letters) for _ in range(b.rank(inputs[1]) - 1)]
+    sa[ia] = sb[ib] = "k"
+    rest = [c for c in sa[1:] + sb[1:] if c != "k"]
+    y = b.op("Einsum", [xa, xb], equation=f"{''.join(sa)},{''.join(sb)}->n{''.join(rest)}")
+    return y if rest else b.unsqueeze(y, [1])                 # (batch, 1) when nothing remains
 
 
 @converts(Embedding)

@@ -18,13 +18,14 @@ from .recurrent_math import ONE, act_inplace, dact, matmul_into
 
 
 @jit
-def lstm_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast,
-                 hs, cs, gates, tcs, ys):
+def lstm_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast, rdm,
+                 has_rdrop, hs, cs, hds, gates, tcs, ys):
     """Run the LSTM over `xp (T, B, 4u)` (input projections, bias included).
 
     `hs`, `cs` `(T+1, B, u)` hold the initial state at index 0 and receive each step's state;
     `gates (T, B, 4u)` the activated i, f, c̃, o; `tcs (T, B, u)` act(c); `ys (B, T, u)` the
-    outputs when `ret_seq` (Keras layout, processing order).
+    outputs when `ret_seq` (Keras layout, processing order). With `has_rdrop` the recurrent
+    product reads `h₋₁·rdm` (recurrent dropout, one `(B, u)` mask), kept in `hds (T, B, u)`.
     """
     n_t, n_b, u4 = xp.shape
     u = u4 // 4
@@ -32,7 +33,12 @@ def lstm_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast
     bits = np.empty(u4, dtype=np.int32)
     for s in range(n_t):
         z = gates[s]
-        matmul_into(hs[s], r, xp[s], z)                           # Z = x·W + b + h₋₁·R
+        hp = hs[s]
+        if has_rdrop:
+            hp = hds[s]
+            for b in range(n_b):
+                hp[b] = hs[s, b] * rdm[b]                         # dropped h₋₁
+        matmul_into(hp, r, xp[s], z)                              # Z = x·W + b + h₋₁·R
         for b in range(n_b):
             # 1-D row views: loops over them vectorise (3-D indexing did not)
             keep = (not has_mask) or mask[s, b] != 0
@@ -63,7 +69,7 @@ def lstm_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast
 
 @jit
 def lstm_backward(dys, dh, dc, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_code,
-                  cs, gates, tcs, dz):
+                  rdm, has_rdrop, cs, gates, tcs, dz):
     """Back-propagate through time. `dh`, `dc (B, u)` enter as the gradients of the final
     state and leave as those of the initial state (updated in place); `dys (B, T, u)` is the
     output sequence's gradient when `ret_seq`. Writes `dz (T, B, 4u)`, the gradient of the
@@ -108,4 +114,7 @@ def lstm_backward(dys, dh, dc, r_t, mask, has_mask, zero_out, ret_seq, a_code, r
         matmul_into(dz[s], r_t, zero, dhr)                         # ∂h₋₁ = dZ·Rᵀ
         for b in range(n_b):
             if (not has_mask) or mask[s, b] != 0:
-                dh[b] = dhr[b]
+                if has_rdrop:
+                    dh[b] = dhr[b] * rdm[b]                       # through h₋₁·rdm
+                else:
+                    dh[b] = dhr[b]

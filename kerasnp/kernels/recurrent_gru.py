@@ -15,17 +15,24 @@ from .recurrent_math import ONE, act_inplace, dact, matmul_into
 
 
 @jit
-def gru_forward(xp, r, brec, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast,
-                hs, gates, rec, ys):
+def gru_forward(xp, r, brec, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast, rdm,
+                has_rdrop, hs, hds, gates, rec, ys):
     """Run the GRU over `xp (T, B, 3u)`. Writes the states `hs`, the activated z, r, h̃ in
     `gates (T, B, 3u)`, the recurrent projection `rec (T, B, 3u)` (h₋₁·R + brec; its h block
-    is needed by the backward) and `ys (B, T, u)` when `ret_seq`."""
+    is needed by the backward) and `ys (B, T, u)` when `ret_seq`. With `has_rdrop` the
+    recurrent product reads `h₋₁·rdm` (kept in `hds`); the update `z·h₋₁` uses h₋₁ itself,
+    as Keras."""
     n_t, n_b, u3 = xp.shape
     u = u3 // 3
     tmp = np.empty(u3, dtype=xp.dtype)
     bits = np.empty(u3, dtype=np.int32)
     for s in range(n_t):
-        matmul_into(hs[s], r, brec, rec[s])                       # h₋₁·R + brec
+        hp = hs[s]
+        if has_rdrop:
+            hp = hds[s]
+            for b in range(n_b):
+                hp[b] = hs[s, b] * rdm[b]                         # dropped h₋₁
+        matmul_into(hp, r, brec, rec[s])                          # h₋₁·R + brec
         for b in range(n_b):
             keep = (not has_mask) or mask[s, b] != 0
             h_old, h_new = hs[s, b], hs[s + 1, b]
@@ -51,8 +58,8 @@ def gru_forward(xp, r, brec, mask, has_mask, zero_out, ret_seq, a_code, ra_code,
 
 
 @jit
-def gru_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_code,
-                 hs, gates, rec, dxp, drec):
+def gru_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_code, rdm,
+                 has_rdrop, hs, gates, rec, dxp, drec):
     """Back-propagate through time; `dh (B, u)` enters as the final state's gradient and
     leaves as the initial state's. Writes `dxp (T, B, 3u)`, the gradient of the input
     projections, and `drec (T, B, 3u)`, that of the recurrent projections (zero rows where
@@ -96,18 +103,27 @@ def gru_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_cod
         for b in range(n_b):
             if (not has_mask) or mask[s, b] != 0:
                 dhb, dhrb, gz = dh[b], dhr[b], gates[s, b, :u]
+                if has_rdrop:
+                    dhrb *= rdm[b]                                # through h₋₁·rdm
                 for j in range(u):
                     dhb[j] = dhrb[j] + dhb[j] * gz[j]
 
 
 @jit
-def simple_rnn_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, fast, hs, ys):
-    """h = act(x·W + b + h₋₁·R) over `xp (T, B, u)`; writes `hs` and `ys` (when `ret_seq`)."""
+def simple_rnn_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, fast, rdm, has_rdrop,
+                       hs, hds, ys):
+    """h = act(x·W + b + h₋₁·R) over `xp (T, B, u)`; writes `hs` and `ys` (when `ret_seq`);
+    with `has_rdrop` the product reads `h₋₁·rdm` (kept in `hds`)."""
     n_t, n_b, u = xp.shape
     tmp = np.empty(u, dtype=xp.dtype)
     bits = np.empty(u, dtype=np.int32)
     for s in range(n_t):
-        matmul_into(hs[s], r, xp[s], hs[s + 1])                   # x·W + b + h₋₁·R
+        hp = hs[s]
+        if has_rdrop:
+            hp = hds[s]
+            for b in range(n_b):
+                hp[b] = hs[s, b] * rdm[b]                         # dropped h₋₁
+        matmul_into(hp, r, xp[s], hs[s + 1])                      # x·W + b + h₋₁·R
         for b in range(n_b):
             keep = (not has_mask) or mask[s, b] != 0
             h = hs[s + 1, b]
@@ -123,7 +139,8 @@ def simple_rnn_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, fast, h
 
 
 @jit
-def simple_rnn_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, hs, da):
+def simple_rnn_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, rdm,
+                        has_rdrop, hs, da):
     """Back-propagate through time; writes `da (T, B, u)`, the pre-activation gradient."""
     n_t, n_b, u = da.shape[0], da.shape[1], da.shape[2]
     dhr = np.empty((n_b, u), dtype=da.dtype)
@@ -144,4 +161,7 @@ def simple_rnn_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code,
         matmul_into(da[s], r_t, zero, dhr)                         # ∂h₋₁ = ∂a·Rᵀ
         for b in range(n_b):
             if (not has_mask) or mask[s, b] != 0:
-                dh[b] = dhr[b]
+                if has_rdrop:
+                    dh[b] = dhr[b] * rdm[b]
+                else:
+                    dh[b] = dhr[b]

@@ -1,9 +1,9 @@
 """SimpleRNN, LSTM and GRU: `RNN` subclasses that hold their cell (weights, config) as Keras
 does, but run the whole sequence as one fused op (`kerasnp/ops/_recurrent.py`): the input
 projection of all steps in one BLAS product, the recurrence forward and back through time in
-Numba kernels. The generic cell loop of `RNN` remains for what the kernels do not cover:
-activations other than tanh/sigmoid/relu/linear, `recurrent_dropout` in training, and GRU
-with `reset_after=False`.
+Numba kernels (dropout and recurrent dropout included: one mask per sequence each). The
+generic cell loop of `RNN` remains for what the kernels do not cover: activations other than
+tanh/sigmoid/relu/linear, and GRU with `reset_after=False`.
 """
 from .. import ops
 from .._registry import snake_case
@@ -45,8 +45,6 @@ class _FusedRNN(RNN):
     def _codes(self, training):
         """The kernels' activation codes, or None where only the generic loop applies."""
         cell = self.cell
-        if training and cell.recurrent_dropout > 0:
-            return None
         codes = [_recurrent.activation_code(cell.activation)]
         if hasattr(cell, "recurrent_activation"):
             codes.append(_recurrent.activation_code(cell.recurrent_activation))
@@ -56,10 +54,10 @@ class _FusedRNN(RNN):
         codes = self._codes(training)
         if codes is None:
             return None
-        dp, _ = self.cell.dropout_masks(value(sequences)[:, 0], training)
+        dp, rdp = self.cell.dropout_masks(value(sequences)[:, 0], training)
         x = sequences if dp is None else ops.multiply(sequences, dp[:, None, :])
         final = [] if self.stateful and not self.return_state else None
-        out = self._fused(x, states or (None, None), mask, codes, final)
+        out = self._fused(x, states or (None, None), mask, codes, final, rdp)
         if self.return_state:
             return out[0], out[1:]
         return out, final or []
@@ -113,12 +111,12 @@ class SimpleRNN(_FusedRNN):
         super().__init__(units, cell_kwargs, {k: args[k] for k in _RNN_ARGS},
                          dict(kwargs, activity_regularizer=activity_regularizer))
 
-    def _fused(self, x, states, mask, codes, final):
+    def _fused(self, x, states, mask, codes, final, rdp):
         c = self.cell
         return _recurrent.simple_rnn(
             x, states[0], c.kernel, c.recurrent_kernel, c.bias, mask, self.go_backwards,
             self.return_sequences, self.return_state, self.zero_output_for_mask, codes[0],
-            states_out=final)
+            states_out=final, recurrent_mask=rdp)
 
 
 @register
@@ -168,12 +166,13 @@ class LSTM(_FusedRNN):
         super().__init__(units, cell_kwargs, {k: args[k] for k in _RNN_ARGS},
                          dict(kwargs, activity_regularizer=activity_regularizer))
 
-    def _fused(self, x, states, mask, codes, final):
+    def _fused(self, x, states, mask, codes, final, rdp):
         c = self.cell
         return _recurrent.lstm(
             x, states[0], states[1], c.kernel, c.recurrent_kernel, c.bias, mask,
             self.go_backwards, self.return_sequences, self.return_state,
-            self.zero_output_for_mask, codes[0], codes[1], states_out=final)
+            self.zero_output_for_mask, codes[0], codes[1], states_out=final,
+            recurrent_mask=rdp)
 
 
 @register
@@ -223,10 +222,10 @@ class GRU(_FusedRNN):
     def _codes(self, training):
         return super()._codes(training) if self.cell.reset_after else None
 
-    def _fused(self, x, states, mask, codes, final):
+    def _fused(self, x, states, mask, codes, final, rdp):
         c = self.cell
         return _recurrent.gru(
             x, states[0], c.kernel, c.recurrent_kernel, c.bias, mask, self.go_backwards,
             self.return_sequences, self.return_state, self.zero_output_for_mask, codes[0],
-            codes[1], states_out=final)
+            codes[1], states_out=final, recurrent_mask=rdp)
 

@@ -77,6 +77,21 @@ def _project(seq, w, b):
     return xp.reshape(seq.t, seq.b, w.shape[1])
 
 
+def _rdrop(mask, seq, u, dtype):
+    """`(rdm, has_rdrop, hds)` for the kernels: the recurrent dropout mask `(B, u)` and the
+    buffer of dropped states, or dummies without recurrent dropout."""
+    if mask is None:
+        return np.ones((1, 1), dtype), False, np.empty((1, 1, 1), dtype)
+    rdm = np.ascontiguousarray(value(mask), dtype=dtype)
+    return rdm, True, POOL.take((seq.t, seq.b, u), dtype)
+
+
+def _h_prev(hs, hds, has_rdrop):
+    """The states the recurrent products read, `(T·B, u)`: for dR = H₋₁ᵀ·dZ."""
+    h = hds if has_rdrop else hs[:-1]
+    return h.reshape(-1, h.shape[-1])
+
+
 def _opt(state, grad):
     """The gradient of an initial state, or None when the state was not given."""
     return None if state is None else grad
@@ -148,10 +163,11 @@ def _seq_grad(dmain, seq, ret_seq, zero_out, dh):
 
 def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
          return_sequences=False, return_state=False, zero_output_for_mask=False, a_code=0,
-         ra_code=1, states_out=None):
+         ra_code=1, states_out=None, recurrent_mask=None):
     """A Keras LSTM over `x (B, T, F)`; kernel `(F, 4u)`, recurrent `(u, 4u)`, bias `(4u,)` or
     None, gate order i, f, c, o; `h0`, `c0` initial states or None (zeros); `mask (B, T)` or
-    None; `a_code`, `ra_code` the activations' kernel codes (`activation_code`).
+    None; `a_code`, `ra_code` the activations' kernel codes (`activation_code`);
+    `recurrent_mask (B, u)` the recurrent dropout mask applied to h₋₁ in every step, or None.
 
     Returns the output, or `[output, h, c]` with `return_state`; a list `states_out` also
     receives copies of the final states' values (what a stateful layer keeps)."""
@@ -166,10 +182,11 @@ def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fals
     hs[0], cs[0] = _initial(h0, n_b, u, dtype), _initial(c0, n_b, u, dtype)
     gates = POOL.take((n_t, n_b, 4 * u), dtype)
     tcs = POOL.take((n_t, n_b, u), dtype)
+    rdm, has_rdrop, hds = _rdrop(recurrent_mask, seq, u, dtype)
     ret_seq, zero_out = bool(return_sequences), bool(zero_output_for_mask)
     ys = np.empty((n_b, n_t, u), dtype) if ret_seq else np.empty((1, 1, 1), dtype)
-    lstm_forward(xp, r, seq.mask, seq.has_mask, zero_out, ret_seq,
-                 a_code, ra_code, dtype == np.float32, hs, cs, gates, tcs, ys)
+    lstm_forward(xp, r, seq.mask, seq.has_mask, zero_out, ret_seq, a_code, ra_code,
+                 dtype == np.float32, rdm, has_rdrop, hs, cs, hds, gates, tcs, ys)
     y = ys if ret_seq else _last(hs[-1], seq, zero_out)
     need_dx = is_tracked(x)
 
@@ -180,22 +197,22 @@ def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fals
         dys = _seq_grad(dmain, seq, ret_seq, zero_out, dh)
         dz = POOL.take(gates.shape, dtype)
         lstm_backward(dys, dh, dc, np.ascontiguousarray(r.T), seq.mask, seq.has_mask,
-                      zero_out, ret_seq, a_code, ra_code, cs, gates, tcs, dz)
+                      zero_out, ret_seq, a_code, ra_code, rdm, has_rdrop, cs, gates, tcs, dz)
         dz2 = dz.reshape(n_t * n_b, 4 * u)
         dw = seq.x2.T @ dz2                                       # dW = Xᵀ·dZ
-        dr = hs[:-1].reshape(n_t * n_b, u).T @ dz2                # dR = H₋₁ᵀ·dZ
+        dr = _h_prev(hs, hds, has_rdrop).T @ dz2                  # dR = H₋₁ᵀ·dZ
         db = column_sums(dz2) if bias is not None else None       # db = Σ dZ
         dx = seq.dx(dz2, w) if need_dx else None                  # dX = dZ·Wᵀ
         POOL.give([dz])
         return dx, _opt(h0, dh), _opt(c0, dc), dw, dr, db
-    POOL.give_when_freed(vjp, [seq.x2, xp, hs, cs, gates, tcs])
+    POOL.give_when_freed(vjp, [seq.x2, xp, hs, cs, gates, tcs] + [hds] * has_rdrop)
     return _finish(y, [hs[-1], cs[-1]], vjp, (x, h0, c0, kernel, recurrent_kernel, bias),
                    seq, ret_seq, return_state, states_out)
 
 
 def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
         return_sequences=False, return_state=False, zero_output_for_mask=False, a_code=0,
-        ra_code=1, states_out=None):
+        ra_code=1, states_out=None, recurrent_mask=None):
     """A Keras GRU with `reset_after=True` over `x (B, T, F)`; bias `(2, 3u)` (input bias, then
     recurrent bias) or None, gate order z, r, h. Returns the output, or `[output, h]`."""
     w = kernel.value if type(kernel) is Variable else value(kernel)
@@ -210,11 +227,12 @@ def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
     hs[0] = _initial(h0, n_b, u, dtype)
     gates = POOL.take((n_t, n_b, 3 * u), dtype)
     rec = POOL.take((n_t, n_b, 3 * u), dtype)
+    rdm, has_rdrop, hds = _rdrop(recurrent_mask, seq, u, dtype)
     ret_seq, zero_out = bool(return_sequences), bool(zero_output_for_mask)
     ys = np.empty((n_b, n_t, u), dtype) if ret_seq else np.empty((1, 1, 1), dtype)
-    gru_forward(xp, r, np.ascontiguousarray(b2[1:2]), seq.mask,
-                seq.has_mask, zero_out, ret_seq, a_code, ra_code, dtype == np.float32,
-                hs, gates, rec, ys)
+    gru_forward(xp, r, np.ascontiguousarray(b2[1:2]), seq.mask, seq.has_mask, zero_out,
+                ret_seq, a_code, ra_code, dtype == np.float32, rdm, has_rdrop, hs, hds, gates,
+                rec, ys)
     y = ys if ret_seq else _last(hs[-1], seq, zero_out)
     need_dx = is_tracked(x)
 
@@ -224,23 +242,23 @@ def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
         dys = _seq_grad(dmain, seq, ret_seq, zero_out, dh)
         dxp, drec = POOL.take(gates.shape, dtype), POOL.take(rec.shape, dtype)
         gru_backward(dys, dh, np.ascontiguousarray(r.T), seq.mask, seq.has_mask, zero_out,
-                     ret_seq, a_code, ra_code, hs, gates, rec, dxp, drec)
+                     ret_seq, a_code, ra_code, rdm, has_rdrop, hs, gates, rec, dxp, drec)
         dx2 = dxp.reshape(n_t * n_b, 3 * u)
         dr2 = drec.reshape(n_t * n_b, 3 * u)
         dw = seq.x2.T @ dx2                                       # dW = Xᵀ·dXp
-        dr = hs[:-1].reshape(n_t * n_b, u).T @ dr2                # dR = H₋₁ᵀ·dRec
+        dr = _h_prev(hs, hds, has_rdrop).T @ dr2                  # dR = H₋₁ᵀ·dRec
         db = np.stack([column_sums(dx2), column_sums(dr2)]) if bias is not None else None
         dx = seq.dx(dx2, w) if need_dx else None
         POOL.give([dxp, drec])
         return dx, _opt(h0, dh), dw, dr, db
-    POOL.give_when_freed(vjp, [seq.x2, xp, hs, gates, rec])
+    POOL.give_when_freed(vjp, [seq.x2, xp, hs, gates, rec] + [hds] * has_rdrop)
     return _finish(y, [hs[-1]], vjp, (x, h0, kernel, recurrent_kernel, bias), seq, ret_seq,
                    return_state, states_out)
 
 
 def simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
                return_sequences=False, return_state=False, zero_output_for_mask=False,
-               a_code=0, states_out=None):
+               a_code=0, states_out=None, recurrent_mask=None):
     """A Keras SimpleRNN `h = act(x·W + b + h₋₁·R)` over `x (B, T, F)`. Returns the output,
     or `[output, h]`."""
     w = kernel.value if type(kernel) is Variable else value(kernel)
@@ -252,10 +270,11 @@ def simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fa
     xp = _project(seq, w, None if bias is None else _val(bias, dtype))
     hs = POOL.take((n_t + 1, n_b, u), dtype)
     hs[0] = _initial(h0, n_b, u, dtype)
+    rdm, has_rdrop, hds = _rdrop(recurrent_mask, seq, u, dtype)
     ret_seq, zero_out = bool(return_sequences), bool(zero_output_for_mask)
     ys = np.empty((n_b, n_t, u), dtype) if ret_seq else np.empty((1, 1, 1), dtype)
-    simple_rnn_forward(xp, r, seq.mask, seq.has_mask, zero_out, ret_seq,
-                       a_code, dtype == np.float32, hs, ys)
+    simple_rnn_forward(xp, r, seq.mask, seq.has_mask, zero_out, ret_seq, a_code,
+                       dtype == np.float32, rdm, has_rdrop, hs, hds, ys)
     y = ys if ret_seq else _last(hs[-1], seq, zero_out)
     need_dx = is_tracked(x)
 
@@ -265,14 +284,14 @@ def simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fa
         dys = _seq_grad(dmain, seq, ret_seq, zero_out, dh)
         da = POOL.take((n_t, n_b, u), dtype)
         simple_rnn_backward(dys, dh, np.ascontiguousarray(r.T), seq.mask, seq.has_mask,
-                            zero_out, ret_seq, a_code, hs, da)
+                            zero_out, ret_seq, a_code, rdm, has_rdrop, hs, da)
         da2 = da.reshape(n_t * n_b, u)
         dw = seq.x2.T @ da2                                       # dW = Xᵀ·dA
-        dr = hs[:-1].reshape(n_t * n_b, u).T @ da2                # dR = H₋₁ᵀ·dA
+        dr = _h_prev(hs, hds, has_rdrop).T @ da2                  # dR = H₋₁ᵀ·dA
         db = column_sums(da2) if bias is not None else None
         dx = seq.dx(da2, w) if need_dx else None
         POOL.give([da])
         return dx, _opt(h0, dh), dw, dr, db
-    POOL.give_when_freed(vjp, [seq.x2, xp, hs])
+    POOL.give_when_freed(vjp, [seq.x2, xp, hs] + [hds] * has_rdrop)
     return _finish(y, [hs[-1]], vjp, (x, h0, kernel, recurrent_kernel, bias), seq, ret_seq,
                    return_state, states_out)
