@@ -255,3 +255,24 @@ def test_augmentation_model_trains_saves_and_predicts(tmp_path):
     model.save(path)
     again = keras.models.load_model(path)
     np.testing.assert_allclose(again.predict(x, verbose=0), p, rtol=1e-6)
+
+
+# ---------------------------------------------------------------------- Input(batch_shape)
+
+def test_input_batch_shape():
+    x = keras.Input(batch_shape=(None, 28, 28, 1), name="img")
+    assert x.shape == (None, 28, 28, 1) and x.name == "img"
+    assert keras.Input(batch_shape=(32, 4)).shape == (32, 4)
+    assert keras.Input((4,), batch_size=8).shape == (8, 4)
+    layer = L.InputLayer(batch_input_shape=(None, 3))            # tf.keras's spelling
+    assert layer.shape == (3,) and layer.batch_size is None
+    model = keras.Model(x, L.Dense(2)(L.Flatten()(x)))
+    assert model.predict(np.ones((3, 28, 28, 1), "float32"), verbose=0).shape == (3, 2)
+    seq = keras.Sequential([keras.Input(batch_shape=(None, 5)), L.Dense(1)])
+    assert seq.output_shape == (None, 1)
+    with pytest.raises(ValueError, match="batch_shape"):
+        keras.Input((3,), batch_shape=(None, 3))
+    with pytest.raises(ValueError, match="batch_shape"):
+        keras.Input(batch_size=4, batch_shape=(4, 3))
+    with pytest.raises(ValueError, match="batch_shape"):
+        keras.Input(batch_shape=5)

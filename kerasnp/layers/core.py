@@ -35,11 +35,18 @@ class InputLayer(Layer):
         shape: shape of one sample, without the batch axis, e.g. `(784,)` or `(28, 28, 1)`.
         batch_size: optional fixed batch size (informational).
         dtype: dtype of the input (default floatx).
+        batch_shape: the full shape with the batch axis first, e.g. `(None, 784)`, instead of
+            `shape` and `batch_size` (Keras's `batch_input_shape=` is read the same way).
     """
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, **kwargs):
+    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
+                 **kwargs):
         if shape is None and "input_shape" in kwargs:
             shape = kwargs.pop("input_shape")
+        if batch_shape is None and "batch_input_shape" in kwargs:
+            batch_shape = kwargs.pop("batch_input_shape")
+        if batch_shape is not None:
+            shape, batch_size = _split_batch_shape(shape, batch_size, batch_shape)
         super().__init__(name=name, dtype=dtype, **kwargs)
         if shape is None:
             raise ValueError("InputLayer needs the shape of one sample, e.g. shape=(784,). "
@@ -71,20 +78,42 @@ class InputLayer(Layer):
         return cfg
 
 
-def Input(shape=None, batch_size=None, dtype=None, name=None):
+def _split_batch_shape(shape, batch_size, batch_shape):
+    """`batch_shape=(batch, *shape)` -> `(shape, batch_size)`, refusing a second way to say it."""
+    if shape is not None or batch_size is not None:
+        raise ValueError("Input: pass either `shape` (and `batch_size`) or `batch_shape`, not "
+                         f"both. Received: shape={shape!r}, batch_size={batch_size!r}, "
+                         f"batch_shape={batch_shape!r}")
+    if isinstance(batch_shape, int) or not hasattr(batch_shape, "__len__") or \
+            len(batch_shape) < 1:
+        raise ValueError("Input: `batch_shape` must be a tuple with the batch axis first, e.g. "
+                         f"(None, 784). Received: batch_shape={batch_shape!r}")
+    batch_shape = tuple(batch_shape)
+    return batch_shape[1:], batch_shape[0]
+
+
+def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None):
     """A symbolic input tensor: `Sequential([Input((784,)), Dense(10)])` or the functional API.
 
     Args:
         shape: shape of one sample, without the batch axis.
         batch_size: optional fixed batch size.
         dtype: input dtype (default floatx).
+        batch_shape: the full shape, batch axis first (`(None, 784)` or `(32, 784)`), instead
+            of `shape` and `batch_size`.
         name: optional name of the input.
     Returns:
-        A `KerasTensor` with `.shape == (None, *shape)`.
+        A `KerasTensor` with `.shape == (batch_size, *shape)`.
+
+    Example:
+        >>> import kerasnp as keras
+        >>> keras.Input(batch_shape=(None, 28, 28, 1)).shape
+        (None, 28, 28, 1)
     """
     from ..models.graph import KerasTensor
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name)
-    return KerasTensor((batch_size,) + layer.shape, layer, [], dtype=dtype)
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
+                       name=name)
+    return KerasTensor((layer.batch_size,) + layer.shape, layer, [], dtype=dtype)
 
 
 @register
