@@ -1,7 +1,8 @@
-"""Utilities: label encoding, normalisation, seeding, sessions, plotting, sequence padding and
-time-series windows."""
+"""Utilities: label encoding, normalisation, seeding, sessions, plotting (training curves and
+model diagrams), sequence padding and time-series windows."""
 from ..random import set_random_seed
 from .numerical import normalize, to_categorical
+from .plot_model import plot_model
 from .plotting import plot_decision_boundary, plot_history
 from .py_dataset import PyDataset, Sequence
 from .sequence import pad_sequences
@@ -17,6 +18,7 @@ __all__ = [
     "pack_x_y_sample_weight",
     "plot_decision_boundary",
     "plot_history",
+    "plot_model",
     "PyDataset",
     "Sequence",
     "set_random_seed",
