@@ -276,3 +276,41 @@ def test_input_batch_shape():
         keras.Input(batch_size=4, batch_shape=(4, 3))
     with pytest.raises(ValueError, match="batch_shape"):
         keras.Input(batch_shape=5)
+
+
+# --------------------------------------------------------------- layer.input / layer.output
+
+def test_layer_input_output_after_functional_call():
+    x = keras.Input((4,))
+    dense = L.Dense(3, name="hidden")
+    h = dense(x)
+    y = L.Dense(2, name="out")(h)
+    model = keras.Model(x, y)
+    assert dense.input is x and dense.output is h
+    assert model.get_layer("out").input is h and model.get_layer("out").output is y
+    assert model.layers[0].output is x                      # the InputLayer's own tensor
+    a, b = keras.Input((2,)), keras.Input((2,))
+    add = L.Add()
+    s = add([a, b])
+    assert add.input[0] is a and add.input[1] is b and add.output is s
+    shared = L.Dense(2)
+    first = shared(a)
+    shared(b)
+    assert shared.input is a and shared.output is first     # Keras: the first call
+
+
+def test_feature_extractor_from_layer_outputs():
+    # Keras's FAQ pattern, on a functional and on a Sequential model (which rebuilds its graph
+    # at every add: the outputs must connect to model.inputs)
+    data = RNG.standard_normal((5, 4)).astype("float32")
+    seq = keras.Sequential([keras.Input((4,)), L.Dense(3, name="a"), L.Dense(2, name="b")])
+    for model in (seq, keras.Model(seq.inputs, seq.outputs[0])):
+        extractor = keras.Model(inputs=model.inputs,
+                                outputs=[layer.output for layer in model.layers])
+        feats = extractor.predict(data, verbose=0)
+        hidden = model.get_layer("a")(data)
+        np.testing.assert_allclose(feats[-2] if len(feats) == 3 else feats[0], hidden,
+                                   rtol=1e-6)
+        np.testing.assert_allclose(feats[-1], model.predict(data, verbose=0), rtol=1e-6)
+    mid = keras.Model(seq.inputs, seq.get_layer("a").output)
+    assert mid.output_shape == (None, 3)

@@ -154,9 +154,33 @@ def call_symbolic(layer, args, kwargs=None):
         out_shape, dtypes = layer.compute_output_shape(shape), None
     call = _Call(layer, tensors, targs, tkwargs)
     if _is_multi(out_shape):
-        return [KerasTensor(s, layer, tensors, dtype=None if dtypes is None else dtypes[k],
-                            call=call, index=k) for k, s in enumerate(out_shape)]
-    return KerasTensor(out_shape, layer, tensors, dtype=dtypes, call=call)
+        out = [KerasTensor(s, layer, tensors, dtype=None if dtypes is None else dtypes[k],
+                           call=call, index=k) for k, s in enumerate(out_shape)]
+    else:
+        out = KerasTensor(out_shape, layer, tensors, dtype=dtypes, call=call)
+    _remember_call(layer, tensors, out)
+    return out
+
+
+def _roots(t):
+    """The InputLayers a symbolic tensor descends from (ids), cached on the tensors."""
+    return getattr(t, "_roots", None) or frozenset((id(t._layer),))
+
+
+def _remember_call(layer, tensors, out):
+    """Keras's `layer.input` / `layer.output`: the tensors of the layer's first call. A call on
+    the same model inputs replaces them (Sequential rebuilds its graph at every `add`, and the
+    model's `inputs` are the last build's); a model's own `input`/`output` properties take
+    precedence over these instance entries."""
+    roots = frozenset().union(*(_roots(t) for t in tensors)) if tensors else frozenset()
+    for t in out if isinstance(out, list) else [out]:
+        t._roots = roots
+    known = layer.__dict__.get("_first_call_roots")
+    if known is None or known == roots or "input" not in layer.__dict__:
+        d = layer.__dict__
+        d["_first_call_roots"] = roots
+        d["input"] = tensors[0] if len(tensors) == 1 else list(tensors)
+        d["output"] = out
 
 
 def _is_multi(shape):
@@ -214,6 +238,7 @@ def trace(inputs, outputs):
                              f"Received: {t!r}")
         ids[id(t)] = len(nodes)
         input_ids.append(len(nodes))
+        t._layer.__dict__["output"] = t      # Keras: an InputLayer's output is its tensor
         nodes.append(Node(t._layer, [], t.shape))
     visiting = set()
 
