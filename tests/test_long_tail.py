@@ -314,3 +314,60 @@ def test_feature_extractor_from_layer_outputs():
         np.testing.assert_allclose(feats[-1], model.predict(data, verbose=0), rtol=1e-6)
     mid = keras.Model(seq.inputs, seq.get_layer("a").output)
     assert mid.output_shape == (None, 3)
+
+
+# ------------------------------------------------------------------ Model(outputs=dict)
+
+def _dict_model():
+    x = keras.Input((4,))
+    h = L.Dense(8, activation="relu")(x)
+    return keras.Model(x, {"value": L.Dense(1, name="v")(h),
+                           "cls": L.Dense(3, activation="softmax", name="c")(h)})
+
+
+def test_dict_outputs_predict_call_and_names():
+    model = _dict_model()
+    assert model.output_names == ["cls", "value"]              # Keras's flat order: sorted
+    assert [t.shape for t in model.outputs] == [(None, 3), (None, 1)]
+    assert set(model.output) == {"cls", "value"}
+    x = RNG.standard_normal((70, 4)).astype("float32")
+    out = model(x[:3])
+    assert isinstance(out, dict) and out["value"].shape == (3, 1)
+    p = model.predict(x, batch_size=16, verbose=0)             # several batches and chunks
+    assert isinstance(p, dict) and p["cls"].shape == (70, 3) and p["value"].shape == (70, 1)
+    np.testing.assert_allclose(p["value"], model.get_layer("v")(
+        model.layers[1](x)), rtol=1e-5)
+    np.testing.assert_allclose(p["cls"].sum(axis=1), 1.0, rtol=1e-5)
+    assert isinstance(model.predict_on_batch(x[:2]), dict)
+    with pytest.raises(ValueError, match="string keys"):
+        keras.Model(keras.Input((2,)), {1: L.Dense(1)(keras.Input((2,)))})
+
+
+def test_dict_outputs_losses_metrics_and_targets_by_key(tmp_path):
+    model = _dict_model()
+    x = RNG.standard_normal((64, 4)).astype("float32")
+    y = {"value": x[:, :1] * 2, "cls": (x[:, 0] > 0).astype("int64") + (x[:, 1] > 0)}
+    model.compile(keras.optimizers.Adam(0.02),
+                  loss={"value": "mse", "cls": "sparse_categorical_crossentropy"},
+                  loss_weights={"value": 0.5, "cls": 1.0}, metrics={"cls": ["accuracy"]})
+    history = model.fit(x, y, epochs=15, batch_size=16, verbose=0).history
+    assert set(history) == {"loss", "cls_loss", "value_loss", "cls_accuracy"}
+    assert history["loss"][-1] < history["loss"][0]
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    p = model.predict(x, verbose=0)
+    mse = float(np.mean((p["value"] - y["value"]) ** 2))
+    ce = float(np.mean(-np.log(p["cls"][np.arange(64), y["cls"]])))
+    assert logs["cls_accuracy"] == pytest.approx(np.mean(p["cls"].argmax(1) == y["cls"]))
+    assert logs["loss"] == pytest.approx(ce + 0.5 * mse, rel=1e-4)
+    # targets as a list follow the sorted keys, as Keras flattens a dict
+    as_list = model.evaluate(x, [y["cls"], y["value"]], verbose=0, return_dict=True)
+    assert as_list == pytest.approx(logs, rel=1e-6)
+    path = tmp_path / "dict.kerasnp"
+    model.save(path)
+    again = keras.models.load_model(path)
+    assert again.output_names == ["cls", "value"]
+    q = again.predict(x, verbose=0)
+    assert isinstance(q, dict)
+    np.testing.assert_array_equal(q["cls"], p["cls"])
+    clone = keras.Model.from_config(model.get_config())
+    assert isinstance(clone(x[:2]), dict)

@@ -11,17 +11,19 @@ from ..layers.base import Layer, register
 from ..layers.base import structure_version as base_structure_version
 from ..layers.core import InputLayer
 from . import graph, model_config
+from .dict_outputs import DictOutputsMixin, check_keys, split_outputs
 from .model_files import ModelFileMethods
 from .training import TrainingMixin
 
 
 @register
-class Model(ModelFileMethods, TrainingMixin, Layer):
+class Model(ModelFileMethods, DictOutputsMixin, TrainingMixin, Layer):
     """A model built from inputs and outputs (the functional API), or subclassed with `call`.
 
     Args:
         inputs: a `KerasTensor` from `kerasnp.Input`, or a list of them.
-        outputs: the tensor(s) produced by calling layers on `inputs`.
+        outputs: the tensor(s) produced by calling layers on `inputs`: one, a list, or a dict
+            (outputs named by its keys; the model then returns a dict, see `dict_outputs.py`).
         name: model name.
 
     Example:
@@ -44,6 +46,7 @@ class Model(ModelFileMethods, TrainingMixin, Layer):
                 raise ValueError("Model(inputs, outputs) needs both inputs and outputs. "
                                  f"Received: inputs={inputs!r}, outputs={outputs!r}")
             self._multi_input = isinstance(inputs, (list, tuple))
+            outputs, self._output_keys = split_outputs(outputs, self.name)
             self._multi_output = isinstance(outputs, (list, tuple))
             ins = list(inputs) if self._multi_input else [inputs]
             outs = list(outputs) if self._multi_output else [outputs]
@@ -194,7 +197,7 @@ class Model(ModelFileMethods, TrainingMixin, Layer):
                 if node.inputs:
                     vals[i] = run(node, vals, training)
         outs = [vals[i] if k is None else vals[i][k] for i, k in self._output_refs]
-        return outs if self._multi_output else outs[0]
+        return self._output_struct(outs) if self._multi_output else outs[0]
     def _run_masked(self, vals, training, mask):
         """`_run_graph`'s loop with a mask beside each value (see `graph.run_node_masked`)."""
         masks = [None] * len(vals)
@@ -256,6 +259,8 @@ class Model(ModelFileMethods, TrainingMixin, Layer):
 
     @property
     def output(self):
+        if self._output_keys is not None:
+            return dict(zip(self._output_keys, self.outputs))
         return self.outputs if self._multi_output else self.outputs[0]
 
     @property
@@ -317,7 +322,10 @@ class Model(ModelFileMethods, TrainingMixin, Layer):
 
     def get_config(self):
         """The graph: one entry per layer call (`class_name`, `config`, `inbound` node ids)."""
-        return model_config.functional_config(self)
+        config = model_config.functional_config(self)
+        if self._output_keys is not None:
+            config["output_keys"] = list(self._output_keys)
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -327,7 +335,10 @@ class Model(ModelFileMethods, TrainingMixin, Layer):
         registered with `kerasnp.saving.register_serializable`, never imported by name.
         """
         if all(k in config for k in ("layers", "input_ids", "output_ids")):
-            return model_config.functional_from_config(cls, config, custom_objects)
+            model = model_config.functional_from_config(cls, config, custom_objects)
+            if config.get("output_keys") is not None:     # outputs were a dict
+                model._output_keys = check_keys(config["output_keys"], len(model.outputs))
+            return model
         return cls(**config)
 
     def check_gradients(self, x, y, eps=1e-6, print_fn=None, tol=1e-5):
