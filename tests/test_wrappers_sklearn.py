@@ -320,6 +320,8 @@ def test_bad_models_raise_clear_errors(blobs):
                           model_kwargs={"hidden": 3}).fit(X, y)
     with pytest.raises(ValueError, match="requires y to be passed"):
         SKLearnTransformer(build_regressor).fit_transform(X)
+    with pytest.raises(ValueError, match="numeric targets; for class labels use SKLearnC"):
+        SKLearnTransformer(build_regressor).fit(X, np.array(["a", "b"])[y % 2])
 
 
 def test_missing_sklearn_is_explained(monkeypatch):

@@ -7,6 +7,11 @@ scikit-learn is optional (`pip install scikit-learn`): this module imports it on
 wrapper classes is first looked up, so `import kerasnp` never pays for it. Without it the classes
 still exist and raise an `ImportError` that says what to install when constructed.
 """
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:         # for static tools (docs, IDEs); at run time __getattr__ loads them
+    from ._sklearn import SKLearnClassifier, SKLearnRegressor, SKLearnTransformer
+
 __all__ = ["SKLearnClassifier", "SKLearnRegressor", "SKLearnTransformer"]
 
 

@@ -96,9 +96,12 @@ class SKLBase(BaseEstimator):
 
     def _process_target(self, y, reset):
         """Targets as the model is fitted on them; `reset` on a fresh (not warm) fit."""
+        y = np.asarray(y)
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"{type(self).__name__} fits numeric targets; for class labels use "
+                             f"SKLearnClassifier. Received: y of dtype {y.dtype}")
         if reset:
             self._y_ndim = y.ndim
-        y = np.asarray(y)
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
     def _reverse_process_target(self, output):
