@@ -371,3 +371,122 @@ def test_dict_outputs_losses_metrics_and_targets_by_key(tmp_path):
     np.testing.assert_array_equal(q["cls"], p["cls"])
     clone = keras.Model.from_config(model.get_config())
     assert isinstance(clone(x[:2]), dict)
+
+
+# ----------------------------------------------------------------------------- clone_model
+
+def _same_predictions_after_copying_weights(model, clone, x):
+    before = clone.predict(x, verbose=0)
+    clone.set_weights(model.get_weights())
+    after, expected = clone.predict(x, verbose=0), model.predict(x, verbose=0)
+    if isinstance(expected, dict):
+        for k in expected:
+            np.testing.assert_allclose(after[k], expected[k], rtol=1e-6)
+        return before
+    np.testing.assert_allclose(after, expected, rtol=1e-6)
+    return before
+
+
+def test_clone_sequential_new_weights_same_architecture():
+    model = keras.Sequential([keras.Input((4,), name="inp"), L.Dense(8, activation="relu"),
+                              L.Dropout(0.3), L.Dense(2)], name="seq")
+    clone = keras.models.clone_model(model)
+    assert type(clone) is keras.Sequential and clone.name == "seq"
+    assert [type(l) for l in clone.layers] == [type(l) for l in model.layers]
+    assert all(a is not b for a, b in zip(clone.layers, model.layers))
+    assert all(a is not b for a, b in zip(clone.weights, model.weights))
+    assert clone.get_config() == model.get_config()
+    assert not np.allclose(clone.layers[0].kernel.value, model.layers[0].kernel.value)
+    x = RNG.standard_normal((5, 4)).astype("float32")
+    _same_predictions_after_copying_weights(model, clone, x)
+    on = keras.models.clone_model(model, input_tensors=keras.Input((4,)))
+    assert on.output_shape == (None, 2)
+
+
+def test_clone_functional_shared_layers_multi_io_and_dicts():
+    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+    shared = L.Dense(4, name="shared")
+    ha, hb = shared(a), shared(b)
+    merged = L.concatenate([ha, hb])
+    model = keras.Model([a, b], {"sum": L.Dense(1)(merged), "diff": L.subtract([ha, hb])})
+    clone = keras.models.clone_model(model)
+    assert len(clone.weights) == len(model.weights) == 4          # still one shared Dense
+    assert clone.output_names == ["diff", "sum"]
+    x = [RNG.standard_normal((6, 3)).astype("float32") for _ in range(2)]
+    out = _same_predictions_after_copying_weights(model, clone, x)
+    assert isinstance(out, dict)
+    tensors = [keras.Input((3,)), keras.Input((3,))]
+    on = keras.models.clone_model(model, input_tensors=tensors)
+    assert on.inputs[0] is tensors[0]
+    with pytest.raises(ValueError, match="2 inputs"):
+        keras.models.clone_model(model, input_tensors=[keras.Input((3,))])
+
+
+def test_clone_function_and_call_function():
+    x = keras.Input((4,))
+    model = keras.Model(x, L.Dense(2, name="out")(L.Dense(3, name="hid")(x)))
+
+    def relu_everywhere(layer):
+        config = layer.get_config()
+        if "activation" in config:
+            config["activation"] = "relu"
+        return type(layer).from_config(config)
+    clone = keras.models.clone_model(model, clone_function=relu_everywhere)
+    assert clone.get_layer("hid").get_config()["activation"] == "relu"
+    shared = keras.models.clone_model(model, clone_function=lambda layer: layer)
+    assert shared.get_layer("hid") is model.get_layer("hid")      # layers reused, not copied
+
+    def add_dropout(layer, *args, **kwargs):
+        out = layer(*args, **kwargs)
+        return L.Dropout(0.5)(out) if layer.name == "hid" else out
+    with_dropout = keras.models.clone_model(model, call_function=add_dropout)
+    assert [type(l).__name__ for l in with_dropout.layers] == ["InputLayer", "Dense", "Dropout",
+                                                              "Dense"]
+    seq = keras.Sequential([keras.Input((2,)), L.Dense(1)])
+    with pytest.raises(ValueError, match="call_function"):
+        keras.models.clone_model(seq, call_function=add_dropout)
+
+
+def test_clone_nested_recursive_and_compiled():
+    inner = keras.Sequential([keras.Input((4,)), L.Dense(3)], name="inner")
+    x = keras.Input((4,))
+    outer = keras.Model(x, L.Dense(1)(inner(x)))
+    outer.compile(keras.optimizers.Adam(0.01), "mse", metrics=["mae", keras.metrics.R2Score()])
+    plain = keras.models.clone_model(outer)
+    deep = keras.models.clone_model(outer, recursive=True)
+    assert plain.layers[1] is not inner and deep.layers[1] is not inner
+    assert isinstance(deep.layers[1], keras.Sequential)
+    assert deep.compiled and deep.optimizer is not outer.optimizer
+    assert deep.optimizer.get_config() == outer.optimizer.get_config()
+    data = RNG.standard_normal((16, 4)).astype("float32")
+    history = deep.fit(data, data[:, :1], epochs=1, verbose=0).history
+    assert {"loss", "mae", "r2_score"} <= set(history)
+    r2_clone, r2_original = deep.metrics[-1], outer._spec.raw[2][1]
+    assert isinstance(r2_clone, keras.metrics.R2Score) and r2_clone is not r2_original
+    assert r2_original.sum is None                  # the original's metric saw no data
+
+
+class _Sub(keras.Model):
+    def __init__(self, units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.dense = L.Dense(units)
+
+    def call(self, x):
+        return self.dense(x) * 2.0
+
+    def get_config(self):
+        return {"units": self.units, "name": self.name}
+
+
+def test_clone_subclassed_through_from_config():
+    model = _Sub(units=5, name="sub")
+    model(np.ones((2, 4), "float32"))
+    clone = keras.models.clone_model(model)
+    assert type(clone) is _Sub and clone.units == 5 and clone.name == "sub"
+    out = clone(np.ones((2, 4), "float32"))
+    assert out.shape == (2, 5) and clone.dense is not model.dense
+    with pytest.raises(ValueError, match="subclassed"):
+        keras.models.clone_model(model, clone_function=lambda layer: layer)
+    with pytest.raises(TypeError, match="Model"):
+        keras.models.clone_model(L.Dense(2))

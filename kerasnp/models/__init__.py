@@ -2,5 +2,6 @@
 from .model import Model
 from .sequential import Sequential
 from .model_files import load_model, model_from_json
+from .cloning import clone_model
 
-__all__ = ["Model", "Sequential", "load_model", "model_from_json"]
+__all__ = ["Model", "Sequential", "load_model", "model_from_json", "clone_model"]
