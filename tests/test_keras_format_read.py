@@ -14,7 +14,7 @@ h5py = pytest.importorskip("h5py")
 import kerasnp as keras  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "keras3")
-NAMES = ["mlp", "cnn", "two_input", "nested"]
+NAMES = ["mlp", "cnn", "two_input", "nested", "shared"]
 
 
 def _path(name, ext):
@@ -24,7 +24,14 @@ def _path(name, ext):
 def _data(name):
     d = np.load(_path(name, ".npz"))
     xs = [d[k] for k in sorted(d.files) if k.startswith("x")]
-    return (xs if len(xs) > 1 else xs[0]), d["y"]
+    ys = [d[k] for k in sorted(d.files) if k.startswith("y")]
+    return (xs if len(xs) > 1 else xs[0]), (ys if len(ys) > 1 else ys[0])
+
+
+def _close(pred, y):
+    for p, t in zip(pred if isinstance(pred, list) else [pred], y if isinstance(y, list) else [y]):
+        assert p.shape == t.shape
+        np.testing.assert_allclose(p, t, rtol=0, atol=1e-5)
 
 
 def _h5(name):
@@ -49,6 +56,12 @@ def _code_model(name):
         a, b = keras.Input((4,)), keras.Input((6,))
         s = L.Add()([L.Dense(5, activation="relu")(a), L.Dense(5, activation="tanh")(b)])
         return keras.Model([a, b], L.Dense(1)(L.Concatenate()([s, a])))
+    if name == "shared":
+        a, b = keras.Input((4,)), keras.Input((4,))
+        tower, i = L.Dense(3, activation="relu"), keras.Input((6,))
+        head = keras.Model(i, L.Dense(2)(i))
+        h = L.Concatenate()([tower(a), tower(b)])
+        return keras.Model([a, b], [head(h), L.Dense(1, activation="sigmoid")(h)])
     block = keras.Sequential([keras.Input((5,)), L.Dense(4, activation="relu"), L.Dense(4)])
     x = keras.Input((5,))
     return keras.Model(x, L.Dense(2, activation="sigmoid")(L.LayerNormalization()(block(x))))
@@ -58,9 +71,7 @@ def _code_model(name):
 def test_keras_model_predicts_as_keras_did(name):
     x, y = _data(name)
     model = keras.models.load_model(_path(name, ".keras"))
-    pred = model.predict(x, verbose=0)
-    assert pred.shape == y.shape
-    np.testing.assert_allclose(pred, y, rtol=0, atol=1e-5)
+    _close(model.predict(x, verbose=0), y)
 
 
 def test_rebuilt_layers_and_arguments():
@@ -123,6 +134,12 @@ def test_compile_config_restored():
                                                                          0.9)
     plain = keras.models.load_model(_path("mlp", ".keras"), compile=False)
     assert plain.optimizer is None
+    shared = keras.models.load_model(_path("shared", ".keras"))
+    opt = shared.optimizer
+    assert (type(opt).__name__, opt.momentum, opt.learning_rate) == ("SGD", 0.9, 0.05)
+    assert shared.loss == ["mse", "binary_crossentropy"]
+    assert shared.get_layer("tower") is shared.layers[2]          # one layer, two calls
+    assert type(shared.get_layer("head")).__name__ == "Model"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -130,7 +147,8 @@ def test_loaded_model_trains_on(name):
     x, y = _data(name)
     model = keras.models.load_model(_path(name, ".keras"))
     target = np.argmax(y, axis=1) if name == "mlp" else y     # Keras's predictions as targets
-    model.fit(x, target, epochs=1, batch_size=len(y), verbose=0)
+    n = len(x[0] if isinstance(x, list) else x)
+    model.fit(x, target, epochs=1, batch_size=n, verbose=0)
     assert model.optimizer.iterations == 2
 
 
@@ -140,7 +158,7 @@ def test_load_weights_into_a_model_built_in_code(name, ext):
     x, y = _data(name)
     model = _code_model(name)
     model.load_weights(_path(name, ext))
-    np.testing.assert_allclose(model.predict(x, verbose=0), y, rtol=0, atol=1e-5)
+    _close(model.predict(x, verbose=0), y)
 
 
 def test_load_weights_casts_into_a_float64_model(float64):

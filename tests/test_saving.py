@@ -427,12 +427,14 @@ def test_load_weights_casts_between_float_dtypes(tmp_path):
 
 def test_path_and_argument_errors(tmp_path):
     model = _mlp()
-    with pytest.raises(ValueError, match="HDF5"):
+    with pytest.raises(ValueError, match="legacy HDF5 model files"):
         model.save(tmp_path / "m.h5")
     with pytest.raises(ValueError, match=r"'\.kerasnp' or '\.keras'"):
         model.save(tmp_path / "m.zip")
-    with pytest.raises(ValueError, match=r"'\.weights\.npz'"):
-        model.save_weights(tmp_path / "m.weights.h5")
+    with pytest.raises(ValueError, match=r"'\.weights\.npz' or '\.weights\.h5'"):
+        model.save_weights(tmp_path / "m.h5")           # .weights.h5 is Keras's weights file
+    with pytest.raises(ValueError, match=r"save_weights for '\.weights\.h5'"):
+        model.save(tmp_path / "m.weights.h5")
     model.save(tmp_path / "m.kerasnp")
     with pytest.raises(FileExistsError, match="overwrite=True"):
         model.save(tmp_path / "m.kerasnp", overwrite=False)

@@ -10,7 +10,7 @@ from .base import Callback
 
 _OWNER = "ModelCheckpoint"
 _MODEL_EXTS = (".kerasnp", ".keras")
-_WEIGHTS_EXT = ".weights.npz"
+_WEIGHTS_EXTS = (".weights.h5", ".weights.npz")
 
 
 class ModelCheckpoint(Callback):
@@ -23,7 +23,8 @@ class ModelCheckpoint(Callback):
 
     Args:
         filepath: where to save; must end in `.kerasnp` (or `.keras`) for a full model, in
-            `.weights.npz` with `save_weights_only=True`. Missing directories are created.
+            `.weights.h5` (Keras's HDF5 layout) or `.weights.npz` (kerasnp's, no HDF5) with
+            `save_weights_only=True`. Missing directories are created.
         monitor: the logged quantity compared when `save_best_only=True`.
         verbose: 0 silent, 1 prints a line at each save (or skipped save).
         save_best_only: only save when `monitor` beats the best value seen so far, so with a
@@ -57,13 +58,14 @@ class ModelCheckpoint(Callback):
         self.initial_value_threshold = (
             None if initial_value_threshold is None
             else _validate.number(initial_value_threshold, "initial_value_threshold", _OWNER))
-        if self.save_weights_only and not self.filepath.endswith(_WEIGHTS_EXT):
+        if self.save_weights_only and not self.filepath.endswith(_WEIGHTS_EXTS):
             raise ValueError(f"{_OWNER}: with save_weights_only=True the filepath must end in "
-                             f"'{_WEIGHTS_EXT}'. Received: filepath={self.filepath!r}")
+                             "'.weights.h5' (Keras's HDF5 layout) or '.weights.npz' (kerasnp's). "
+                             f"Received: filepath={self.filepath!r}")
         if not self.save_weights_only and not self.filepath.endswith(_MODEL_EXTS):
             raise ValueError(f"{_OWNER}: the filepath of a full model must end in '.kerasnp' "
                              "(or '.keras'); to save only the weights, pass "
-                             f"save_weights_only=True and a '{_WEIGHTS_EXT}' path. "
+                             "save_weights_only=True and a '.weights.h5' path. "
                              f"Received: filepath={self.filepath!r}")
         if self.initial_value_threshold is not None:
             self.best = self.initial_value_threshold

@@ -103,19 +103,35 @@ def atomic_write(filepath, write_members, fmt, extra=None):
 
 
 def _atomic_write(filepath, write_members, fmt, extra):
+    def write(fp):
+        writer = ArchiveWriter(fp)
+        try:
+            manifest = write_members(writer)
+        except BaseException:
+            writer.abort()
+            raise
+        writer.close(fmt, manifest, extra)
+    _atomic_file(filepath, write)
+
+
+def atomic_file(filepath, write):
+    """Write a file atomically: `write(fp)` fills a temporary file in the target's directory,
+    which is then fsynced and renamed over `filepath` (errors as in `atomic_write`)."""
+    filepath = os.fspath(filepath)
+    try:
+        _atomic_file(filepath, write)
+    except OSError as err:
+        raise _naming(err, filepath) from err
+
+
+def _atomic_file(filepath, write):
     directory = os.path.dirname(os.path.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(filepath), suffix=_TEMP_SUFFIX,
                                dir=directory)
     try:
-        with os.fdopen(fd, "wb") as fp:
-            writer = ArchiveWriter(fp)
-            try:
-                manifest = write_members(writer)
-            except BaseException:
-                writer.abort()
-                raise
-            writer.close(fmt, manifest, extra)
+        with os.fdopen(fd, "w+b") as fp:
+            write(fp)
             fp.flush()
             os.fsync(fp.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)

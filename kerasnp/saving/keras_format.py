@@ -17,10 +17,14 @@ from .._serializable import ConfigError
 from .._weight_budget import weight_budget
 from . import archive, checks
 from ._h5read import H5Weights, member_file, open_weights_file
+from ._h5write import write_h5, write_keras_zip
 from .checks import ModelFileError, fail
-from .keras_format_compile import apply_optimizer, compile_from_keras, optimizer_plan
+from .keras_format_compile import apply_optimizer, compile_from_keras, optimizer_arrays, \
+    optimizer_plan
 from .keras_format_config import Builder
 from .keras_format_layout import entries
+from .keras_format_write import model_config
+from .serialization import json_default
 
 WEIGHTS_MEMBER = "model.weights.h5"
 _MEMBERS = (re.compile(r"metadata\.json|config\.json|model\.weights\.(h5|npz)|assets/.*"),
@@ -234,5 +238,47 @@ def apply_layout(plan):
         var.value[...] = value
 
 
+# ----------------------------------------------------------------------------- writing
+def save_model(model, filepath, include_optimizer=True):
+    """Write `model` as a Keras 3 `.keras` file (atomically); see `kerasnp.saving.save_model`."""
+    dtype = model_dtype(model)
+    try:
+        cfg = model_config(model, dtype)
+        groups = weight_groups(model, include_optimizer)
+    except ConfigError as err:
+        raise ValueError(f"Cannot save model '{model.name}' in Keras's format: {err}") from None
+    if not include_optimizer:
+        cfg.pop("compile_config", None)
+    data = json.dumps(cfg, default=json_default).encode("utf-8")
+    archive.atomic_file(filepath, lambda fp: write_keras_zip(fp, data, groups))
+
+
+def save_weights(model, filepath):
+    """Write the weights (and optimizer variables) as a Keras 3 `.weights.h5` file."""
+    try:
+        groups = weight_groups(model, include_optimizer=True)
+    except ConfigError as err:
+        raise ValueError(f"Cannot save the weights of model '{model.name}' in Keras's layout: "
+                         f"{err}") from None
+    archive.atomic_file(filepath, lambda fp: write_h5(fp, groups))
+
+
+def model_dtype(model):
+    from .. import config
+    floats = [v.dtype.name for v in model.weights if v.dtype.kind == "f"]
+    return floats[0] if floats else config.floatx()
+
+
+def weight_groups(model, include_optimizer):
+    """`[(vars group path, name, [arrays])]` of the model and, when compiled, its optimizer."""
+    layout = entries(model)
+    groups = [(e.vars_path, e.name, [v.value for v in e.variables]) for e in layout]
+    opt = getattr(model, "optimizer", None)
+    if include_optimizer and opt is not None and getattr(model, "compiled", False):
+        groups.append(("optimizer/vars", opt.name,
+                       optimizer_arrays(opt, train_variables(layout))))
+    return groups
+
+
 __all__ = ["KerasArchive", "is_hdf5", "is_keras_zip", "load_model", "load_weights",
-           "read_layout", "train_variables"]
+           "read_layout", "save_model", "save_weights", "train_variables", "weight_groups"]

@@ -138,3 +138,19 @@ def apply_optimizer(opt, plan):
     opt.iterations = iterations
     if lr is not None and isinstance(opt._learning_rate, float):
         opt.learning_rate = lr
+
+
+# ----------------------------------------------------------------------------- writing
+def optimizer_arrays(opt, train_vars):
+    """The arrays of Keras's `optimizer/vars` for `opt` over `train_vars` (Keras's order)."""
+    prefix, groups, tail = slot_layout(opt)
+    out = [np.array(opt.iterations, dtype=np.int64)]
+    if "learning_rate" in prefix:
+        out.append(np.array(opt.learning_rate, dtype=np.float32))
+    slots = [opt.get_slots(v) for v in train_vars]
+    for group in groups:
+        for found in slots:
+            out.extend(found[s] for s in group)
+    if tail:                                            # Nadam's product of the u_t
+        out.append(np.array(opt._u_product(opt.iterations), dtype=np.float32))
+    return out

@@ -192,8 +192,11 @@ class Builder:
         if left:
             raise ConfigError(f"{label}: the inputs of {', '.join(repr(n) for n in left)} are "
                               "never computed (a disconnected or cyclic graph).")
-        ins, multi_in = _endpoints(cfg.get("input_layers"), outputs, f"{label} input_layers")
-        outs, multi_out = _endpoints(cfg.get("output_layers"), outputs,
+        # Keras numbers a nested functional model's calls from 1 in input/output_layers only
+        shifted = {n for n in order if type(layers[n][0]).__name__ in ("Model", "Functional")}
+        ins, multi_in = _endpoints(cfg.get("input_layers"), outputs, shifted,
+                                   f"{label} input_layers")
+        outs, multi_out = _endpoints(cfg.get("output_layers"), outputs, shifted,
                                      f"{label} output_layers")
         try:
             model = Model(ins if multi_in else ins[0], outs if multi_out else outs[0],
@@ -284,17 +287,19 @@ def _history(history, outputs, where):
     return out
 
 
-def _endpoints(spec, outputs, where):
+def _endpoints(spec, outputs, shifted, where):
     """The tensors named by `input_layers` / `output_layers`, and whether they are a list."""
     if isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str):
-        return [_endpoint(spec, outputs, where)], False
+        return [_endpoint(spec, outputs, shifted, where)], False
     if isinstance(spec, list) and spec and all(isinstance(s, list) for s in spec):
-        return [_endpoint(s, outputs, where) for s in spec], True
+        return [_endpoint(s, outputs, shifted, where) for s in spec], True
     raise ConfigError(f"{where} must be [name, node, index] or a list of them. Received: "
                       f"{spec!r}")
 
 
-def _endpoint(spec, outputs, where):
+def _endpoint(spec, outputs, shifted, where):
+    if spec[0] in shifted and isinstance(spec[1], int) and spec[1] >= 1:
+        spec = [spec[0], spec[1] - 1, spec[2]]
     try:
         return _history(spec, outputs, where)
     except KeyError:

@@ -33,6 +33,7 @@ MODEL_FORMAT = "kerasnp-model"
 WEIGHTS_FORMAT = "kerasnp-weights"
 MODEL_EXTENSIONS = (".kerasnp", ".keras")
 WEIGHTS_EXTENSION = ".weights.npz"
+KERAS_WEIGHTS_EXTENSION = ".weights.h5"
 _JSON_SOURCE = "<model JSON>"
 
 
@@ -94,10 +95,15 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, extra_me
 
 
 def save_weights(model, filepath, overwrite=True):
-    """Save the model's weights (in `model.weights` order) to a `.weights.npz` file, atomically."""
+    """Save the model's weights, atomically: to a `.weights.h5` file in Keras 3's HDF5 layout
+    (with the optimizer's variables, as Keras does), or to kerasnp's `.weights.npz` (the arrays
+    in `model.weights` order, no HDF5)."""
     _check_model(model, "save_weights")
-    path = _check_path(filepath, (WEIGHTS_EXTENSION,), "save_weights")
+    path = _check_path(filepath, (WEIGHTS_EXTENSION, KERAS_WEIGHTS_EXTENSION), "save_weights")
     _check_overwrite(path, overwrite)
+    if path.lower().endswith(KERAS_WEIGHTS_EXTENSION):
+        keras_format.save_weights(model, path)
+        return
     weights = model.weights
 
     def write(writer):
@@ -282,9 +288,13 @@ def _check_path(filepath, extensions, what):
     if not isinstance(path, str):
         path = os.fsdecode(path)
     lower = path.lower()
-    if lower.endswith((".h5", ".hdf5")):
-        raise ValueError(f"{what}: kerasnp does not write HDF5. Use a path ending in "
-                         f"{' or '.join(repr(e) for e in extensions)}. Received: "
+    keras_weights = lower.endswith(KERAS_WEIGHTS_EXTENSION)
+    if lower.endswith((".h5", ".hdf5")) and not (keras_weights and
+                                                 KERAS_WEIGHTS_EXTENSION in extensions):
+        hint = (" (use model.save_weights for '.weights.h5')" if keras_weights else
+                " (kerasnp does not write Keras 2's legacy HDF5 model files)")
+        raise ValueError(f"{what}: use a path ending in "
+                         f"{' or '.join(repr(e) for e in extensions)}{hint}. Received: "
                          f"filepath={path!r}")
     if not lower.endswith(extensions):
         raise ValueError(f"{what}: filepath must end in "

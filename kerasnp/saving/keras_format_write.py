@@ -1,0 +1,193 @@
+"""kerasnp models to Keras 3's `config.json` layout: the writing direction of `.keras`.
+
+Each object becomes `{"module", "class_name", "config", "registered_name"}` as Keras's
+`serialize_keras_object` writes it, so that `keras.models.load_model` finds Keras's own class
+for every built-in (the module names Keras's public namespace; custom classes keep their
+registered name, which Keras resolves through its own `custom_objects`). Layer configs are
+kerasnp's `get_config` with the dtype as a Keras `DTypePolicy` and nested initializers,
+regularizers and constraints wrapped the same way; `InputLayer` gets `batch_shape`. A functional
+model lists its layers in Keras's order with their `inbound_nodes`; layers that Keras has no
+counterpart for, or ops applied between layers, are refused with an error naming them.
+"""
+from .._serializable import ConfigError, get_registered_name
+from .compile_config import serialize_compile
+from .keras_format_layout import is_graph_model, model_layers
+
+_KINDS = (("_initializer", "keras.initializers"), ("_regularizer", "keras.regularizers"),
+          ("_constraint", "keras.constraints"))
+_NO_KERAS = {"MinPooling1D", "MinPooling2D", "OpLayer"}
+_FUNCTIONAL_MODULE = "keras.src.models.functional"
+
+
+def wrap(obj, module, registered=None):
+    """`{"module", "class_name", "config", "registered_name"}` from kerasnp's
+    `{"class_name", "config"(, "registered_name")}`."""
+    return {"module": module, "class_name": obj["class_name"], "config": obj.get("config"),
+            "registered_name": obj.get("registered_name", registered)}
+
+
+def policy(dtype):
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype},
+            "registered_name": None}
+
+
+class Exporter:
+    """Serializes one model; `dtype` is the float type of its weights."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def layer(self, layer):
+        from ..layers.base import LAYERS
+        cn = type(layer).__name__
+        if cn in _NO_KERAS:
+            what = "an op or operator between layers" if cn == "OpLayer" else "a kerasnp layer"
+            raise ConfigError(f"layer '{layer.name}' ({cn}) is {what} that Keras 3 files "
+                              "cannot describe; save the model as '.kerasnp'.")
+        if is_graph_model(layer):
+            return self.model(layer)
+        builtin = LAYERS.get(cn) is type(layer)
+        cfg = self._config(layer)
+        out = {"module": "keras.layers" if builtin else type(layer).__module__,
+               "class_name": cn, "config": cfg,
+               "registered_name": None if builtin else get_registered_name(type(layer))}
+        return out
+
+    def _config(self, layer):
+        cfg = dict(layer.get_config())
+        for key, value in list(cfg.items()):
+            for suffix, module in _KINDS:
+                if key.endswith(suffix) and isinstance(value, dict) and "class_name" in value:
+                    cfg[key] = wrap(value, module)
+        if cfg.get("activity_regularizer") is not None:
+            cfg["activity_regularizer"] = wrap(cfg["activity_regularizer"], "keras.regularizers")
+        if type(layer).__name__ == "InputLayer":
+            shape, batch = cfg.pop("shape"), cfg.pop("batch_size", None)
+            cfg["batch_shape"] = [batch] + list(shape)
+            cfg["dtype"] = layer.dtype or self.dtype
+            return cfg
+        cfg["dtype"] = policy(layer.dtype or self.dtype)
+        return cfg
+
+    # -- models -------------------------------------------------------------------------------
+    def model(self, model):
+        from ..models.sequential import Sequential
+        if isinstance(model, Sequential):
+            layers = [self.layer(l) for l in model.layers]
+            shape = list(model.input_spec_shape) if model.built else None
+            if model._input_layer is not None:
+                layers.insert(0, self.layer(model._input_layer))
+            cfg = {"name": model.name, "trainable": model.trainable,
+                   "dtype": policy(self.dtype), "layers": layers}
+            if shape is not None:
+                cfg["build_input_shape"] = shape
+            return {"module": "keras", "class_name": "Sequential", "config": cfg,
+                    "registered_name": None, "build_config": {"input_shape": shape}}
+        return {"module": _FUNCTIONAL_MODULE, "class_name": "Functional",
+                "config": self._functional(model), "registered_name": "Functional",
+                "build_config": {"input_shape": None}}
+
+    def _functional(self, model):
+        nodes = model._nodes
+        call_index, counts = {}, {}
+        for i, node in enumerate(nodes):            # the k-th call of each layer
+            if node.inputs:
+                k = counts.get(id(node.layer), 0)
+                counts[id(node.layer)] = k + 1
+                call_index[i] = k
+            else:
+                call_index[i] = 0
+
+        def tensor(i, k):
+            shape = nodes[i].shape if k is None else nodes[i].shape[k]
+            return {"class_name": "__keras_tensor__", "config": {
+                "shape": list(shape) if shape is not None else None, "dtype": self.dtype,
+                "keras_history": [nodes[i].layer.name, call_index[i], k or 0]}}
+
+        layers = []
+        for layer in model_layers(model):
+            entry = self.layer(layer)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = [self._node(model, i, tensor)
+                                      for i, n in enumerate(nodes)
+                                      if n.layer is layer and n.inputs]
+            layers.append(entry)
+
+        def endpoints(refs, multi):
+            # Keras numbers a nested functional model's calls from 1 here (not in node args)
+            out = [[nodes[i].layer.name, call_index[i] + nested_functional(nodes[i].layer),
+                    k or 0] for i, k in refs]
+            return out if multi else out[0]
+        return {"name": model.name, "trainable": model.trainable, "layers": layers,
+                "input_layers": endpoints([(i, None) for i in model._input_ids],
+                                          model._multi_input),
+                "output_layers": endpoints(model._output_refs, model._multi_output)}
+
+    def _node(self, model, i, tensor):
+        node = model._nodes[i]
+        refs = [tensor(j, k) for j, k in zip(node.inputs, node.indices)]
+        if node.args is None:
+            x = refs if (node.list_input or len(refs) > 1) else refs[0]
+            return {"args": [x], "kwargs": {}}
+        from ..models.graph import _Ref
+
+        def fill(t):
+            if isinstance(t, _Ref):
+                return refs[t.k]
+            if isinstance(t, (list, tuple)):
+                return [fill(v) for v in t]
+            if isinstance(t, dict):
+                return {k: fill(v) for k, v in t.items()}
+            if t is None or isinstance(t, (bool, int, float, str)):
+                return t
+            raise ConfigError(f"layer '{node.layer.name}' is called with an argument of type "
+                              f"{type(t).__name__}, which Keras 3 files cannot describe; save "
+                              "the model as '.kerasnp'.")
+        return {"args": fill(list(node.args)), "kwargs": fill(dict(node.kwargs))}
+
+
+def nested_functional(layer):
+    """1 for a functional model (Keras's `Functional`, not `Sequential`), else 0."""
+    from ..models.sequential import Sequential
+    return int(is_graph_model(layer) and not isinstance(layer, Sequential))
+
+
+def model_config(model, dtype):
+    """The whole `config.json` of a model, `compile_config` included when it is compiled."""
+    out = Exporter(dtype).model(model) if is_graph_model(model) else None
+    if out is None:
+        raise ConfigError(f"model '{model.name}' ({type(model).__name__}) is a subclassed "
+                          "model; Keras 3 files of subclassed models are not written yet. Save "
+                          "it as '.kerasnp', or its weights with save_weights.")
+    cc = serialize_compile(model)
+    if cc is not None:
+        out["compile_config"] = compile_config(cc)
+    return out
+
+
+def compile_config(cc):
+    """kerasnp's compile config (see `compile_config.serialize_compile`) in Keras's layout."""
+    opt = dict(cc["optimizer"])
+    config = dict(opt.get("config") or {})
+    lr = config.get("learning_rate")
+    if isinstance(lr, dict):
+        config["learning_rate"] = wrap(lr, "keras.optimizers.schedules")
+    opt["config"] = config
+    return {"optimizer": wrap(opt, "keras.optimizers", None),
+            "loss": _objects(cc["loss"], "keras.losses"),
+            "loss_weights": cc["loss_weights"],
+            "metrics": _objects(cc["metrics"], "keras.metrics"),
+            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
+            "jit_compile": False}
+
+
+def _objects(item, module):
+    if isinstance(item, list):
+        return [_objects(i, module) for i in item]
+    if isinstance(item, dict) and "class_name" not in item:
+        return {k: _objects(v, module) for k, v in item.items()}
+    if isinstance(item, dict):
+        if item["class_name"] == "function":
+            return item.get("registered_name") or item["config"]
+        return wrap(item, module)
+    return item

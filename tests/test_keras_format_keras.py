@@ -1,0 +1,159 @@
+"""kerasnp and real Keras 3 exchange files both ways: Keras opens the `.keras` and `.weights.h5`
+files kerasnp writes and predicts the same, every weight lands on the Keras variable of the same
+name, the optimizer state is Keras's, and one more training step from a Keras file gives the same
+weights in both. Skipped where keras (run on its torch backend) is not installed."""
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+pytest.importorskip("h5py")
+pytest.importorskip("torch")
+K = pytest.importorskip("keras")
+
+import kerasnp as keras  # noqa: E402
+from kerasnp.saving import keras_format  # noqa: E402
+
+L = keras.layers
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "keras3")
+RNG = np.random.default_rng(0)
+
+
+def _graph():
+    a, b = keras.Input((5,), name="a"), keras.Input((5,), name="b")
+    shared = L.Dense(4, activation="tanh", name="shared")
+    block = keras.Sequential([keras.Input((4,)), L.Dense(4, activation="relu")], name="block")
+    i = keras.Input((8,))
+    inner = keras.Model(i, L.LayerNormalization()(L.Dense(6)(i)), name="inner")
+    h = L.Concatenate()([block(shared(a)), shared(b)])
+    model = keras.Model([a, b], [L.Dense(2)(inner(h)), L.Dense(1, activation="sigmoid")(h)])
+    xs = [RNG.normal(size=(16, 5)).astype("float32") for _ in range(2)]
+    ys = [RNG.normal(size=(16, 2)).astype("float32"), (RNG.random((16, 1)) > .5) * 1.0]
+    model.compile(keras.optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+                  ["mse", "binary_crossentropy"])
+    model.fit(xs, ys, epochs=1, batch_size=8, verbose=0)
+    return model, xs
+
+
+def _cnn():
+    model = keras.Sequential([keras.Input((8, 8, 2)), L.Conv2D(4, 3, activation="relu"),
+                              L.BatchNormalization(), L.MaxPooling2D(2), L.Flatten(),
+                              L.Dense(3, activation="softmax")])
+    x = RNG.random((12, 8, 8, 2)).astype("float32")
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, np.arange(12) % 3, epochs=2, batch_size=4, verbose=0)
+    return model, x
+
+
+@pytest.mark.parametrize("make", [_graph, _cnn])
+def test_keras_opens_kerasnp_files(tmp_path, make):
+    keras.utils.set_random_seed(0)
+    model, x = make()
+    model.save_weights(tmp_path / "w.weights.h5")
+    keras_format.save_model(model, tmp_path / "m.keras")
+    theirs = K.models.load_model(tmp_path / "m.keras")
+    ours = model.predict(x, verbose=0)
+    got = theirs.predict(x, verbose=0)
+    for a, b in zip(got if isinstance(got, list) else [got], ours if isinstance(ours, list)
+                    else [ours]):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert int(theirs.optimizer.iterations) == model.optimizer.iterations
+    assert type(theirs.optimizer).__name__ == type(model.optimizer).__name__
+    again = K.models.load_model(tmp_path / "m.keras", compile=False)
+    for v in again.weights:
+        v.assign(np.zeros(v.shape, v.dtype))
+    again.load_weights(tmp_path / "w.weights.h5")
+    for a, b in zip(again.get_weights(), theirs.get_weights()):
+        assert np.array_equal(a, b)
+    theirs.save(tmp_path / "back.keras")             # and Keras's file back into kerasnp
+    back = keras.models.load_model(tmp_path / "back.keras")
+    for a, b in zip(back.get_weights(), model.get_weights()):
+        assert np.array_equal(a, b)
+
+
+LAYERS = [
+    ((6,), lambda: L.Dense(3, activation="relu")),
+    ((6,), lambda: L.BatchNormalization()),
+    ((6,), lambda: L.LayerNormalization()),
+    ((6,), lambda: L.PReLU()),
+    ((7,), lambda: L.Embedding(10, 3)),
+    ((9, 3), lambda: L.Conv1D(4, 3, padding="same")),
+    ((8, 8, 3), lambda: L.Conv2D(4, 3, strides=2)),
+    ((8, 8, 3), lambda: L.DepthwiseConv2D(3, depth_multiplier=2)),
+    ((8, 8, 3), lambda: L.SeparableConv2D(4, 3)),
+    ((5, 5, 3), lambda: L.Conv2DTranspose(2, 3, strides=2)),
+    ((8, 8, 3), lambda: L.AveragePooling2D(2)),
+    ((8, 8, 3), lambda: L.GlobalMaxPooling2D()),
+    ((6,), lambda: L.Reshape((2, 3))),
+    ((4, 3), lambda: L.Permute((2, 1))),
+    ((6,), lambda: L.RepeatVector(2)),
+    ((8, 8, 3), lambda: L.ZeroPadding2D(1)),
+    ((8, 8, 3), lambda: L.Cropping2D(1)),
+    ((8, 8, 3), lambda: L.UpSampling2D(2)),
+    ((6,), lambda: L.LeakyReLU(0.2)),
+    ((6,), lambda: L.ELU()),
+    ((6,), lambda: L.Softmax()),
+    ((6,), lambda: L.ReLU(max_value=2.0)),
+    ((6,), lambda: L.Activation("gelu")),
+    ((6,), lambda: L.GaussianNoise(0.1)),
+    ((6,), lambda: L.Rescaling(2.0, offset=1.0)),
+]
+
+
+@pytest.mark.parametrize("shape, make", LAYERS, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_each_weight_lands_on_the_keras_variable_of_its_name(tmp_path, shape, make):
+    keras.utils.set_random_seed(1)
+    layer = make()
+    model = keras.Sequential([keras.Input(shape), layer])
+    for v in model.weights:                          # distinct values: a swap would show
+        v.value[...] = RNG.uniform(0.5, 1.5, size=v.shape)
+    x = (RNG.integers(0, 10, (4,) + shape) if isinstance(layer, L.Embedding)
+         else RNG.normal(size=(4,) + shape)).astype("float32")
+    keras_format.save_model(model, tmp_path / "m.keras")
+    theirs = K.models.load_model(tmp_path / "m.keras")
+    k_layer = theirs.layers[0]
+    assert type(k_layer).__name__ == type(layer).__name__
+    # kerasnp's names, except where Keras names the variable otherwise
+    alias = {"depthwise_kernel": "kernel"} if type(layer).__name__ == "DepthwiseConv2D" else {}
+    ours = {alias.get(v.name, v.name): np.asarray(v.value) for v in layer.weights}
+    assert sorted(ours) == sorted(v.name for v in k_layer.weights)
+    for v in k_layer.weights:
+        assert np.array_equal(np.asarray(v), ours[v.name]), v.name
+    np.testing.assert_allclose(theirs.predict(x, verbose=0), model.predict(x, verbose=0),
+                               atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["cnn", "two_input", "nested", "shared"])
+def test_one_more_step_matches_keras(name):
+    """From a Keras file, kerasnp and Keras take the same next step: the optimizer state (moments,
+    iterations for bias correction, learning rate) was carried over correctly."""
+    d = np.load(os.path.join(FIXTURES, f"{name}.npz"))
+    xs = [d[k] for k in sorted(d.files) if k.startswith("x")]
+    ys = [d[k] for k in sorted(d.files) if k.startswith("y")]
+    x, y = (xs if len(xs) > 1 else xs[0]), (ys if len(ys) > 1 else ys[0])
+    path = os.path.join(FIXTURES, f"{name}.keras")
+    theirs, ours = K.models.load_model(path), keras.models.load_model(path)
+    n = len(xs[0])
+    theirs.fit(x, y, batch_size=n, epochs=1, verbose=0, shuffle=False)
+    ours.fit(x, y, batch_size=n, epochs=1, verbose=0, shuffle=False)
+    assert ours.optimizer.iterations == int(theirs.optimizer.iterations) == 2
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, atol=2e-5, rtol=1e-4)
+
+
+def test_layer_order_matches_keras_map_graph():
+    """keras_order reproduces Keras's `model.layers` for a graph with shared layers, branches of
+    different depths and a nested model (the HDF5 keys depend on it)."""
+    from kerasnp.saving.keras_format_layout import keras_order
+
+    def build(lib):
+        a, b = lib.Input((4,), name="a"), lib.Input((4,), name="b")
+        d1, d2 = lib.layers.Dense(4, name="d1"), lib.layers.Dense(4, name="d2")
+        h = d1(a)
+        g = d2(d1(b))
+        m = lib.layers.Add(name="add")([h, g, d2(h)])
+        c = lib.layers.Concatenate(name="cat")([m, a])
+        return lib.Model([a, b], [lib.layers.Dense(1, name="o1")(c),
+                                  lib.layers.Dense(1, name="o2")(g)])
+    assert [l.name for l in keras_order(build(keras))] == [l.name for l in build(K).layers]

@@ -1,0 +1,218 @@
+"""Writing Keras 3 files without Keras: the written `.keras` zip and `.weights.h5` file have
+Keras's members, config layout and HDF5 paths, and kerasnp reads them back exactly
+(test_keras_format_keras.py opens them in real Keras, where it is installed). Needs h5py."""
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+h5py = pytest.importorskip("h5py")
+
+import kerasnp as keras  # noqa: E402
+from kerasnp.saving import keras_format  # noqa: E402
+
+L = keras.layers
+
+
+def _mlp(optimizer="adam"):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu",
+                                                         kernel_regularizer="l2"),
+                              L.BatchNormalization(), L.Dropout(0.1),
+                              L.Dense(3, activation="softmax")])
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+    y = np.arange(32) % 3
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    return model, x, y
+
+
+def _graph():
+    """Two inputs, a shared layer, a nested Sequential and a nested functional model."""
+    keras.utils.set_random_seed(1)
+    a, b = keras.Input((5,), name="a"), keras.Input((5,), name="b")
+    shared = L.Dense(4, activation="tanh", name="shared")
+    block = keras.Sequential([keras.Input((4,)), L.Dense(4, activation="relu")], name="block")
+    i = keras.Input((8,))
+    inner = keras.Model(i, L.LayerNormalization()(L.Dense(6)(i)), name="inner")
+    h = L.Concatenate()([block(shared(a)), shared(b)])
+    out = L.Dense(2)(inner(h))
+    model = keras.Model([a, b], out, name="graph")
+    model.compile(keras.optimizers.RMSprop(0.01, momentum=0.5, centered=True), "mse")
+    rng = np.random.default_rng(1)
+    xs = [rng.normal(size=(16, 5)).astype("float32") for _ in range(2)]
+    model.fit(xs, rng.normal(size=(16, 2)).astype("float32"), epochs=1, batch_size=8,
+              verbose=0)
+    return model, xs
+
+
+def _read(path):
+    with zipfile.ZipFile(path) as zf:
+        return zf.namelist(), {n: zf.read(n) for n in zf.namelist()}
+
+
+def test_written_archive_has_keras_members_and_config_layout(tmp_path):
+    model, _, _ = _mlp()
+    keras_format.save_model(model, tmp_path / "m.keras")
+    names, data = _read(tmp_path / "m.keras")
+    assert names == ["metadata.json", "config.json", "model.weights.h5"]
+    meta = json.loads(data["metadata.json"])
+    assert meta["keras_version"].startswith("3.") and "date_saved" in meta
+    cfg = json.loads(data["config.json"])
+    assert (cfg["module"], cfg["class_name"], cfg["registered_name"]) == ("keras", "Sequential",
+                                                                          None)
+    assert cfg["build_config"] == {"input_shape": [None, 4]}
+    layers = cfg["config"]["layers"]
+    assert [l["class_name"] for l in layers] == ["InputLayer", "Dense", "BatchNormalization",
+                                                 "Dropout", "Dense"]
+    assert layers[0]["config"]["batch_shape"] == [None, 4]
+    dense = layers[1]
+    assert set(dense) == {"module", "class_name", "config", "registered_name"}
+    assert dense["module"] == "keras.layers" and dense["config"]["units"] == 8
+    assert dense["config"]["dtype"] == {"module": "keras", "class_name": "DTypePolicy",
+                                        "config": {"name": "float32"}, "registered_name": None}
+    assert dense["config"]["kernel_initializer"]["module"] == "keras.initializers"
+    assert dense["config"]["kernel_regularizer"] == {
+        "module": "keras.regularizers", "class_name": "L2", "config": {"l2": 0.01},
+        "registered_name": None}
+    cc = cfg["compile_config"]
+    assert cc["optimizer"]["module"] == "keras.optimizers"
+    assert cc["optimizer"]["class_name"] == "Adam"
+    assert (cc["loss"], cc["metrics"]) == ("sparse_categorical_crossentropy", ["accuracy"])
+
+
+def test_written_hdf5_paths_follow_keras(tmp_path):
+    model, _, _ = _mlp()
+    keras_format.save_model(model, tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as zf:
+        zf.extract("model.weights.h5", tmp_path)
+    with h5py.File(tmp_path / "model.weights.h5", "r") as f:
+        shapes = {}
+        f.visititems(lambda n, o: shapes.__setitem__(n, getattr(o, "shape", None)))
+        assert dict(f["layers/batch_normalization/vars"].attrs) == {"name": "batch_normalization"}
+        assert f["vars"].attrs["name"] == model.name and len(f["vars"]) == 0
+        assert f["optimizer/vars"].attrs["name"] == "adam"
+        opt = [f[f"optimizer/vars/{i}"][()] for i in range(len(f["optimizer/vars"]))]
+    assert shapes["layers/dense/vars/0"] == (4, 8) and shapes["layers/dense_1/vars/1"] == (3,)
+    assert [shapes[f"layers/batch_normalization/vars/{i}"] for i in range(4)] == [(8,)] * 4
+    assert "layers/dropout/vars" in shapes and "layers/input_layer" not in shapes
+    dense, bn = model.layers[0], model.layers[1]
+    assert len(opt) == 2 + 2 * 6                       # iterations, lr, (m, v) x 6 weights
+    assert opt[0] == model.optimizer.iterations == 8 and opt[0].dtype == np.int64
+    assert opt[1] == np.float32(0.001)
+    slots = model.optimizer.get_slots(dense.kernel)
+    assert np.array_equal(opt[2], slots["momentum"]) and np.array_equal(opt[3], slots["velocity"])
+    assert np.array_equal(opt[6], model.optimizer.get_slots(bn.gamma)["momentum"])
+
+
+def test_functional_config_lists_layers_in_keras_order_with_nodes(tmp_path):
+    model, _ = _graph()
+    keras_format.save_model(model, tmp_path / "g.keras")
+    cfg = json.loads(_read(tmp_path / "g.keras")[1]["config.json"])
+    assert (cfg["class_name"], cfg["registered_name"]) == ("Functional", "Functional")
+    c = cfg["config"]
+    names = [l["name"] for l in c["layers"]]
+    # Keras's map_graph order: by depth from the outputs, ties in depth-first order
+    assert names == ["a", "shared", "b", "block", "concatenate", "inner", "dense_2"]
+    shared = c["layers"][1]
+    assert len(shared["inbound_nodes"]) == 2
+    hist = [n["args"][0]["config"]["keras_history"] for n in shared["inbound_nodes"]]
+    assert hist == [["a", 0, 0], ["b", 0, 0]]
+    concat = c["layers"][4]["inbound_nodes"][0]["args"][0]
+    assert [t["config"]["keras_history"] for t in concat] == [["block", 0, 0], ["shared", 1, 0]]
+    assert c["layers"][6]["inbound_nodes"][0]["args"][0]["config"]["keras_history"] == \
+        ["inner", 0, 0]
+    assert c["input_layers"] == [["a", 0, 0], ["b", 0, 0]]
+    assert c["output_layers"] == ["dense_2", 0, 0]
+    inner = c["layers"][5]
+    assert inner["module"] == "keras.src.models.functional"
+    assert [l["class_name"] for l in inner["config"]["layers"]] == ["InputLayer", "Dense",
+                                                                    "LayerNormalization"]
+
+
+@pytest.mark.parametrize("kind", ["mlp", "graph"])
+def test_round_trip_through_keras_format_is_exact(tmp_path, kind):
+    if kind == "mlp":
+        model, x, _ = _mlp()
+    else:
+        model, x = _graph()
+    keras_format.save_model(model, tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert np.array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert loaded.optimizer.iterations == model.optimizer.iterations
+    assert type(loaded.optimizer) is type(model.optimizer)
+    for a, b in zip(loaded.trainable_weights, model.trainable_weights):
+        sa, sb = loaded.optimizer.get_slots(a), model.optimizer.get_slots(b)
+        assert all(np.array_equal(sa[k], sb[k]) for k in sb)
+    fresh = keras.models.load_model(tmp_path / "m.keras", compile=False)
+    keras_format.save_weights(model, tmp_path / "w.weights.h5")
+    fresh.set_weights([np.zeros_like(w) for w in fresh.get_weights()])
+    fresh.load_weights(tmp_path / "w.weights.h5")
+    assert np.array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_save_weights_h5_and_checkpoint(tmp_path):
+    model, x, y = _mlp()
+    model.save_weights(tmp_path / "w.weights.h5")
+    with open(tmp_path / "w.weights.h5", "rb") as fp:
+        assert fp.read(8) == b"\x89HDF\r\n\x1a\n"
+    other, _, _ = _mlp("sgd")
+    other.load_weights(tmp_path / "w.weights.h5")
+    assert np.array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(FileExistsError):
+        model.save_weights(tmp_path / "w.weights.h5", overwrite=False)
+    ckpt = keras.callbacks.ModelCheckpoint(str(tmp_path / "ck" / "e{epoch}.weights.h5"),
+                                           save_weights_only=True)
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[ckpt])
+    assert sorted(os.listdir(tmp_path / "ck")) == ["e1.weights.h5", "e2.weights.h5"]
+    other.load_weights(tmp_path / "ck" / "e2.weights.h5")
+    assert np.array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_optimizer_layouts_round_trip(tmp_path):
+    x = np.random.default_rng(2).normal(size=(16, 4)).astype("float32")
+    opts = [keras.optimizers.SGD(0.1, momentum=0.9), keras.optimizers.Adam(amsgrad=True),
+            keras.optimizers.Nadam(), keras.optimizers.Adamax(), keras.optimizers.Adagrad(),
+            keras.optimizers.Adadelta(), keras.optimizers.AdamW(),
+            keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(0.01, 5, 0.9))]
+    for opt in opts:
+        model = keras.Sequential([keras.Input((4,)), L.Dense(3), L.Dense(2)])
+        model.compile(opt, "mse")
+        model.fit(x, x[:, :2], epochs=1, batch_size=4, verbose=0)
+        path = tmp_path / f"{type(opt).__name__}.keras"
+        keras_format.save_model(model, path)
+        loaded = keras.models.load_model(path)
+        assert loaded.optimizer.get_config() == opt.get_config(), type(opt).__name__
+        for a, b in zip(loaded.trainable_weights, model.trainable_weights):
+            sa, sb = loaded.optimizer.get_slots(a), opt.get_slots(b)
+            assert all(np.array_equal(sa[k], sb[k]) for k in sb), type(opt).__name__
+        loaded.fit(x, x[:, :2], epochs=1, batch_size=4, verbose=0, shuffle=False)
+        model.fit(x, x[:, :2], epochs=1, batch_size=4, verbose=0, shuffle=False)
+        for a, b in zip(loaded.get_weights(), model.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7, err_msg=type(opt).__name__)
+
+
+def test_models_keras_files_cannot_describe_are_refused(tmp_path):
+    x = keras.Input((4,))
+    ops_model = keras.Model(x, L.Dense(2)(x) * 2.0)
+    with pytest.raises(ValueError, match="OpLayer.*'.kerasnp'"):
+        keras_format.save_model(ops_model, tmp_path / "a.keras")
+    pool = keras.Sequential([keras.Input((4, 4, 1)), L.MinPooling2D(2)])
+    with pytest.raises(ValueError, match="MinPooling2D"):
+        keras_format.save_model(pool, tmp_path / "b.keras")
+
+    class Sub(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = L.Dense(2)
+
+        def call(self, inputs):
+            return self.d(inputs)
+    sub = Sub()
+    sub(np.zeros((1, 3), "float32"))
+    with pytest.raises(ValueError, match="subclassed"):
+        keras_format.save_model(sub, tmp_path / "c.keras")
+    assert os.listdir(tmp_path) == []
