@@ -232,13 +232,6 @@ def test_user_activation_is_refused(tmp_path):
         model.export(tmp_path / "m.onnx", format="onnx")
 
 
-def test_masking_models_are_refused(tmp_path):
-    model = keras.Sequential([keras.Input((4,)), layers.Embedding(5, 3, mask_zero=True),
-                              layers.Flatten()])
-    with pytest.raises(ExportError, match="Embedding.*mask"):
-        model.export(tmp_path / "m.onnx", format="onnx")
-
-
 def test_model_export_formats_and_arguments(tmp_path, capsys):
     model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
     with pytest.raises(ValueError, match="TensorFlow.*format='onnx'"):

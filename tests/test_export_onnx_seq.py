@@ -81,11 +81,21 @@ def test_time_distributed_conv_with_unknown_steps(tmp_path):
     run_onnx(model, rand(2, 5, 6, 6, 2), tmp_path)
 
 
-def test_recurrent_layers_that_cannot_export(tmp_path):
-    x = keras.Input((4, 3))
-    model = keras.Model(x, layers.LSTM(2, activation="gelu", name="odd")(x))
-    with pytest.raises(ExportError, match="'odd' \\(LSTM\\).*'gelu'.*Valid: "):
-        model.export(tmp_path / "m.onnx", format="onnx")
+@pytest.mark.parametrize("make", RNNS, ids=["lstm", "gru", "gru_reset_before", "simple_rnn"])
+def test_recurrent_activations_outside_onnx_ops_run_as_a_scan(make, tmp_path):
+    x = keras.Input((6, 4))
+    rnn = make(activation="gelu", return_sequences=True, go_backwards=True, return_state=True)
+    y = rnn(x)
+    y2 = layers.LSTM(3, recurrent_activation="silu",
+                     activation=keras.activations.relu.with_params(max_value=1.0))(y[0])
+    model = keras.Model(x, y + [y2])
+    _spread_weights(model)
+    run_onnx(model, rand(3, 6, 4), tmp_path)
+    ops_used = {n.op_type for n in onnx.load(tmp_path / "model.onnx").graph.node}
+    assert "Scan" in ops_used and not ops_used & {"LSTM", "GRU", "RNN"}
+
+
+def test_stateful_recurrent_layers_cannot_export(tmp_path):
     model = keras.Sequential([keras.Input((4, 3), batch_size=2),
                               layers.GRU(2, stateful=True, name="carry")])
     with pytest.raises(ExportError, match="'carry' \\(GRU\\).*stateful"):

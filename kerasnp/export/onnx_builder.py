@@ -5,6 +5,8 @@ keeps names unique, stores constants in the model's float dtype, remembers the s
 (batch axis None) of each tensor a layer produced, and hides the opset differences of the few ops
 whose signature changed (the Reduce* ops take `axes` as an input from opset 18).
 """
+import contextlib
+
 import numpy as np
 
 MIN_OPSET = 17          # LayerNormalization is an ONNX op from opset 17
@@ -85,7 +87,7 @@ class OnnxBuilder:
         elif arr.dtype.kind == "f" or arr.dtype.kind == "b":
             arr = arr.astype(self.dtype)
         tname = self.name(name)
-        self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(arr),
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.array(arr, order="C"),
                                                                    tname))
         return tname
 
@@ -102,6 +104,28 @@ class OnnxBuilder:
         self.nodes.append(self.helper.make_node(op_type, ins, outs,
                                                 name=self.name(f"{op_type}_node"), **attrs))
         return outs[0] if outputs == 1 else outs
+
+    @contextlib.contextmanager
+    def subgraph(self):
+        """Collect the nodes added inside the block in a fresh list (a Scan body); constants
+        still go to the main graph's initializers, which a subgraph may read."""
+        outer, self.nodes = self.nodes, []
+        try:
+            yield self
+        finally:
+            self.body_nodes, self.nodes = self.nodes, outer
+
+    def value_info(self, name, shape, elem_type=None):
+        """A typed graph input/output (None for an unknown size)."""
+        return self.helper.make_tensor_value_info(
+            name, self.elem_type if elem_type is None else elem_type, shape)
+
+    def zeros(self, like, width):
+        """Zeros `(batch of like, width)` in the model's dtype (batch known at run time)."""
+        batch = self.slice(self.op("Shape", [like]), [0], [1], [0])
+        dims = self.op("Concat", [batch, self.ints([width], "width")], axis=0)
+        zero = self.onnx.numpy_helper.from_array(np.zeros(1, self.dtype), "zero")
+        return self.op("ConstantOfShape", [dims], value=zero)
 
     # -- helpers for ops whose form depends on the opset ------------------------------------
     def reduce(self, op_type, x, axes, keepdims=True):

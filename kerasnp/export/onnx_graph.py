@@ -10,7 +10,7 @@ that meet).
 from ..layers.core import InputLayer
 from ..models.graph import fill
 from ..models.model import Model
-from . import onnx_registry
+from . import onnx_masks, onnx_registry
 from .onnx_builder import TensorName
 from .onnx_registry import ExportError, unsupported
 
@@ -37,42 +37,52 @@ def check_exportable(model):
                 "functional model instead, or write call() with layers and kerasnp.ops only.")
         if isinstance(node.layer, Model):
             check_exportable(node.layer)
-    for layer in model._all_layers:
-        if _makes_masks(layer):
-            unsupported(layer, "it makes a mask (mask_zero=True / Masking), and the layers "
-                        "after it would ignore the mask in the exported graph, changing the "
-                        "predictions for padded inputs. Export a model without masking.")
 
 
-def _makes_masks(layer):
-    from ..layers.masking import Masking
-    return isinstance(layer, Masking) or bool(getattr(layer, "mask_zero", False))
-
-
-def convert_model(b, model, input_names):
-    """Add the nodes of `model` called on the ONNX tensors `input_names` (one per model input);
-    returns the names of its outputs, in order."""
+def convert_model(b, model, input_names, input_masks=None):
+    """Add the nodes of `model` called on the ONNX tensors `input_names` (one per model input,
+    with their masks or None); returns the names of its outputs, in order."""
     nodes = model._nodes
-    vals = [None] * len(nodes)
-    for name, i in zip(input_names, model._input_ids):
+    vals, masks = [None] * len(nodes), [None] * len(nodes)
+    for k, (name, i) in enumerate(zip(input_names, model._input_ids)):
         vals[i] = name
+        masks[i] = input_masks[k] if input_masks else None
     outer_scope = b.scope
     for i, node in enumerate(nodes):
         if not node.inputs:
             continue
         args = [TensorName(vals[j] if k is None else vals[j][k])
                 for j, k in zip(node.inputs, node.indices)]
+        arg_masks = [_pick(masks[j], k) for j, k in zip(node.inputs, node.indices)]
         if node.args is None:
             x = args if (node.list_input or len(args) > 1) else args[0]
             call_args, call_kwargs = (x,), {}
         else:
             call_args, call_kwargs = fill(node.args, args), fill(node.kwargs, args)
         call_kwargs.pop("training", None)
+        extra, first = onnx_masks.call_masks(node, args, arg_masks)
         b.scope = f"{outer_scope}/{node.layer.name}" if outer_scope else node.layer.name
-        vals[i] = convert_layer(b, node.layer, call_args, call_kwargs)
+        vals[i] = convert_layer(b, node.layer, call_args, {**call_kwargs, **extra})
         _record_shapes(b, node, vals[i], args)
+        x = call_args[0] if call_args else call_kwargs.get("inputs")
+        masks[i] = onnx_masks.output_mask(b, node.layer, x, first)
+        _record_mask_shapes(b, masks[i], node, vals[i])
     b.scope = outer_scope
     return [vals[i] if k is None else vals[i][k] for i, k in model._output_refs]
+
+
+def _pick(item, k):
+    """Output `k` of a multi-output node's mask (a single mask covers them all)."""
+    return item if k is None or not isinstance(item, (list, tuple)) else item[k]
+
+
+def _record_mask_shapes(b, mask, node, out):
+    """A mask's shape is its tensor's shape without the feature axis (rank known for rules)."""
+    ms = mask if isinstance(mask, (list, tuple)) else [mask]
+    outs = out if isinstance(out, (list, tuple)) else [out] * len(ms)
+    for m, o in zip(ms, outs):
+        if isinstance(m, str) and b.shape(m) is None and b.shape(o) is not None:
+            b.set_shape(m, b.shape(o)[:-1])
 
 
 def convert_layer(b, layer, args, kwargs):
@@ -85,7 +95,9 @@ def convert_layer(b, layer, args, kwargs):
         if len(xs) != len(layer._input_ids):
             unsupported(layer, f"it has {len(layer._input_ids)} inputs but is called on "
                         f"{len(xs)} tensors here.")
-        outs = convert_model(b, layer, xs)
+        masks = kwargs.get("mask")
+        masks = list(masks) if isinstance(masks, (list, tuple)) else [masks] * len(xs)
+        outs = convert_model(b, layer, xs, masks)
         return outs if layer._multi_output else outs[0]
     fn = onnx_registry.find(layer)
     if fn is None:

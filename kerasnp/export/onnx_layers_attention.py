@@ -2,9 +2,10 @@
 steps): the four projections as MatMul + Add, the heads split by Reshape/Transpose, and
 `softmax(Q·Kᵀ·scale + mask)·V` as MatMul, Mul, Add, Softmax, MatMul.
 
-Masks as kerasnp combines them: `use_causal_mask` (position i attends to j <= i) AND an
-`attention_mask` tensor `(batch, T, S)` given to the call (nonzero = may attend); masked
-logits get -1e9 added, as kerasnp and Keras add it.
+Masks as kerasnp combines them: the query's mask on rows, the value's and key's on columns
+(from `Embedding(mask_zero=True)` upstream), `use_causal_mask` (position i attends to j <= i)
+and an `attention_mask` tensor `(batch, T, S)` given to the call (nonzero = may attend), ANDed;
+masked logits get -1e9 added, as kerasnp and Keras add it.
 """
 import math
 
@@ -39,9 +40,6 @@ def _causal(b, q, k, t, s):
 @converts(MultiHeadAttention)
 def _mha(b, layer, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
          attention_mask=None, return_attention_scores=False, use_causal_mask=False):
-    if any(m is not None for m in (query_mask, value_mask, key_mask)):
-        unsupported(layer, "it is called with query/value/key masks (models with masks are "
-                    "not exported).")
     key = value if key is None else key
     q_shape, v_shape = b.shape(query), b.shape(value)
     if len(q_shape) != 3 or tuple(layer._axes) != (1,):
@@ -54,10 +52,15 @@ def _mha(b, layer, query, value, key=None, query_mask=None, value_mask=None, key
     v = b.transpose(_project(b, layer.value_dense, value, h, vd), [0, 2, 1, 3])    # (B,H,S,V)
     s = b.mul(b.op("MatMul", [q, k]), b.scalar(1.0 / math.sqrt(kd)))              # Q·Kᵀ·scale
     keep = None
+    for m, at in ((query_mask, 2), (value_mask, 1), (key_mask, 1)):   # rows (B, T, 1), columns
+        if m is not None:                                            # (B, 1, S), heads axis 1
+            m = b.unsqueeze(m, [1, at + 1])
+            keep = m if keep is None else b.op("And", [keep, m])
     if attention_mask is not None:
-        keep = b.op("Cast", [attention_mask], to=b.onnx.TensorProto.BOOL)
+        given = b.op("Cast", [attention_mask], to=b.onnx.TensorProto.BOOL)
         if len(b.shape(attention_mask)) == 3:                   # (B, T, S) -> (B, 1, T, S)
-            keep = b.unsqueeze(keep, [1])
+            given = b.unsqueeze(given, [1])
+        keep = given if keep is None else b.op("And", [keep, given])
     if use_causal_mask:
         tri = _causal(b, q, k, q_shape[1], v_shape[1])
         keep = tri if keep is None else b.op("And", [keep, tri])

@@ -35,11 +35,27 @@ def _pooling(b, layer, inputs):
     return to_channels_last(b, y, rank)
 
 
-@converts(_GlobalPooling, GlobalAveragePooling1D, GlobalMaxPooling1D)   # (models with masks
-#                                                   are refused: the 1-D ones see no mask here)
-def _global_pooling(b, layer, inputs):
+@converts(_GlobalPooling, GlobalAveragePooling1D, GlobalMaxPooling1D)
+def _global_pooling(b, layer, inputs, mask=None):
+    axes = list(range(1, 1 + layer._rank))
+    if mask is not None:
+        return _masked_global_pooling(b, layer, inputs, mask)
     op = "ReduceMean" if layer._mode == "avg" else "ReduceMax"
-    return b.reduce(op, inputs, range(1, 1 + layer._rank), keepdims=layer.keepdims)
+    return b.reduce(op, inputs, axes, keepdims=layer.keepdims)
+
+
+def _masked_global_pooling(b, layer, x, mask):
+    """Average or max over the real steps of `(batch, steps, channels)`; 0 without any."""
+    m3 = b.unsqueeze(mask, [2])                                     # (n, t, 1)
+    w = b.op("Cast", [m3], to=b.elem_type)
+    count = b.reduce("ReduceSum", w, [1], keepdims=layer.keepdims)
+    if layer._mode == "avg":                                        # Σ x·m / max(Σ m, 1)
+        total = b.reduce("ReduceSum", b.mul(x, w), [1], keepdims=layer.keepdims)
+        return b.op("Div", [total, b.op("Max", [count, b.scalar(1.0)])])
+    low = b.scalar(-np.inf)
+    top = b.reduce("ReduceMax", b.op("Where", [m3, x, low]), [1], keepdims=layer.keepdims)
+    real = b.op("Greater", [count, b.scalar(0.0)])
+    return b.op("Where", [real, top, b.scalar(0.0)])
 
 
 @converts(AdaptiveAveragePooling1D, AdaptiveMaxPooling1D)

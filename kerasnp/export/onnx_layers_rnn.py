@@ -16,30 +16,31 @@ from ..layers.rnn import RNN
 from ..layers.rnn_cells import LSTMCell, SimpleRNNCell
 from ..layers.rnn_cells_gru import GRUCell
 from ..layers.wrappers import TimeDistributed
+from .onnx_layers_rnn_scan import scan_rnn
 from .onnx_registry import converts, unsupported
 
 _REVERSE_END = np.iinfo(np.int64).min          # Slice end before index 0 (step -1)
 
 
-def _onnx_activation(layer, fn):
-    """(name, alpha, beta) of an activation in the ONNX recurrent ops' vocabulary."""
-    params = fn.get_config() if hasattr(fn, "get_config") else {}
-    name = getattr(fn, "name", None)
-    if name == "relu" and any(params.values()):
-        name = None                                 # relu with a cap/threshold/slope
-    table = {"sigmoid": ("Sigmoid", None, None), "tanh": ("Tanh", None, None),
-             "relu": ("Relu", None, None), "linear": ("Affine", 1.0, 0.0),
-             "hard_sigmoid": ("HardSigmoid", 1 / 6, 0.5), "softsign": ("Softsign", None, None),
-             "softplus": ("Softplus", None, None),
-             "elu": ("Elu", float(params.get("alpha", 1.0)), None)}
-    if name not in table:
-        unsupported(layer, f"its activation {getattr(fn, 'name', fn)!r} has no form in ONNX's "
-                    f"recurrent ops. Valid: {', '.join(sorted(table))}.")
-    return table[name]
+_NATIVE = {"sigmoid": ("Sigmoid", None, None), "tanh": ("Tanh", None, None),
+           "relu": ("Relu", None, None), "linear": ("Affine", 1.0, 0.0),
+           "hard_sigmoid": ("HardSigmoid", 1 / 6, 0.5), "softsign": ("Softsign", None, None),
+           "softplus": ("Softplus", None, None)}
 
 
-def _activation_attrs(layer, fns):
-    acts = [_onnx_activation(layer, fn) for fn in fns]
+def _native_attrs(fns):
+    """The activation attributes of ONNX's recurrent ops for `fns`, or None when one of them
+    has no form there (then the layer runs as a Scan)."""
+    acts = []
+    for fn in fns:
+        params = fn.get_config() if hasattr(fn, "get_config") else {}
+        name = getattr(fn, "name", None)
+        if name == "elu":
+            acts.append(("Elu", float(params["alpha"]), None))
+        elif name in _NATIVE and not (name == "relu" and any(params.values())):
+            acts.append(_NATIVE[name])
+        else:
+            return None
     # onnxruntime reads the alphas (betas) in order, one per activation that takes one
     alphas = [float(a[1]) for a in acts if a[1] is not None]
     betas = [float(a[2]) for a in acts if a[2] is not None]
@@ -63,23 +64,32 @@ def _rnn(b, layer, sequences, initial_state=None, mask=None):
     kinds = {LSTMCell: ("LSTM", 4), GRUCell: ("GRU", 3), SimpleRNNCell: ("RNN", 1)}
     if type(cell) not in kinds:
         unsupported(layer, f"its cell {type(cell).__name__} is not one of LSTMCell, GRUCell, "
-                    "SimpleRNNCell (the cells ONNX's recurrent ops compute).")
+                    "SimpleRNNCell.")
     if layer.stateful:
         unsupported(layer, "it is stateful: its states carry from one batch to the next, which "
                     "a served model cannot do. Export a copy built with stateful=False.")
-    if mask is not None:
-        unsupported(layer, "it is called with a mask.")
-    op, gates = kinds[type(cell)]
+    states = [] if initial_state is None else (
+        list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state])
+    op = kinds[type(cell)][0]
+    fns = [cell.activation] if op == "RNN" else [cell.recurrent_activation, cell.activation]
+    attrs = None if mask is not None else _native_attrs(fns + [cell.activation] * (op == "LSTM"))
+    if attrs is None:                       # masks, or activations ONNX's ops do not have
+        ys, finals = scan_rnn(b, layer, sequences, states, mask, reverse_time)
+        out = ys if layer.return_sequences else b.op("Gather", [ys, b.ints(-1, "last")],
+                                                     axis=1)
+    else:
+        out, finals = _native(b, layer, op, sequences, states, attrs)
+    return [out] + finals if layer.return_state else out
+
+
+def _native(b, layer, op, sequences, states, attrs):
+    """ONNX's own LSTM/GRU/RNN op: (output, final states)."""
+    cell = layer.cell
     units = cell.units
     if op == "LSTM":
         reorder = lambda a: _lstm_gates(a, units)          # noqa: E731
-        fns = [cell.recurrent_activation, cell.activation, cell.activation]
-    elif op == "GRU":
-        reorder = lambda a: a                               # noqa: E731
-        fns = [cell.recurrent_activation, cell.activation]
     else:
         reorder = lambda a: a                               # noqa: E731
-        fns = [cell.activation]
     w = b.weight(cell.kernel, "W", lambda k: reorder(k).T[None])
     r = b.weight(cell.recurrent_kernel, "R", lambda k: reorder(k).T[None])
     bias = None
@@ -91,27 +101,20 @@ def _rnn(b, layer, sequences, initial_state=None, mask=None):
         bias = b.weight(cell.bias, "B", joined)
     x = reverse_time(b, sequences) if layer.go_backwards else sequences
     x = b.transpose(x, [1, 0, 2])                           # time-major
-    states = [] if initial_state is None else (
-        list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state])
     states = [b.unsqueeze(s, [0]) for s in states]          # (1 direction, batch, units)
-    ins = [x, w, r, bias, None] + states
-    attrs = _activation_attrs(layer, fns)
     if op == "GRU":
         attrs["linear_before_reset"] = int(cell.reset_after)
-    outs = b.op(op, ins, outputs=3 if op == "LSTM" else 2, hidden_size=units, **attrs)
+    outs = b.op(op, [x, w, r, bias, None] + states, outputs=3 if op == "LSTM" else 2,
+                hidden_size=units, **attrs)
     y, finals = outs[0], [b.squeeze(s, [0]) for s in outs[1:]]
     if layer.return_sequences:
-        out = b.transpose(b.squeeze(y, [1]), [1, 0, 2])    # (steps, 1, batch, u) -> (b, s, u)
-    else:
-        out = finals[0]
-    return [out] + finals if layer.return_state else out
+        return b.transpose(b.squeeze(y, [1]), [1, 0, 2]), finals   # (steps, 1, batch, u)
+    return finals[0], finals
 
 
 @converts(Bidirectional)
 def _bidirectional(b, layer, sequences, initial_state=None, mask=None):
-    if mask is not None:
-        unsupported(layer, "it is called with a mask.")
-    fwd_kw, bwd_kw = {}, {}
+    fwd_kw, bwd_kw = ({}, {}) if mask is None else ({"mask": mask}, {"mask": mask})
     if initial_state is not None:
         half = len(initial_state) // 2
         fwd_kw["initial_state"], bwd_kw["initial_state"] = initial_state[:half], \
