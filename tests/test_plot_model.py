@@ -97,6 +97,50 @@ def check_layout(layout):
                     assert not _crosses(p, q, box), (src.name, dst.name, box.name)
 
 
+def check_frames(layout):
+    """A nested model's boxes lie inside its frame, every other box outside it."""
+    for f in layout.frames:
+        for b in layout.boxes:
+            x0, y0, x1, y1 = b.bounds()
+            if b.path[:len(f.path)] == f.path:
+                assert f.x0 < x0 and x1 < f.x1 and f.y0 < y0 and y1 < f.y1, (f.label, b.name)
+            else:
+                assert x1 <= f.x0 or f.x1 <= x0 or y1 <= f.y0 or f.y1 <= y0, (f.label, b.name)
+
+
+def _random_graph(rng, inputs, prefix, n):
+    pool = list(inputs)
+    for k in range(n):
+        if rng.random() < 0.5 or len(pool) < 2:
+            pool.append(layers.Dense(4, name=f"{prefix}d{k}")(rng.choice(pool)))
+        else:
+            pool.append(layers.Add(name=f"{prefix}m{k}")(rng.sample(pool, 2)))
+    return pool
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_graphs_lay_out_cleanly(seed):
+    """Random DAGs of Dense and Add (skips, fan-out, merges), with a random nested model."""
+    import random
+    rng = random.Random(seed)
+    n_in = rng.randint(1, 2)
+    sub_in = [keras.Input((4,), name=f"s_in{i}") for i in range(n_in)]
+    sub_pool = _random_graph(rng, sub_in, "s_", rng.randint(2, 8))
+    sub = keras.Model(sub_in, layers.Add(name="s_out")(sub_pool[-1:] + sub_in), name="sub")
+    ins = [keras.Input((4,), name=f"in{i}") for i in range(n_in)]
+    pool = _random_graph(rng, ins, "a_", rng.randint(1, 6))
+    inner = sub(rng.sample(pool, n_in) if n_in > 1 else rng.choice(pool))
+    pool = _random_graph(rng, pool + [inner], "b_", rng.randint(1, 8))
+    model = keras.Model(ins, [layers.Add(name="out")(pool[-1:] + ins), inner])
+    for rankdir in ("TB", "LR"):
+        for expand in (False, True):
+            layout = layout_model(model, rankdir=rankdir, expand_nested=expand,
+                                  show_shapes=bool(seed % 2))
+            check_layout(layout)
+            check_frames(layout)
+            assert len(layout.boxes) == len(model.layers) + expand * (len(sub.layers) - 1)
+
+
 def _names(layout):
     return {(layout.boxes[e.src].name, layout.boxes[e.dst].name) for e in layout.edges}
 
@@ -158,6 +202,7 @@ def test_expand_nested_draws_a_frame_around_the_inner_layers():
     for rankdir in ("TB", "LR"):
         layout = layout_model(model, expand_nested=True, show_shapes=True, rankdir=rankdir)
         check_layout(layout)
+        check_frames(layout)
         assert [b.name for b in layout.boxes] == ["x", "e1", "e2", "dec", "side"]
         assert [b.path for b in layout.boxes][1] == ("encoder", "e1")
         (frame,) = layout.frames
@@ -181,6 +226,7 @@ def test_nested_functional_with_two_inputs_and_a_shared_layer():
     model = keras.Model([x, y], out)
     layout = layout_model(model, expand_nested=True, show_shapes=True)
     check_layout(layout)
+    check_frames(layout)
     assert [f.label for f in layout.frames] == ["pair (Model)", "tower (Sequential)"]
     assert _names(layout) == {("x", "a_in"), ("y", "b_in"), ("a_in", "t1"),
                               ("t1", "inner_add"), ("b_in", "inner_add"),

@@ -100,6 +100,7 @@ def place_level(grid, level, subs, path):
             points = inner_points[:-1] + points
         else:
             src = box_of[u]
+        points = _right_angles(points)
         if nodes[v].kind == "exit":
             out.exits.append((nodes[v].ref, src, points))
             continue
@@ -112,6 +113,20 @@ def place_level(grid, level, subs, path):
         nd = nodes[v]
         out.entries.append(entry(v, 0) if v in inner_of else
                            (box_of[v], (nd.c, nd.m - nd.me / 2)))
+    return out
+
+
+def _right_angles(points):
+    """Drop repeated points and turn the rare slant (two ends within 0.01 in. drawn as one
+    straight segment) into a right angle, so every segment is horizontal or vertical."""
+    out = [points[0]]
+    for q in points[1:]:
+        p = out[-1]
+        if q == p:
+            continue
+        if p[0] != q[0] and p[1] != q[1]:
+            out.append((q[0], p[1]))
+        out.append(q)
     return out
 
 
