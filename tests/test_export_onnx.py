@@ -27,6 +27,8 @@ def run_onnx(model, xs, tmp_path, tol=1e-5, opset=None, name="model.onnx"):
     feed = {i.name: np.asarray(x, dtype=model._dtype()) for i, x in zip(sess.get_inputs(), xs)}
     got = sess.run(None, feed)
     want = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
+    if isinstance(want, dict):                        # Model(inputs, outputs=dict): by name
+        want = [want[o.name] for o in sess.get_outputs()]
     want = want if isinstance(want, list) else [want]
     assert len(got) == len(want)
     for g, w in zip(got, want):
@@ -124,6 +126,16 @@ def test_merges_and_a_two_input_two_output_model(tmp_path):
     sess = ort.InferenceSession(str(tmp_path / "model.onnx"))
     assert [i.name for i in sess.get_inputs()] == ["left", "right"]
     assert [o.name for o in sess.get_outputs()] == ["label", "score"]
+
+
+def test_dict_outputs_are_named_by_their_keys(tmp_path):
+    x = keras.Input((4,))
+    h = layers.Dense(5, activation="relu")(x)
+    model = keras.Model(x, {"score": layers.Dense(1)(h),
+                            "label": layers.Dense(3, activation="softmax")(h)})
+    run_onnx(model, rand(3, 4), tmp_path)
+    sess = ort.InferenceSession(str(tmp_path / "model.onnx"))
+    assert [o.name for o in sess.get_outputs()] == ["label", "score"]   # Keras's sorted keys
 
 
 def test_dot_layer(tmp_path):
@@ -249,8 +261,8 @@ def test_model_export_formats_and_arguments(tmp_path, capsys):
     model.export(tmp_path / "m.onnx", format="onnx", opset_version=18, verbose=True)
     assert "opset 18" in capsys.readouterr().out
     assert onnx.load(tmp_path / "m.onnx").opset_import[0].version == 18
-    run_onnx(model, rand(2, 3), tmp_path, opset=onnx.defs.onnx_opset_version() - 2,
-             name="newer.onnx")
+    run_onnx(model, rand(2, 3), tmp_path, opset=min(21, onnx.defs.onnx_opset_version()),
+             name="newer.onnx")                       # Reduce* take axes as inputs from 18
 
 
 def test_unbuilt_model_is_refused(tmp_path):
@@ -267,3 +279,20 @@ def test_missing_onnx_package_says_how_to_install(tmp_path, monkeypatch):
     model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
     with pytest.raises(ImportError, match='pip install "kerasnp\\[onnx\\]"'):
         model.export(tmp_path / "m.onnx", format="onnx")
+
+
+@pytest.mark.parametrize("opset", [17, 18, 21])
+def test_reductions_across_opsets(opset, tmp_path):
+    """Reduce* ops take `axes` as an attribute up to opset 17, as an input from 18."""
+    if opset > onnx.defs.onnx_opset_version():
+        pytest.skip(f"onnx {onnx.__version__} knows opsets up to "
+                    f"{onnx.defs.onnx_opset_version()}")
+    x = keras.Input((4, 5, 3))
+    seq = layers.Reshape((20, 3))(x)
+    outs = [layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x),
+            layers.LayerNormalization(axis=1)(x), layers.Activation(
+                keras.activations.softmax.with_params(axis=(1, 2)))(x),
+            layers.GlobalAveragePooling1D()(layers.Masking()(seq))]
+    got = run_onnx(keras.Model(x, outs), rand(2, 4, 5, 3), tmp_path, opset=opset)
+    assert len(got) == 5
+    assert onnx.load(tmp_path / "model.onnx").opset_import[0].version == opset
