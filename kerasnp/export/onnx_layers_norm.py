@@ -19,8 +19,8 @@ def _batch_norm(b, layer, inputs):
     axis = layer.axis % ndim
     mean = np.asarray(layer.moving_mean.value, dtype=b.dtype)
     var = np.asarray(layer.moving_variance.value, dtype=b.dtype)
-    inv = 1.0 / np.sqrt(var + b.dtype.type(layer.epsilon))            # 1/σ
-    shift = -mean * inv                                                # y = x·γ/σ + β - μ·γ/σ
+    inv = 1.0 / np.sqrt(var + b.dtype.type(layer.epsilon))      # 1/σ
+    shift = -mean * inv                                          # y = x·γ/σ + β - μ·γ/σ
     k = inv
     if layer.gamma is not None:
         g = np.asarray(layer.gamma.value, dtype=b.dtype)

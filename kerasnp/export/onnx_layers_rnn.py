@@ -8,6 +8,8 @@ transposes, with LSTM gates in the order i, f, c, o where ONNX has i, o, f, c (G
 order is ONNX's). Keras's GRU with `reset_after=True` is ONNX's `linear_before_reset=1`, its
 `(2, 3·units)` bias the input and recurrent biases. `go_backwards` reverses the steps before the
 op, which makes the returned sequence come out in processing order, as kerasnp returns it.
+With a mask, or an activation those ops do not have, a layer becomes a Scan instead
+(`onnx_layers_rnn_scan.py`).
 """
 import numpy as np
 
@@ -61,7 +63,7 @@ def reverse_time(b, x):
 @converts(RNN)
 def _rnn(b, layer, sequences, initial_state=None, mask=None):
     cell = layer.cell
-    kinds = {LSTMCell: ("LSTM", 4), GRUCell: ("GRU", 3), SimpleRNNCell: ("RNN", 1)}
+    kinds = {LSTMCell: "LSTM", GRUCell: "GRU", SimpleRNNCell: "RNN"}
     if type(cell) not in kinds:
         unsupported(layer, f"its cell {type(cell).__name__} is not one of LSTMCell, GRUCell, "
                     "SimpleRNNCell.")
@@ -70,7 +72,7 @@ def _rnn(b, layer, sequences, initial_state=None, mask=None):
                     "a served model cannot do. Export a copy built with stateful=False.")
     states = [] if initial_state is None else (
         list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state])
-    op = kinds[type(cell)][0]
+    op = kinds[type(cell)]
     fns = [cell.activation] if op == "RNN" else [cell.recurrent_activation, cell.activation]
     attrs = None if mask is not None else _native_attrs(fns + [cell.activation] * (op == "LSTM"))
     if attrs is None:                       # masks, or activations ONNX's ops do not have
