@@ -58,3 +58,28 @@ def test_float32_layers_agree_with_float64(make):
     y64 = unwrap(twin(x))
     assert y32.dtype == np.float32 and y64.dtype == np.float64
     np.testing.assert_allclose(y32, y64, atol=2e-6)
+
+
+@pytest.mark.parametrize("make", [layers.LSTM, layers.GRU, layers.SimpleRNN])
+def test_batch_split_between_threads_changes_nothing(make, monkeypatch):
+    """Row blocks on several threads give the single-thread results bit for bit."""
+    from kerasnp import ops
+    from kerasnp.autodiff import GradientTape
+    from kerasnp.ops import _recurrent_threads
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(53, 7, 3)).astype("float32")
+    mask = rng.random((53, 7)) > 0.3
+    layer = make(5, return_sequences=True, return_state=True, recurrent_dropout=0.2, seed=1)
+    layer(x)
+    results = []
+    for threads in ("1", "3"):
+        monkeypatch.setenv("KERASNP_RNN_THREADS", threads)
+        layer.cell._rng = np.random.default_rng(2)
+        with GradientTape() as tape:
+            tape.watch(x)
+            out = layer(x, mask=mask, training=True)
+            loss = sum(ops.sum(o * o) for o in out)
+        results.append([unwrap(o) for o in out] + tape.gradient(loss, [x] + layer.weights))
+    assert _recurrent_threads.max_threads() == 3
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

@@ -6,6 +6,10 @@ the gates. Layouts are time-major and in *processing* order (step `s` is time `T
 `go_backwards`): `xp (T, B, 4u)`, states `(T+1, B, u)` with the initial state at index 0, so
 each step reads and writes contiguous `(B, ·)` blocks.
 
+Every kernel runs the rows `b0:b1` of the batch only (the recurrences of different sequences
+are independent), so the caller may split a batch between threads: the kernels release the GIL
+and the rows' blocks `a[s][b0:b1]` stay contiguous.
+
 Masks are `(T, B)` uint8 in processing order (1 = real step); a masked row keeps its state and
 its output is the carried `h` (0 with `zero_out`), as in Keras. `a_code`/`ra_code` are the
 activation and recurrent activation (`recurrent_math.ACTIVATION_CODES`); `fast` selects the
@@ -18,7 +22,7 @@ from .recurrent_math import ONE, act_inplace, dact, matmul_into
 
 
 @jit
-def lstm_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast, rdm,
+def lstm_forward(b0, b1, xp, r, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast, rdm,
                  has_rdrop, hs, cs, hds, gates, tcs, ys):
     """Run the LSTM over `xp (T, B, 4u)` (input projections, bias included).
 
@@ -27,7 +31,7 @@ def lstm_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast
     outputs when `ret_seq` (Keras layout, processing order). With `has_rdrop` the recurrent
     product reads `h₋₁·rdm` (recurrent dropout, one `(B, u)` mask), kept in `hds (T, B, u)`.
     """
-    n_t, n_b, u4 = xp.shape
+    n_t, u4 = xp.shape[0], xp.shape[2]
     u = u4 // 4
     tmp = np.empty(u4, dtype=xp.dtype)
     bits = np.empty(u4, dtype=np.int32)
@@ -36,10 +40,10 @@ def lstm_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast
         hp = hs[s]
         if has_rdrop:
             hp = hds[s]
-            for b in range(n_b):
+            for b in range(b0, b1):
                 hp[b] = hs[s, b] * rdm[b]                         # dropped h₋₁
-        matmul_into(hp, r, xp[s], z)                              # Z = x·W + b + h₋₁·R
-        for b in range(n_b):
+        matmul_into(hp[b0:b1], r, xp[s][b0:b1], z[b0:b1])        # Z = x·W + b + h₋₁·R
+        for b in range(b0, b1):
             # 1-D row views: loops over them vectorise (3-D indexing did not)
             keep = (not has_mask) or mask[s, b] != 0
             h_old, h_new, c_old, c_new = hs[s, b], hs[s + 1, b], cs[s, b], cs[s + 1, b]
@@ -68,19 +72,19 @@ def lstm_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast
 
 
 @jit
-def lstm_backward(dys, dh, dc, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_code,
+def lstm_backward(b0, b1, dys, dh, dc, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_code,
                   rdm, has_rdrop, cs, gates, tcs, dz):
     """Back-propagate through time. `dh`, `dc (B, u)` enter as the gradients of the final
     state and leave as those of the initial state (updated in place); `dys (B, T, u)` is the
     output sequence's gradient when `ret_seq`. Writes `dz (T, B, 4u)`, the gradient of the
     gate pre-activations (zero on masked rows); the caller turns it into dx, dW, dR, db."""
-    n_t, n_b, u4 = gates.shape
+    n_t, u4 = gates.shape[0], gates.shape[2]
     u = u4 // 4
-    dhr = np.empty((n_b, u), dtype=gates.dtype)
+    dhr = np.empty((b1 - b0, u), dtype=gates.dtype)
     zero = np.zeros((1, u), dtype=gates.dtype)
     plain = a_code == 0 and ra_code == 1          # tanh/sigmoid: derivatives written out
     for s in range(n_t - 1, -1, -1):
-        for b in range(n_b):
+        for b in range(b0, b1):
             keep = (not has_mask) or mask[s, b] != 0
             dhb, dcb, d4 = dh[b], dc[b], dz[s, b]
             if ret_seq and (keep or not zero_out):
@@ -111,10 +115,10 @@ def lstm_backward(dys, dh, dc, r_t, mask, has_mask, zero_out, ret_seq, a_code, r
                     dg[j] = dct * i * dact(g, a_code)
                     do[j] = d * t * dact(o, ra_code)
                     dcb[j] = dct * f
-        matmul_into(dz[s], r_t, zero, dhr)                         # ∂h₋₁ = dZ·Rᵀ
-        for b in range(n_b):
+        matmul_into(dz[s][b0:b1], r_t, zero, dhr)                 # ∂h₋₁ = dZ·Rᵀ
+        for b in range(b0, b1):
             if (not has_mask) or mask[s, b] != 0:
                 if has_rdrop:
-                    dh[b] = dhr[b] * rdm[b]                       # through h₋₁·rdm
+                    dh[b] = dhr[b - b0] * rdm[b]                  # through h₋₁·rdm
                 else:
-                    dh[b] = dhr[b]
+                    dh[b] = dhr[b - b0]

@@ -1,8 +1,9 @@
 """GRU (Keras's `reset_after=True`, the default) and SimpleRNN recurrence kernels.
 
-Same conventions as `recurrent.py`: time-major arrays in processing order, the input
-projections `xp` made by the caller in one BLAS product, states `(T+1, B, u)` with the initial
-state at index 0, uint8 masks `(T, B)`, outputs written in Keras's `(B, T, u)` layout.
+Same conventions as `recurrent.py`: each kernel runs the batch rows `b0:b1`; time-major
+arrays in processing order, the input projections `xp` made by the caller in one BLAS product,
+states `(T+1, B, u)` with the initial state at index 0, uint8 masks `(T, B)`, outputs written
+in Keras's `(B, T, u)` layout.
 
 GRU, gate order z, r, h as Keras; `brec (1, 3u)` is the recurrent bias (`bias[1]`):
     rec = h₋₁·R + brec;  z = σ(xz + rec_z);  r = σ(xr + rec_r);  h̃ = tanh(xh + r·rec_h)
@@ -15,14 +16,14 @@ from .recurrent_math import ONE, act_inplace, dact, matmul_into
 
 
 @jit
-def gru_forward(xp, r, brec, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast, rdm,
+def gru_forward(b0, b1, xp, r, brec, mask, has_mask, zero_out, ret_seq, a_code, ra_code, fast, rdm,
                 has_rdrop, hs, hds, gates, rec, ys):
     """Run the GRU over `xp (T, B, 3u)`. Writes the states `hs`, the activated z, r, h̃ in
     `gates (T, B, 3u)`, the recurrent projection `rec (T, B, 3u)` (h₋₁·R + brec; its h block
     is needed by the backward) and `ys (B, T, u)` when `ret_seq`. With `has_rdrop` the
     recurrent product reads `h₋₁·rdm` (kept in `hds`); the update `z·h₋₁` uses h₋₁ itself,
     as Keras."""
-    n_t, n_b, u3 = xp.shape
+    n_t, u3 = xp.shape[0], xp.shape[2]
     u = u3 // 3
     tmp = np.empty(u3, dtype=xp.dtype)
     bits = np.empty(u3, dtype=np.int32)
@@ -30,10 +31,10 @@ def gru_forward(xp, r, brec, mask, has_mask, zero_out, ret_seq, a_code, ra_code,
         hp = hs[s]
         if has_rdrop:
             hp = hds[s]
-            for b in range(n_b):
+            for b in range(b0, b1):
                 hp[b] = hs[s, b] * rdm[b]                         # dropped h₋₁
-        matmul_into(hp, r, brec, rec[s])                          # h₋₁·R + brec
-        for b in range(n_b):
+        matmul_into(hp[b0:b1], r, brec, rec[s][b0:b1])            # h₋₁·R + brec
+        for b in range(b0, b1):
             keep = (not has_mask) or mask[s, b] != 0
             h_old, h_new = hs[s, b], hs[s + 1, b]
             if not keep:
@@ -58,19 +59,19 @@ def gru_forward(xp, r, brec, mask, has_mask, zero_out, ret_seq, a_code, ra_code,
 
 
 @jit
-def gru_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_code, rdm,
+def gru_backward(b0, b1, dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_code, rdm,
                  has_rdrop, hs, gates, rec, dxp, drec):
     """Back-propagate through time; `dh (B, u)` enters as the final state's gradient and
     leaves as the initial state's. Writes `dxp (T, B, 3u)`, the gradient of the input
     projections, and `drec (T, B, 3u)`, that of the recurrent projections (zero rows where
     masked)."""
-    n_t, n_b, u3 = gates.shape
+    n_t, u3 = gates.shape[0], gates.shape[2]
     u = u3 // 3
-    dhr = np.empty((n_b, u), dtype=gates.dtype)
+    dhr = np.empty((b1 - b0, u), dtype=gates.dtype)
     zero = np.zeros((1, u), dtype=gates.dtype)
     plain = a_code == 0 and ra_code == 1          # tanh/sigmoid: derivatives written out
     for s in range(n_t - 1, -1, -1):
-        for b in range(n_b):
+        for b in range(b0, b1):
             keep = (not has_mask) or mask[s, b] != 0
             dhb, dx, dr = dh[b], dxp[s, b], drec[s, b]
             if ret_seq and (keep or not zero_out):
@@ -99,10 +100,10 @@ def gru_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_cod
                 dxh[j] = dah
                 drh[j] = dah * rr                                 # ∂rec_h = ∂h̃·r
             dr[:2 * u] = dx[:2 * u]                               # ∂rec_z,r = ∂xz,r
-        matmul_into(drec[s], r_t, zero, dhr)                      # ∂h₋₁ = dRec·Rᵀ + ∂h·z
-        for b in range(n_b):
+        matmul_into(drec[s][b0:b1], r_t, zero, dhr)               # ∂h₋₁ = dRec·Rᵀ + ∂h·z
+        for b in range(b0, b1):
             if (not has_mask) or mask[s, b] != 0:
-                dhb, dhrb, gz = dh[b], dhr[b], gates[s, b, :u]
+                dhb, dhrb, gz = dh[b], dhr[b - b0], gates[s, b, :u]
                 if has_rdrop:
                     dhrb *= rdm[b]                                # through h₋₁·rdm
                 for j in range(u):
@@ -110,21 +111,21 @@ def gru_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, ra_cod
 
 
 @jit
-def simple_rnn_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, fast, rdm, has_rdrop,
-                       hs, hds, ys):
+def simple_rnn_forward(b0, b1, xp, r, mask, has_mask, zero_out, ret_seq, a_code, fast, rdm,
+                       has_rdrop, hs, hds, ys):
     """h = act(x·W + b + h₋₁·R) over `xp (T, B, u)`; writes `hs` and `ys` (when `ret_seq`);
     with `has_rdrop` the product reads `h₋₁·rdm` (kept in `hds`)."""
-    n_t, n_b, u = xp.shape
+    n_t, u = xp.shape[0], xp.shape[2]
     tmp = np.empty(u, dtype=xp.dtype)
     bits = np.empty(u, dtype=np.int32)
     for s in range(n_t):
         hp = hs[s]
         if has_rdrop:
             hp = hds[s]
-            for b in range(n_b):
+            for b in range(b0, b1):
                 hp[b] = hs[s, b] * rdm[b]                         # dropped h₋₁
-        matmul_into(hp, r, xp[s], hs[s + 1])                      # x·W + b + h₋₁·R
-        for b in range(n_b):
+        matmul_into(hp[b0:b1], r, xp[s][b0:b1], hs[s + 1][b0:b1])   # x·W + b + h₋₁R
+        for b in range(b0, b1):
             keep = (not has_mask) or mask[s, b] != 0
             h = hs[s + 1, b]
             if not keep:
@@ -139,14 +140,14 @@ def simple_rnn_forward(xp, r, mask, has_mask, zero_out, ret_seq, a_code, fast, r
 
 
 @jit
-def simple_rnn_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code, rdm,
-                        has_rdrop, hs, da):
+def simple_rnn_backward(b0, b1, dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code,
+                        rdm, has_rdrop, hs, da):
     """Back-propagate through time; writes `da (T, B, u)`, the pre-activation gradient."""
-    n_t, n_b, u = da.shape[0], da.shape[1], da.shape[2]
-    dhr = np.empty((n_b, u), dtype=da.dtype)
+    n_t, u = da.shape[0], da.shape[2]
+    dhr = np.empty((b1 - b0, u), dtype=da.dtype)
     zero = np.zeros((1, u), dtype=da.dtype)
     for s in range(n_t - 1, -1, -1):
-        for b in range(n_b):
+        for b in range(b0, b1):
             keep = (not has_mask) or mask[s, b] != 0
             dhb, dab, hb = dh[b], da[s, b], hs[s + 1, b]
             if ret_seq and (keep or not zero_out):
@@ -158,10 +159,10 @@ def simple_rnn_backward(dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code,
                 continue
             for j in range(u):                                     # ∂a = ∂h·act'(a)
                 dab[j] = dhb[j] * dact(hb[j], a_code)
-        matmul_into(da[s], r_t, zero, dhr)                         # ∂h₋₁ = ∂a·Rᵀ
-        for b in range(n_b):
+        matmul_into(da[s][b0:b1], r_t, zero, dhr)                 # ∂h₋₁ = ∂a·Rᵀ
+        for b in range(b0, b1):
             if (not has_mask) or mask[s, b] != 0:
                 if has_rdrop:
-                    dh[b] = dhr[b] * rdm[b]
+                    dh[b] = dhr[b - b0] * rdm[b]
                 else:
-                    dh[b] = dhr[b]
+                    dh[b] = dhr[b - b0]

@@ -65,10 +65,15 @@ def matmul_into(a, b, c, out):
                 o1[j] += e0 * bk[j]
                 o2[j] += f0 * bk[j]
                 o3[j] += g0 * bk[j]
-    for i in range(n4, n):
+    for i in range(n4, n):            # the same sums in the same order as the 4-row blocks
         o = out[i]
         o[:] = c[i if rows_c > 1 else 0]
-        for k in range(m):
+        for k in range(0, m4, 4):
+            b0, b1, b2, b3 = b[k], b[k + 1], b[k + 2], b[k + 3]
+            a0, a1, a2, a3 = a[i, k], a[i, k + 1], a[i, k + 2], a[i, k + 3]
+            for j in range(p):
+                o[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j]
+        for k in range(m4, m):
             v = a[i, k]
             bk = b[k]
             for j in range(p):

@@ -21,6 +21,7 @@ from ..variables import Variable
 from ._blas import column_sums
 from ._dispatch import value
 from ._recurrent_buffers import POOL
+from ._recurrent_threads import run_rows
 
 _NO_MASK = np.ones((1, 1), dtype=np.uint8)
 
@@ -185,8 +186,8 @@ def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fals
     rdm, has_rdrop, hds = _rdrop(recurrent_mask, seq, u, dtype)
     ret_seq, zero_out = bool(return_sequences), bool(zero_output_for_mask)
     ys = np.empty((n_b, n_t, u), dtype) if ret_seq else np.empty((1, 1, 1), dtype)
-    lstm_forward(xp, r, seq.mask, seq.has_mask, zero_out, ret_seq, a_code, ra_code,
-                 dtype == np.float32, rdm, has_rdrop, hs, cs, hds, gates, tcs, ys)
+    run_rows(lstm_forward, n_b, xp, r, seq.mask, seq.has_mask, zero_out, ret_seq, a_code,
+             ra_code, dtype == np.float32, rdm, has_rdrop, hs, cs, hds, gates, tcs, ys)
     y = ys if ret_seq else _last(hs[-1], seq, zero_out)
     need_dx = is_tracked(x)
 
@@ -196,8 +197,9 @@ def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fals
         dc = np.zeros((n_b, u), dtype) if dc_t is None else np.array(dc_t, dtype=dtype)
         dys = _seq_grad(dmain, seq, ret_seq, zero_out, dh)
         dz = POOL.take(gates.shape, dtype)
-        lstm_backward(dys, dh, dc, np.ascontiguousarray(r.T), seq.mask, seq.has_mask,
-                      zero_out, ret_seq, a_code, ra_code, rdm, has_rdrop, cs, gates, tcs, dz)
+        run_rows(lstm_backward, n_b, dys, dh, dc, np.ascontiguousarray(r.T), seq.mask,
+                 seq.has_mask, zero_out, ret_seq, a_code, ra_code, rdm, has_rdrop, cs, gates,
+                 tcs, dz)
         dz2 = dz.reshape(n_t * n_b, 4 * u)
         dw = seq.x2.T @ dz2                                       # dW = Xᵀ·dZ
         dr = _h_prev(hs, hds, has_rdrop).T @ dz2                  # dR = H₋₁ᵀ·dZ
@@ -230,9 +232,9 @@ def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
     rdm, has_rdrop, hds = _rdrop(recurrent_mask, seq, u, dtype)
     ret_seq, zero_out = bool(return_sequences), bool(zero_output_for_mask)
     ys = np.empty((n_b, n_t, u), dtype) if ret_seq else np.empty((1, 1, 1), dtype)
-    gru_forward(xp, r, np.ascontiguousarray(b2[1:2]), seq.mask, seq.has_mask, zero_out,
-                ret_seq, a_code, ra_code, dtype == np.float32, rdm, has_rdrop, hs, hds, gates,
-                rec, ys)
+    run_rows(gru_forward, n_b, xp, r, np.ascontiguousarray(b2[1:2]), seq.mask, seq.has_mask,
+             zero_out, ret_seq, a_code, ra_code, dtype == np.float32, rdm, has_rdrop, hs, hds,
+             gates, rec, ys)
     y = ys if ret_seq else _last(hs[-1], seq, zero_out)
     need_dx = is_tracked(x)
 
@@ -241,8 +243,8 @@ def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
         dh = np.zeros((n_b, u), dtype) if dh_t is None else np.array(dh_t, dtype=dtype)
         dys = _seq_grad(dmain, seq, ret_seq, zero_out, dh)
         dxp, drec = POOL.take(gates.shape, dtype), POOL.take(rec.shape, dtype)
-        gru_backward(dys, dh, np.ascontiguousarray(r.T), seq.mask, seq.has_mask, zero_out,
-                     ret_seq, a_code, ra_code, rdm, has_rdrop, hs, gates, rec, dxp, drec)
+        run_rows(gru_backward, n_b, dys, dh, np.ascontiguousarray(r.T), seq.mask, seq.has_mask,
+                 zero_out, ret_seq, a_code, ra_code, rdm, has_rdrop, hs, gates, rec, dxp, drec)
         dx2 = dxp.reshape(n_t * n_b, 3 * u)
         dr2 = drec.reshape(n_t * n_b, 3 * u)
         dw = seq.x2.T @ dx2                                       # dW = Xᵀ·dXp
@@ -273,8 +275,8 @@ def simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fa
     rdm, has_rdrop, hds = _rdrop(recurrent_mask, seq, u, dtype)
     ret_seq, zero_out = bool(return_sequences), bool(zero_output_for_mask)
     ys = np.empty((n_b, n_t, u), dtype) if ret_seq else np.empty((1, 1, 1), dtype)
-    simple_rnn_forward(xp, r, seq.mask, seq.has_mask, zero_out, ret_seq, a_code,
-                       dtype == np.float32, rdm, has_rdrop, hs, hds, ys)
+    run_rows(simple_rnn_forward, n_b, xp, r, seq.mask, seq.has_mask, zero_out, ret_seq, a_code,
+             dtype == np.float32, rdm, has_rdrop, hs, hds, ys)
     y = ys if ret_seq else _last(hs[-1], seq, zero_out)
     need_dx = is_tracked(x)
 
@@ -283,8 +285,8 @@ def simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fa
         dh = np.zeros((n_b, u), dtype) if dh_t is None else np.array(dh_t, dtype=dtype)
         dys = _seq_grad(dmain, seq, ret_seq, zero_out, dh)
         da = POOL.take((n_t, n_b, u), dtype)
-        simple_rnn_backward(dys, dh, np.ascontiguousarray(r.T), seq.mask, seq.has_mask,
-                            zero_out, ret_seq, a_code, rdm, has_rdrop, hs, da)
+        run_rows(simple_rnn_backward, n_b, dys, dh, np.ascontiguousarray(r.T), seq.mask,
+                 seq.has_mask, zero_out, ret_seq, a_code, rdm, has_rdrop, hs, da)
         da2 = da.reshape(n_t * n_b, u)
         dw = seq.x2.T @ da2                                       # dW = Xᵀ·dA
         dr = _h_prev(hs, hds, has_rdrop).T @ da2                  # dR = H₋₁ᵀ·dA
