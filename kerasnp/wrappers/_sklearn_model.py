@@ -1,11 +1,10 @@
 """Which model a wrapper fits: a fresh copy of the given model, or the one a callable builds.
 
-A model instance is copied from its config (new layers, new random weights, a fresh optimizer,
-the same compile arguments), so fitting the wrapper never changes the model the user passed and
-every fit starts from scratch, as `keras.models.clone_model` does for Keras's wrappers. With
-`warm_start=True` the given model itself is trained, and later fits continue from it.
+A model instance is copied with `models.clone_model` (new layers, new random weights, a fresh
+optimizer, the same compile arguments), as Keras's wrappers do, so fitting the wrapper never
+changes the model the user passed and every fit starts from scratch. With `warm_start=True` the
+given model itself is trained, and later fits continue from it.
 """
-import copy
 
 
 def make_model(est, X, y):
@@ -38,20 +37,16 @@ def make_model(est, X, y):
 
 
 def clone_compiled(model, who="clone"):
-    """A fresh copy of `model` (same architecture, new weights), compiled like it."""
+    """A fresh copy of `model` (same architecture, new weights), compiled like it with a fresh
+    optimizer: `keras.models.clone_model`, as Keras's wrappers use."""
+    from ..models import clone_model
     try:
-        clone = type(model).from_config(model.get_config())
+        return clone_model(model)
     except Exception as err:
         raise ValueError(f"{who}: cannot copy model '{model.name}' ({type(model).__name__}) "
-                         f"from its config ({type(err).__name__}: {err}). Pass a callable that "
-                         "builds the model instead, or use warm_start=True to train this "
+                         f"with clone_model ({type(err).__name__}: {err}). Pass a callable "
+                         "that builds the model instead, or use warm_start=True to train this "
                          "model itself.") from err
-    if getattr(model, "compiled", False):
-        opt = model.optimizer
-        loss, loss_weights, metrics = copy.deepcopy(model._spec.raw)
-        clone.compile(optimizer=type(opt).from_config(opt.get_config()), loss=loss,
-                      loss_weights=loss_weights, metrics=metrics)
-    return clone
 
 
 def output_width(model):
