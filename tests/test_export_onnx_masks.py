@@ -96,3 +96,17 @@ def test_masked_self_attention_classifier(tmp_path):
     x = _padded_tokens()
     x[3, 0] = 5                                      # attention needs one real key per row
     run_onnx(model, x, tmp_path)
+
+
+def test_masked_dot_and_additive_attention(tmp_path):
+    qt, vt = keras.Input((8,)), keras.Input((8,))
+    q = layers.Embedding(20, 4, mask_zero=True)(qt)
+    v = layers.Embedding(20, 4, mask_zero=True)(vt)
+    dot = layers.Attention(use_scale=True)([q, v])          # zeros at masked query steps
+    add = layers.AdditiveAttention()([q, v, v])
+    pooled = layers.GlobalAveragePooling1D()(dot)           # the query's mask goes on
+    model = keras.Model([qt, vt], [dot, add, pooled])
+    _spread_weights(model)
+    vs = _padded_tokens(seed=1)
+    vs[3, 0] = 4                                            # one real value step per row
+    run_onnx(model, [_padded_tokens(), vs], tmp_path)

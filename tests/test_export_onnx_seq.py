@@ -166,3 +166,19 @@ def test_an_op_without_a_converter_is_named(tmp_path):
     model = keras.Model(x, ops.cumsum(x, axis=1))
     with pytest.raises(ExportError, match="OpLayer.*ops.cumsum.*Ops that export: .*einsum"):
         model.export(tmp_path / "m.onnx", format="onnx")
+
+
+@pytest.mark.parametrize("make", [lambda: layers.Attention(),
+                                  lambda: layers.Attention(use_scale=True),
+                                  lambda: layers.Attention(use_scale=True, score_mode="concat"),
+                                  lambda: layers.AdditiveAttention(),
+                                  lambda: layers.AdditiveAttention(use_scale=False)],
+                         ids=["dot", "dot_scaled", "concat", "additive", "additive_unscaled"])
+def test_dot_and_additive_attention(make, tmp_path):
+    q, v, k = keras.Input((None, 4)), keras.Input((6, 4)), keras.Input((6, 4))
+    att = make()
+    out, scores = att([q, v, k], return_attention_scores=True)
+    causal = make()([q, v], use_causal_mask=True)
+    model = keras.Model([q, v, k], [out, scores, causal])
+    _spread_weights(model, scale=0.8)
+    run_onnx(model, [rand(2, 5, 4), rand(2, 6, 4, seed=1), rand(2, 6, 4, seed=2)], tmp_path)

@@ -9,6 +9,7 @@ and each layer's output mask follows the layer's `compute_mask`, written here as
 from ..layers.base import Layer
 from ..layers._call_utils import _call_signature
 from ..layers.bidirectional import Bidirectional
+from ..layers.attention import Attention
 from ..layers.attention_mha import MultiHeadAttention
 from ..layers.embedding import Embedding
 from ..layers.global_pooling import _Masked1D
@@ -148,6 +149,11 @@ def _consumed(b, layer, x, mask):
 @rule(MultiHeadAttention)
 def _query_mask(b, layer, x, mask):
     return mask[0] if isinstance(mask, (list, tuple)) else mask
+
+
+@rule(Attention)
+def _attention_query_mask(b, layer, x, mask):
+    return mask[0] if isinstance(mask, (list, tuple)) and mask else None
 
 
 @converts(Masking)
