@@ -83,3 +83,23 @@ def test_batch_split_between_threads_changes_nothing(make, monkeypatch):
     assert _recurrent_threads.max_threads() == 3
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_runs_the_threaded_kernels(monkeypatch):
+    import multiprocessing
+    monkeypatch.setenv("KERASNP_RNN_THREADS", "2")
+    layer = layers.LSTM(4)
+    x = np.random.default_rng(0).normal(size=(40, 5, 3)).astype("float32")
+    want = unwrap(layer(x))                                 # the parent's pool now exists
+    _FORKED.update(layer=layer, x=x)                        # the child sees it by fork
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(_call_forked_layer).get(timeout=60)
+    np.testing.assert_array_equal(got, want)
+
+
+_FORKED = {}
+
+
+def _call_forked_layer():
+    return unwrap(_FORKED["layer"](_FORKED["x"]))

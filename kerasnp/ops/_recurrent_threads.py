@@ -17,6 +17,17 @@ _lock = threading.Lock()
 _pool = [None]
 
 
+def _forget_pool():
+    """A forked child has none of the parent's threads: it starts its own pool."""
+    global _lock
+    _lock = threading.Lock()
+    _pool[0] = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def max_threads():
     """The thread budget: `KERASNP_RNN_THREADS` if set, else the number of cores."""
     env = os.environ.get("KERASNP_RNN_THREADS", "")
