@@ -398,3 +398,40 @@ def test_new_metrics_in_compile_and_fit(rng):
     expected_bce = -np.mean(y * np.log(np.clip(p, 1e-7, 1)) + (1 - y) * np.log(
         np.clip(1 - p, 1e-7, 1)))
     assert logs["bce"] == pytest.approx(expected_bce, rel=1e-4)
+
+
+@pytest.mark.parametrize("task,entries", [
+    ("binary", [M.TruePositives, "false_positives", M.TrueNegatives(thresholds=[0.3, 0.7]),
+                "false_negatives", M.PrecisionAtRecall(0.5), M.RecallAtPrecision(0.5),
+                M.SensitivityAtSpecificity(0.5), M.SpecificityAtSensitivity(0.5),
+                M.BinaryCrossentropy, "bce", "hinge", "squared_hinge",
+                M.BinaryIoU, "poisson"]),
+    ("categorical", [M.CategoricalCrossentropy, "categorical_hinge", "kl_divergence",
+                     M.OneHotMeanIoU(3), M.OneHotIoU(3, [0, 2]),
+                     M.CategoricalCrossentropy(name="cce")]),
+    ("regression", ["mape", "msle", M.LogCoshError, "cosine_similarity", M.R2Score,
+                    "pearson_correlation", M.ConcordanceCorrelation,
+                    "mean_absolute_percentage_error", "log_cosh_error"]),
+])
+def test_every_new_metric_runs_in_fit_and_evaluate(rng, task, entries):
+    x = rng.normal(size=(48, 4)).astype(np.float32)
+    if task == "binary":
+        y, units, act, loss = (x[:, :1] > 0).astype(np.float32), 1, "sigmoid", \
+            "binary_crossentropy"
+    elif task == "categorical":
+        y, units, act, loss = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 48)], 3, \
+            "softmax", "categorical_crossentropy"
+    else:
+        y, units, act, loss = np.abs(x[:, :3]) + 0.1, 3, "softplus", "mse"
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units, activation=act)])
+    model.compile("adam", loss, metrics=list(entries))
+    history = model.fit(x, y, epochs=1, batch_size=16, verbose=0).history
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert len(logs) == len(entries) + 1 and set(logs) == set(history)
+    for key, value in logs.items():
+        assert np.all(np.isfinite(value)), key
+    # evaluate's value is the metric over all samples: recompute one per task from predict
+    p = model.predict(x, verbose=0)
+    check = {"binary": ("hinge", M.Hinge()), "categorical": ("kl_divergence", M.KLDivergence()),
+             "regression": ("r2_score", M.R2Score())}[task]
+    assert logs[check[0]] == pytest.approx(check[1](y, p), rel=1e-5)
