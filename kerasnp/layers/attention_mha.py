@@ -30,8 +30,8 @@ class MultiHeadAttention(Layer):
         output_shape: last dimension(s) of the output; default the query's last dimension.
         attention_axes: axes of the input attention runs over; default all but the batch and
             feature axes (e.g. `(1,)` for `(batch, steps, features)` inputs).
-        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-            activity_regularizer, kernel_constraint, bias_constraint: for the projections.
+        kernel_initializer, bias_initializer: for the projections (as are kernel_regularizer,
+            bias_regularizer, activity_regularizer, kernel_constraint and bias_constraint).
         seed: optional int seed of the dropout.
 
     Call arguments:

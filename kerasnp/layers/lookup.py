@@ -110,8 +110,8 @@ class IntegerLookup(IndexLookup):
     Float inputs holding whole numbers (what a model's input casting makes) are accepted.
 
     Args:
-        max_tokens, num_oov_indices, vocabulary, idf_weights, invert, output_mode,
-            pad_to_max_tokens, sparse: as in `StringLookup`.
+        max_tokens, num_oov_indices, vocabulary: as in `StringLookup` (as are idf_weights,
+            invert, output_mode, pad_to_max_tokens and sparse).
         mask_token: the integer of index 0 in "int" mode (e.g. 0); None.
         oov_token: what `invert=True` returns for OOV indices. Defaults to -1.
         vocabulary_dtype: "int64" (the only one Keras supports).
