@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import kerasnp as keras
-from kerasnp import layers
+from kerasnp import layers, ops
 from kerasnp.export import ExportError, export_onnx
 
 onnx = pytest.importorskip("onnx")
@@ -220,21 +220,71 @@ def test_untraceable_subclassed_model_is_refused(tmp_path):
         model.export(tmp_path / "m.onnx", format="onnx")
 
 
-class _Custom(layers.Layer):
+class _Sorter(layers.Layer):
     def call(self, x):
-        return x * 2
+        return np.sort(x, axis=-1)                      # NumPy on the tensor: no graph
 
 
 def test_unsupported_layer_names_the_layer_and_lists_the_supported(tmp_path):
     x = keras.Input((3,))
-    model = keras.Model(x, layers.Dense(2)(_Custom(name="doubler")(x)))
+    model = keras.Model(x, layers.Dense(2)(_Sorter(name="sorter")(x)))
     with pytest.raises(ExportError) as info:
         model.export(tmp_path / "m.onnx", format="onnx")
     msg = str(info.value)
-    assert "'doubler' (_Custom)" in msg and "custom layer" in msg
+    assert "'sorter' (_Sorter)" in msg and "could not be traced" in msg
     assert "Dense" in msg and "Conv2D" in msg and "BatchNormalization" in msg
     assert "MaxPooling2D" in msg and "Softmax" in msg and "GlobalAveragePooling1D" in msg
     assert not (tmp_path / "m.onnx").exists()
+
+
+class _Scale(layers.Layer):
+    """A custom layer with its own weight, written with ops."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], 3), initializer="random_normal")
+
+    def call(self, x, training=None):
+        h = ops.tanh(ops.matmul(x, self.w)) * 2.0
+        return h if not training else h * 0.0           # the inference branch is traced
+
+
+class _PositionEmbedding(layers.Layer):
+    """The Keras guide's TokenAndPositionEmbedding: positions from the input's length."""
+
+    def __init__(self, maxlen, vocab, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.token_emb = layers.Embedding(vocab, dim)
+        self.pos_emb = layers.Embedding(maxlen, dim)
+
+    def call(self, x):
+        positions = self.pos_emb(ops.arange(0, ops.shape(x)[-1], 1))
+        return self.token_emb(x) + positions
+
+
+class _Block(layers.Layer):
+    """Sublayers and ops inside one custom layer."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.att = layers.MultiHeadAttention(num_heads=2, key_dim=4)
+        self.ffn = keras.Sequential([layers.Dense(8, activation="relu"), layers.Dense(6)])
+        self.norm = layers.LayerNormalization()
+
+    def call(self, x, training=None):
+        h = self.norm(x + self.att(x, x))
+        return h + self.ffn(h)
+
+
+def test_custom_layers_written_with_ops_export_through_their_traced_call(tmp_path):
+    tokens = keras.Input((7,))
+    h = _PositionEmbedding(7, 15, 6)(tokens)
+    h = _Block()(h)
+    y = _Scale()(layers.GlobalAveragePooling1D()(h))
+    model = keras.Model(tokens, y)
+    idx = np.random.default_rng(0).integers(0, 15, (4, 7)).astype("float32")
+    run_onnx(model, idx, tmp_path)
+    ops_used = {n.op_type for n in onnx.load(tmp_path / "model.onnx").graph.node}
+    assert {"Gather", "Softmax", "LayerNormalization", "Tanh"} <= ops_used
 
 
 def test_user_activation_is_refused(tmp_path):

@@ -182,3 +182,18 @@ def test_dot_and_additive_attention(make, tmp_path):
     model = keras.Model([q, v, k], [out, scores, causal])
     _spread_weights(model, scale=0.8)
     run_onnx(model, [rand(2, 5, 4), rand(2, 6, 4, seed=1), rand(2, 6, 4, seed=2)], tmp_path)
+
+
+def test_the_transformer_example_exports(tmp_path):
+    """examples/transformer_classifier.py's model: two custom layers written with ops (the
+    Keras guide's TokenAndPositionEmbedding and TransformerBlock), traced into the graph."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "transformer_classifier.py"
+    spec = importlib.util.spec_from_file_location("transformer_classifier", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    model = example.build_model(maxlen=12, vocab_size=40)
+    _spread_weights(model, scale=0.3)
+    tokens = np.random.default_rng(0).integers(0, 40, (5, 12)).astype("float32")
+    run_onnx(model, tokens, tmp_path)

@@ -10,7 +10,7 @@ that meet).
 from ..layers.core import InputLayer
 from ..models.graph import fill
 from ..models.model import Model
-from . import onnx_masks, onnx_registry
+from . import onnx_masks, onnx_registry, onnx_trace
 from .onnx_builder import TensorName
 from .onnx_registry import ExportError, unsupported
 
@@ -100,13 +100,21 @@ def convert_layer(b, layer, args, kwargs):
         outs = convert_model(b, layer, xs, masks)
         return outs if layer._multi_output else outs[0]
     fn = onnx_registry.find(layer)
-    if fn is None:
-        raise ExportError(
-            f"Layer '{layer.name}' ({type(layer).__name__}) cannot be exported to ONNX: kerasnp "
-            f"has no ONNX converter for {type(layer).__name__}"
-            f"{' (a custom layer)' if type(layer).__module__.split('.')[0] != 'kerasnp' else ''}"
-            f". Layers that export: {', '.join(onnx_registry.supported_names())}.")
-    return fn(b, layer, *args, **kwargs)
+    if fn is not None:
+        return fn(b, layer, *args, **kwargs)
+    why = "kerasnp has no ONNX converter for it"
+    if onnx_trace.traceable(layer):          # a custom layer: its call() on symbolic tensors
+        try:
+            graph, names, many = onnx_trace.trace_layer(b, layer, args, kwargs)
+        except ExportError as err:
+            why = str(err).rstrip(".")
+        else:
+            outs = convert_model(b, graph, names)
+            return outs if many else outs[0]
+    raise ExportError(
+        f"Layer '{layer.name}' ({type(layer).__name__}) cannot be exported to ONNX: {why}. "
+        f"Layers that export: {', '.join(onnx_registry.supported_names())}, and custom layers "
+        "whose call() is written with kerasnp.ops and these layers.")
 
 
 def _record_shapes(b, node, out, args):
