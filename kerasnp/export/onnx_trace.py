@@ -10,7 +10,7 @@ would compute them for inputs of that shape.
 from ..layers import _context
 from ..layers.base import Layer
 from ..layers.core import Input
-from ..models.graph import KerasTensor, SymbolicOpError, trace
+from ..models.graph import KerasTensor, trace
 from .onnx_builder import TensorName
 from .onnx_registry import ExportError
 
@@ -54,7 +54,7 @@ def trace_layer(b, layer, args, kwargs):
     try:
         with _context.isolated():
             out = type(layer).call(layer, *s_args, **s_kwargs)
-    except (SymbolicOpError, TypeError, ValueError, NotImplementedError) as err:
+    except Exception as err:            # whatever stops the trace is the reason to report
         raise ExportError(f"kerasnp has no converter for {type(layer).__name__} and its "
                           f"call() could not be traced on symbolic tensors ({err}).") from None
     many = isinstance(out, (list, tuple))
