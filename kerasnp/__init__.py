@@ -17,8 +17,7 @@ from .random import set_random_seed
 from .variables import Variable
 
 __all__ = ["GradientTape", "Input", "InputLayer", "Layer", "Model", "Sequential", "Variable",
-           "activations", "applications", "ops", "random",
-           "callbacks",
-           "config", "constraints", "data", "datasets", "export", "initializers", "layers", "losses", "metrics",
-           "models", "optimizers", "regularizers", "saving", "set_random_seed", "utils", "wrappers",
+           "activations", "applications", "ops", "random", "callbacks", "config", "constraints",
+           "data", "datasets", "export", "initializers", "layers", "losses", "metrics", "models",
+           "optimizers", "regularizers", "saving", "set_random_seed", "utils", "wrappers",
            "__version__"]
