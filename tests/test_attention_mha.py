@@ -282,3 +282,14 @@ def test_tensors_by_keyword_eager_symbolic_and_saved(tmp_path):
     model.save(path)
     np.testing.assert_allclose(keras.models.load_model(path).predict(x, verbose=0),
                                model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_a_key_of_its_own_width_passed_by_name_builds_the_key_projection():
+    q, v, k = keras.Input((4, 6)), keras.Input((5, 8)), keras.Input((5, 3))
+    mha = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    model = keras.Model([q, v, k], mha(q, v, key=k))
+    assert mha._key_dense.kernel.shape == (3, 2, 4)
+    assert mha._value_dense.kernel.shape == (8, 2, 4)
+    out = model([np.ones((2, 4, 6), "float32"), np.ones((2, 5, 8), "float32"),
+                 np.ones((2, 5, 3), "float32")])
+    assert out.shape == (2, 4, 6)

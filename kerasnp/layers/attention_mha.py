@@ -110,7 +110,9 @@ class MultiHeadAttention(Layer):
         """Make the four projections. `Layer.__call__` gives only the query's shape on an eager
         first call: the layer then builds in `call`, where the value's shape is known."""
         if value_shape is None and query_shape and isinstance(query_shape[0], (list, tuple)):
-            query_shape, value_shape, key_shape = (list(query_shape) + [None, None])[:3]
+            parts = list(query_shape) + [None, None]      # [query, value(, key)] shapes
+            query_shape, value_shape = parts[0], parts[1]
+            key_shape = parts[2] if key_shape is None else key_shape
         if value_shape is None:
             return
         query_shape, value_shape = tuple(query_shape), tuple(value_shape)

@@ -298,14 +298,17 @@ class Layer:
         """Create weights for inputs of `input_shape` (batch axis included, as None)."""
         self.built = True
 
-    def _build_once(self, input_shape):
+    def _build_once(self, input_shape, arg_shapes=None):
+        """Build from the first call's shapes; `arg_shapes` holds `<arg>_shape` keywords for
+        tensors passed by name that `build` takes (Keras's rule: `key=k` -> `key_shape`)."""
         if not self.built:
             self.input_spec_shape = input_shape
             params = _build_params(type(self))
+            extra = arg_shapes or {}
             if params is not None and len(params) > 1 and isinstance(input_shape, list):
-                self.build(*input_shape)            # build(self, query_shape, value_shape)
+                self.build(*input_shape, **extra)   # build(self, query_shape, value_shape)
             else:
-                self.build(input_shape)
+                self.build(input_shape, **extra)
             self.built = True
 
     def call(self, inputs, training=None):

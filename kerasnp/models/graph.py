@@ -147,7 +147,11 @@ def call_symbolic(layer, args, kwargs=None):
     else:
         shape = _shapes(tensor_args[0] if tensor_args else first)
     layer._inbound_layer_names = [t.name for t in tensors]   # for error messages at merges
-    layer._build_once(shape)
+    named = _named_shapes(layer, kwargs)
+    if named:
+        layer._build_once(shape, named)
+    else:
+        layer._build_once(shape)
     if kwargs or len(args) != 1 or _needs_inference(layer):
         out_shape, dtypes = _infer(layer, targs, tkwargs, tensors)
     else:
@@ -181,6 +185,19 @@ def _remember_call(layer, tensors, out):
         d["_first_call_roots"] = roots
         d["input"] = tensors[0] if len(tensors) == 1 else list(tensors)
         d["output"] = out
+
+
+def _named_shapes(layer, kwargs):
+    """`{"key_shape": shape}` for tensors passed by name whose `<name>_shape` `build` takes."""
+    if not kwargs or layer.built:
+        return None
+    import inspect
+    try:
+        params = inspect.signature(type(layer).build).parameters
+    except (TypeError, ValueError):
+        return None
+    return {f"{k}_shape": v.shape for k, v in kwargs.items()
+            if isinstance(v, KerasTensor) and f"{k}_shape" in params} or None
 
 
 def _is_multi(shape):
