@@ -101,6 +101,14 @@ _NOT_IN_TABLE_SEQUENCES = {"SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCe
                            "StringLookup", "TextVectorization", "MultiHeadAttention"}
 
 _OPTIONAL = {
+    "kerasnp.layers.preprocessing_image_resize": {
+        "Resizing": (lambda m: m.Resizing(3, 3), [(5, 5, 1)], False),
+        "CenterCrop": (lambda m: m.CenterCrop(3, 3), [(5, 5, 1)], False),
+        "RandomCrop": (lambda m: m.RandomCrop(3, 3), [(5, 5, 1)], False)},
+    "kerasnp.layers.preprocessing_image_more": {
+        "RandomZoom": (lambda m: m.RandomZoom(0.2), [(5, 5, 1)], False),
+        "RandomContrast": (lambda m: m.RandomContrast(0.2), [(5, 5, 1)], False),
+        "RandomBrightness": (lambda m: m.RandomBrightness(0.2), [(5, 5, 1)], False)},
     "kerasnp.layers.preprocessing": {
         "Rescaling": (lambda m: m.Rescaling(0.5, offset=1.0), [(4,)], False),
         "Normalization": (lambda m: m.Normalization(), [(4,)], False)},
@@ -231,14 +239,18 @@ MODELS = {"mlp": (_mlp, [(6,)]), "multi_io": (_multi_io, [(4,), (3,)]),
           "nested": (_nested, [(4,)]), "cnn": (_cnn, [(6, 6, 1)])}
 
 
+@pytest.mark.parametrize("ext", [".kerasnp", ".keras"])
 @pytest.mark.parametrize("kind", sorted(MODELS))
-def test_model_types_round_trip(kind, tmp_path):
+def test_model_types_round_trip(kind, ext, tmp_path):
+    """Both formats: kerasnp's own (.kerasnp) and Keras 3's (.keras, HDF5 weights)."""
     make, shapes = MODELS[kind]
     model = make()
     _randomize(model)
     x = _data(shapes, False)
-    path = tmp_path / f"{kind}.keras"              # .keras is accepted (kerasnp's format)
+    path = tmp_path / f"{kind}{ext}"
     model.save(path)
+    with zipfile.ZipFile(path) as zf:
+        assert ("model.weights.h5" in zf.namelist()) == (ext == ".keras")
     loaded = keras.models.load_model(path)
     assert type(loaded) is type(model) and loaded.name == model.name
     assert loaded.get_config() == model.get_config()
