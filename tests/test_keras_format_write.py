@@ -216,3 +216,47 @@ def test_models_keras_files_cannot_describe_are_refused(tmp_path):
     with pytest.raises(ValueError, match="subclassed"):
         keras_format.save_model(sub, tmp_path / "c.keras")
     assert os.listdir(tmp_path) == []
+
+
+# ----------------------------------------------------------------------------- extensions
+def test_save_picks_the_format_by_extension(tmp_path):
+    model, x, _ = _mlp()
+    model.save(tmp_path / "m.keras")
+    model.save(tmp_path / "m.kerasnp")
+    with zipfile.ZipFile(tmp_path / "m.keras") as zf:
+        assert "model.weights.h5" in zf.namelist()
+    with zipfile.ZipFile(tmp_path / "m.kerasnp") as zf:
+        assert "weights/00000.npy" in zf.namelist() and "model.weights.h5" not in zf.namelist()
+    for name in ("m.keras", "m.kerasnp"):
+        loaded = keras.models.load_model(tmp_path / name)
+        assert np.array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_kerasnp_files_saved_as_keras_before_still_load(tmp_path):
+    """Before Keras's format was written, model.save('m.keras') wrote kerasnp's zip: such
+    files are recognised by their content and load, resume and give their weights as before."""
+    model, x, _ = _mlp()
+    keras.saving.save_model(model, tmp_path / "old.kerasnp", extra_metadata={"epoch": 2})
+    os.rename(tmp_path / "old.kerasnp", tmp_path / "old.keras")
+    loaded = keras.models.load_model(tmp_path / "old.keras")
+    assert np.array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert loaded.history.history["loss"] == model.history.history["loss"]
+    fresh, _, _ = _mlp()
+    assert keras.saving.load_into(fresh, tmp_path / "old.keras")["epoch"] == 2
+    other, _, _ = _mlp("sgd")
+    other.load_weights(tmp_path / "old.keras")
+    assert np.array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_models_keras_cannot_describe_yet_fall_back_with_a_warning(tmp_path):
+    x = np.random.default_rng(3).normal(size=(4, 5, 3)).astype("float32")
+    model = keras.Sequential([keras.Input((5, 3)), L.LSTM(4), L.Dense(2)])
+    with pytest.warns(UserWarning, match="LSTM.*holds sublayers.*kerasnp's format instead"):
+        model.save(tmp_path / "rnn.keras")
+    with zipfile.ZipFile(tmp_path / "rnn.keras") as zf:
+        assert "model.weights.h5" not in zf.namelist()
+    loaded = keras.models.load_model(tmp_path / "rnn.keras")
+    assert np.array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match="LSTM.*'.weights.npz'"):
+        model.save_weights(tmp_path / "rnn.weights.h5")
+    assert sorted(os.listdir(tmp_path)) == ["rnn.keras"]

@@ -22,7 +22,8 @@ class ModelCheckpoint(Callback):
     during a save leaves the previous file in place.
 
     Args:
-        filepath: where to save; must end in `.kerasnp` (or `.keras`) for a full model, in
+        filepath: where to save; must end in `.kerasnp` (kerasnp's format) or `.keras`
+            (Keras 3's, see `Model.save`) for a full model, in
             `.weights.h5` (Keras's HDF5 layout) or `.weights.npz` (kerasnp's, no HDF5) with
             `save_weights_only=True`. Missing directories are created.
         monitor: the logged quantity compared when `save_best_only=True`.

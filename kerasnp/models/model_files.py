@@ -35,23 +35,26 @@ class ModelFileMethods:
     """`save`, `save_weights`, `load_weights` and `to_json` for `Model` (Keras names)."""
 
     def save(self, filepath, overwrite=True, include_optimizer=True):
-        """Save the whole model to one `.kerasnp` (or `.keras`) zip file, atomically.
+        """Save the whole model to one file, atomically: `.keras` writes Keras 3's format
+        (real Keras opens it), `.kerasnp` kerasnp's own (no HDF5; also the History and random
+        generator states, for a bit-identical resume).
 
-        Holds the architecture, weights, compile config, optimizer state, History and random
-        generator states. See `kerasnp.saving.save_model`; reload with
-        `kerasnp.models.load_model(filepath)`.
+        Both hold the architecture, weights, compile config and optimizer state. See
+        `kerasnp.saving.save_model`; reload with `kerasnp.models.load_model(filepath)`.
         """
         _files("Model.save").save_model(self, filepath, overwrite=overwrite,
                                         include_optimizer=include_optimizer)
 
     def save_weights(self, filepath, overwrite=True):
-        """Save the weights to a `.weights.npz` file (NumPy arrays, no pickle), atomically."""
+        """Save the weights, atomically: to `.weights.h5` in Keras 3's HDF5 layout (Keras's
+        `load_weights` reads it) or to `.weights.npz` (NumPy arrays, no HDF5, no pickle)."""
         _files("Model.save_weights").save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
-        """Load weights from a `.weights.npz` file (or a full `.kerasnp` model file) by
-        structure: the i-th saved array into the i-th weight, shapes checked. Raises
-        `kerasnp.saving.ModelFileError` without changing anything when the file does not fit."""
+        """Load weights from a `.weights.h5` or `.keras` file (Keras's layout: by layer class
+        and position, as Keras does) or a `.weights.npz` / `.kerasnp` file (the i-th saved
+        array into the i-th weight); shapes checked. Raises `kerasnp.saving.ModelFileError`
+        without changing anything when the file does not fit."""
         _files("Model.load_weights").load_weights(self, filepath)
 
     def to_json(self, **kwargs):
@@ -71,14 +74,16 @@ class ModelFileMethods:
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Load a model saved by `model.save`; the same as `kerasnp.saving.load_model`.
+    """Load a model saved by `model.save` (or by Keras 3); the same as
+    `kerasnp.saving.load_model`.
 
     Args:
-        filepath: path of a `.kerasnp` / `.keras` file written by kerasnp.
+        filepath: path of a `.kerasnp` or `.keras` file (told apart by content).
         custom_objects: dict `{name: class or function}` for custom layers, losses, metrics,
             activations and Lambda functions used by the model.
         compile: compile the model as it was saved and restore the optimizer state.
-        safe_mode: accepted for Keras compatibility; kerasnp never loads code.
+        safe_mode: True refuses the `Lambda` layers of Keras files; kerasnp never runs code
+            from a file.
 
     Returns:
         The model, predicting bit-identically to the saved one. Any problem with the file

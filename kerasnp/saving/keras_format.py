@@ -7,7 +7,8 @@ registries or `custom_objects`, `Lambda` layers are refused unless `safe_mode=Fa
 directory and JSON are checked as for `.kerasnp` files, every HDF5 dataset is checked against
 the rebuilt model before it is read (`_h5read`), the model is built within the bytes its weights
 file holds, and every problem raises one `ModelFileError` naming the file, member and layer.
-Nothing is changed on a model before the whole file was read and found to fit.
+Nothing is changed on a model before the whole file was read and found to fit. Writing is in
+`keras_format_save` (re-exported here).
 """
 import contextlib
 import json
@@ -17,14 +18,11 @@ from .._serializable import ConfigError
 from .._weight_budget import weight_budget
 from . import archive, checks
 from ._h5read import H5Weights, member_file, open_weights_file
-from ._h5write import write_h5, write_keras_zip
 from .checks import ModelFileError, fail
-from .keras_format_compile import apply_optimizer, compile_from_keras, optimizer_arrays, \
-    optimizer_plan
-from .keras_format_config import Builder
-from .keras_format_layout import entries
-from .keras_format_write import model_config
-from .serialization import json_default
+from .keras_format_compile import apply_optimizer, compile_from_keras, optimizer_plan
+from .keras_format_config import Builder, policy_names
+from .keras_format_layout import entries, train_variables
+from .keras_format_save import UnsupportedModel, save_model, save_weights, weight_groups
 
 WEIGHTS_MEMBER = "model.weights.h5"
 _MEMBERS = (re.compile(r"metadata\.json|config\.json|model\.weights\.(h5|npz)|assets/.*"),
@@ -133,9 +131,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             fail(src, f"more than {checks.MAX_LAYERS} layer entries (checks.MAX_LAYERS).",
                  "config.json")
         budget = ka.infos[WEIGHTS_MEMBER].file_size
-        builder = Builder(custom_objects, safe_mode)
+        names = policy_names(cfg)
+        dtype = names.pop() if len(names) == 1 else None
+        dtype = dtype if dtype in ("float16", "float32", "float64") else None
+        builder = Builder(custom_objects, safe_mode, dtype)
         try:
-            with weight_budget(budget, f"the weights file ({WEIGHTS_MEMBER}) can hold"):
+            with weight_budget(budget, f"the weights file ({WEIGHTS_MEMBER}) can hold"), \
+                    _floatx(dtype):
                 model = _build(builder, cfg)
                 cc = cfg.get("compile_config")
                 if compile and isinstance(cc, dict) and cc.get("optimizer") is not None:
@@ -175,6 +177,19 @@ def load_weights(model, filepath):
     apply_layout(plan)
 
 
+@contextlib.contextmanager
+def _floatx(dtype):
+    """Build the model's weights in `dtype` (the model's single dtype policy), if any."""
+    from .. import config
+    old = config.floatx()
+    if dtype is not None:
+        config.set_floatx(dtype)
+    try:
+        yield
+    finally:
+        config.set_floatx(old)
+
+
 def _build(builder, cfg):
     from ..models.model import Model
     model = builder.layer(cfg, "model")
@@ -194,17 +209,6 @@ def _entries(src, model, orders):
         return entries(model, orders)
     except ConfigError as err:
         fail(src, str(err))
-
-
-def train_variables(layout):
-    """The trainable variables in Keras's order (`model.trainable_variables` there)."""
-    seen, out = set(), []
-    for entry in layout:
-        for v in entry.variables:
-            if v.trainable and id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-    return out
 
 
 def read_layout(h5, layout):
@@ -238,47 +242,6 @@ def apply_layout(plan):
         var.value[...] = value
 
 
-# ----------------------------------------------------------------------------- writing
-def save_model(model, filepath, include_optimizer=True):
-    """Write `model` as a Keras 3 `.keras` file (atomically); see `kerasnp.saving.save_model`."""
-    dtype = model_dtype(model)
-    try:
-        cfg = model_config(model, dtype)
-        groups = weight_groups(model, include_optimizer)
-    except ConfigError as err:
-        raise ValueError(f"Cannot save model '{model.name}' in Keras's format: {err}") from None
-    if not include_optimizer:
-        cfg.pop("compile_config", None)
-    data = json.dumps(cfg, default=json_default).encode("utf-8")
-    archive.atomic_file(filepath, lambda fp: write_keras_zip(fp, data, groups))
-
-
-def save_weights(model, filepath):
-    """Write the weights (and optimizer variables) as a Keras 3 `.weights.h5` file."""
-    try:
-        groups = weight_groups(model, include_optimizer=True)
-    except ConfigError as err:
-        raise ValueError(f"Cannot save the weights of model '{model.name}' in Keras's layout: "
-                         f"{err}") from None
-    archive.atomic_file(filepath, lambda fp: write_h5(fp, groups))
-
-
-def model_dtype(model):
-    from .. import config
-    floats = [v.dtype.name for v in model.weights if v.dtype.kind == "f"]
-    return floats[0] if floats else config.floatx()
-
-
-def weight_groups(model, include_optimizer):
-    """`[(vars group path, name, [arrays])]` of the model and, when compiled, its optimizer."""
-    layout = entries(model)
-    groups = [(e.vars_path, e.name, [v.value for v in e.variables]) for e in layout]
-    opt = getattr(model, "optimizer", None)
-    if include_optimizer and opt is not None and getattr(model, "compiled", False):
-        groups.append(("optimizer/vars", opt.name,
-                       optimizer_arrays(opt, train_variables(layout))))
-    return groups
-
-
-__all__ = ["KerasArchive", "is_hdf5", "is_keras_zip", "load_model", "load_weights",
-           "read_layout", "save_model", "save_weights", "train_variables", "weight_groups"]
+__all__ = ["KerasArchive", "UnsupportedModel", "is_hdf5", "is_keras_zip", "load_model",
+           "load_weights", "read_layout", "save_model", "save_weights", "train_variables",
+           "weight_groups"]

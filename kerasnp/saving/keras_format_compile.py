@@ -14,6 +14,7 @@ import numpy as np
 from .._serializable import ConfigError, call_from_config, lookup
 from .compile_config import _deserialize
 from .keras_format_config import plain
+from .keras_format_layout import Unsupported
 
 # Keras's slot groups per optimizer class: each group is created for every variable in turn.
 _GROUPS = {
@@ -36,10 +37,10 @@ def slot_layout(opt):
     name = type(opt).__name__
     groups = _GROUPS.get(name)
     if groups is None:
-        raise ConfigError(f"optimizer {name}: its variables have no known Keras layout.")
+        raise Unsupported(f"optimizer {name}: its variables have no known Keras layout.")
     groups = groups(opt)
     if sorted(s for g in groups for s in g) != sorted(opt._slot_names()):
-        raise ConfigError(f"optimizer {name}: Keras's slots {groups} do not match kerasnp's "
+        raise Unsupported(f"optimizer {name}: Keras's slots {groups} do not match kerasnp's "
                           f"{list(opt._slot_names())}.")
     prefix = ["iterations"] + ([] if isinstance(opt._learning_rate, LearningRateSchedule)
                                else ["learning_rate"])

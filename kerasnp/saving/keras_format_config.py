@@ -14,6 +14,7 @@ import inspect
 from .._serializable import ConfigError, lookup
 from ..layers.base import LAYERS, Layer
 from ..layers.serialization import deserialize_layer
+from .keras_format_graph import endpoints, node_call
 
 _ANY = object()
 # Keras-only arguments and the values at which kerasnp may ignore them.
@@ -51,9 +52,7 @@ def plain(value, where):
     if cn in ("__lambda__", "__numpy__", "__tensor__", "__bytes__", "__typespec__"):
         raise ConfigError(f"{where}: a {cn!r} entry (Python code or serialized data) is not "
                           "read by kerasnp.")
-    out = {"class_name": cn,
-           "config": {k: plain(v, where) for k, v in (cfg or {}).items() if v is not None}
-           if isinstance(cfg, dict) else plain(cfg, where)}
+    out = {"class_name": cn, "config": plain(cfg if cfg is not None else {}, where)}
     registered = value.get("registered_name")
     if isinstance(registered, str) and registered not in (cn, "function"):
         out["registered_name"] = registered
@@ -70,16 +69,37 @@ def policy_dtype(value, where):
     return name
 
 
+def policy_names(cfg):
+    """The dtype names of every dtype policy in a Keras config."""
+    names, stack = set(), [cfg]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("class_name") in ("DTypePolicy", "FloatDTypePolicy"):
+                names.add((node.get("config") or {}).get("name"))
+                continue
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return names
+
+
 class Builder:
     """Builds kerasnp objects from a Keras config (one per file).
+
+    Args:
+        custom_objects, safe_mode: as `load_model`'s.
+        dtype: the dtype of the whole model (built under that floatx), or None when its layers
+            differ; a layer whose policy says this dtype gets no explicit `dtype`, so a model
+            kerasnp saved comes back with the same config.
 
     Attributes:
         orders: `{id(functional model): [layer names]}` in the config's order, which is the
             order of Keras's HDF5 layout.
     """
 
-    def __init__(self, custom_objects, safe_mode):
-        self.custom_objects, self.safe_mode = custom_objects, safe_mode
+    def __init__(self, custom_objects, safe_mode, dtype=None):
+        self.custom_objects, self.safe_mode, self.dtype = custom_objects, safe_mode, dtype
         self.orders = {}
 
     # -- layers -------------------------------------------------------------------------------
@@ -104,8 +124,12 @@ class Builder:
         cfg = {k: plain(v, label) for k, v in cfg.items()}
         if "dtype" in cfg:
             cfg["dtype"] = policy_dtype(cfg["dtype"], label)
+            if cfg["dtype"] == self.dtype:
+                del cfg["dtype"]
         if custom is None and inspect.isclass(cls) and issubclass(cls, Layer):
             cfg = _fit_arguments(cls, cfg, label)
+            for key, value in cfg.items():
+                cfg[key] = _fit_object(key, value, label)
         out = {"class_name": cn, "config": cfg}
         if isinstance(registered, str) and registered != cn:
             out["registered_name"] = registered
@@ -175,7 +199,7 @@ class Builder:
                 while done[name] < len(nodes):
                     node = nodes[done[name]]
                     try:
-                        args, kwargs = _node_call(node, outputs, f"{label} > '{name}'")
+                        args, kwargs = node_call(node, outputs, f"{label} > '{name}'")
                     except KeyError:
                         break
                     try:
@@ -194,9 +218,9 @@ class Builder:
                               "never computed (a disconnected or cyclic graph).")
         # Keras numbers a nested functional model's calls from 1 in input/output_layers only
         shifted = {n for n in order if type(layers[n][0]).__name__ in ("Model", "Functional")}
-        ins, multi_in = _endpoints(cfg.get("input_layers"), outputs, shifted,
+        ins, multi_in = endpoints(cfg.get("input_layers"), outputs, shifted,
                                    f"{label} input_layers")
-        outs, multi_out = _endpoints(cfg.get("output_layers"), outputs, shifted,
+        outs, multi_out = endpoints(cfg.get("output_layers"), outputs, shifted,
                                      f"{label} output_layers")
         try:
             model = Model(ins if multi_in else ins[0], outs if multi_out else outs[0],
@@ -219,12 +243,31 @@ def _input_layer(cfg, label):
     return cfg
 
 
+def _fit_object(key, value, label):
+    """A nested initializer / regularizer / constraint config without the Keras-only arguments
+    of its kerasnp class (`{"seed": None, "input_axes": None}` -> `{"seed": None}`)."""
+    from .. import constraints, initializers, regularizers
+    module = (initializers if key.endswith("_initializer") else
+              constraints if key.endswith("_constraint") else
+              regularizers if key.endswith("_regularizer") else None)
+    if module is None or not isinstance(value, dict) or "registered_name" in value or \
+            not isinstance(value.get("class_name"), str) or \
+            not isinstance(value.get("config"), dict):
+        return value
+    try:
+        cls = type(module.get(value["class_name"]))
+    except Exception:
+        return value                       # unknown: kerasnp's own lookup names it later
+    return {"class_name": value["class_name"],
+            "config": _fit_arguments(cls, value["config"], f"{label} {key}")}
+
+
 def _fit_arguments(cls, cfg, label):
     """`cfg` without the Keras-only arguments `cls` does not take (refused unless inert)."""
     accepted = set()
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
-        if init is None:
+        if init is None or klass is object:
             continue
         params = inspect.signature(init).parameters.values()
         accepted.update(p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))
@@ -241,66 +284,3 @@ def _fit_arguments(cls, cfg, label):
         raise ConfigError(f"{label}: argument {key}={value!r} is not supported by kerasnp's "
                           f"{cls.__name__}.")
     return out
-
-
-def _node_call(node, outputs, where):
-    """`(args, kwargs)` of one inbound node, the tensors looked up in `outputs` (KeyError while
-    one is not computed yet)."""
-    if not isinstance(node, dict) or not isinstance(node.get("args", []), list) or \
-            not isinstance(node.get("kwargs", {}), dict):
-        raise ConfigError(f"{where}: an inbound node must be {{'args': [...], 'kwargs': {{}}}} "
-                          f"(Keras 3). Received: {str(node)[:200]}")
-    args = [_tensors(a, outputs, where) for a in node.get("args", [])]
-    kwargs = {k: _tensors(v, outputs, where) for k, v in node.get("kwargs", {}).items()
-              if v is not None}
-    return args, kwargs
-
-
-def _tensors(value, outputs, where):
-    if isinstance(value, list):
-        return [_tensors(v, outputs, where) for v in value]
-    if isinstance(value, dict):
-        if value.get("class_name") == "__keras_tensor__":
-            return _history(value.get("config", {}).get("keras_history"), outputs, where)
-        if "class_name" in value:
-            raise ConfigError(f"{where}: call argument {value.get('class_name')!r} is not "
-                              "supported.")
-        return {k: _tensors(v, outputs, where) for k, v in value.items()}
-    return value
-
-
-def _history(history, outputs, where):
-    if not (isinstance(history, list) and len(history) == 3 and isinstance(history[0], str)
-            and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
-                    for i in history[1:])):
-        raise ConfigError(f"{where}: bad keras_history {history!r}.")
-    name, node, index = history
-    out = outputs[(name, node)]                       # KeyError: not computed yet
-    if isinstance(out, (list, tuple)):
-        if index >= len(out):
-            raise ConfigError(f"{where}: keras_history {history!r} names output {index} of a "
-                              f"layer with {len(out)} outputs.")
-        return out[index]
-    if index != 0:
-        raise ConfigError(f"{where}: keras_history {history!r} names output {index} of a "
-                          "single-output layer.")
-    return out
-
-
-def _endpoints(spec, outputs, shifted, where):
-    """The tensors named by `input_layers` / `output_layers`, and whether they are a list."""
-    if isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str):
-        return [_endpoint(spec, outputs, shifted, where)], False
-    if isinstance(spec, list) and spec and all(isinstance(s, list) for s in spec):
-        return [_endpoint(s, outputs, shifted, where) for s in spec], True
-    raise ConfigError(f"{where} must be [name, node, index] or a list of them. Received: "
-                      f"{spec!r}")
-
-
-def _endpoint(spec, outputs, shifted, where):
-    if spec[0] in shifted and isinstance(spec[1], int) and spec[1] >= 1:
-        spec = [spec[0], spec[1] - 1, spec[2]]
-    try:
-        return _history(spec, outputs, where)
-    except KeyError:
-        raise ConfigError(f"{where}: {spec!r} names no computed tensor.") from None

@@ -15,6 +15,11 @@ import re
 from .._serializable import ConfigError
 
 
+class Unsupported(ConfigError):
+    """A model that Keras 3's files cannot describe (yet): its `.keras` file would not open in
+    Keras."""
+
+
 class Entry:
     """One object's variables: `path` of its group ('' for the root), `name` (the `vars`
     group's `name` attribute), `layer` and `variables` in Keras's order."""
@@ -96,10 +101,21 @@ def _walk(layer, path, out, seen, orders):
         return
     subs = layer.__dict__.get("_sublayers", ())
     if subs:
-        raise ConfigError(
+        raise Unsupported(
             f"layer '{layer.name}' ({type(layer).__name__}) holds sublayers; writing and reading "
             "its weights in Keras's HDF5 layout is not supported yet. Use the '.kerasnp' format "
             "for this model.")
+
+
+def train_variables(layout):
+    """The trainable variables in Keras's order (`model.trainable_variables` there)."""
+    seen, out = set(), []
+    for entry in layout:
+        for v in entry.variables:
+            if v.trainable and id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+    return out
 
 
 def _unique(name, used):

@@ -9,9 +9,9 @@ regularizers and constraints wrapped the same way; `InputLayer` gets `batch_shap
 model lists its layers in Keras's order with their `inbound_nodes`; layers that Keras has no
 counterpart for, or ops applied between layers, are refused with an error naming them.
 """
-from .._serializable import ConfigError, get_registered_name
+from .._serializable import get_registered_name
 from .compile_config import serialize_compile
-from .keras_format_layout import is_graph_model, model_layers
+from .keras_format_layout import Unsupported, is_graph_model, model_layers
 
 _KINDS = (("_initializer", "keras.initializers"), ("_regularizer", "keras.regularizers"),
           ("_constraint", "keras.constraints"))
@@ -42,7 +42,7 @@ class Exporter:
         cn = type(layer).__name__
         if cn in _NO_KERAS:
             what = "an op or operator between layers" if cn == "OpLayer" else "a kerasnp layer"
-            raise ConfigError(f"layer '{layer.name}' ({cn}) is {what} that Keras 3 files "
+            raise Unsupported(f"layer '{layer.name}' ({cn}) is {what} that Keras 3 files "
                               "cannot describe; save the model as '.kerasnp'.")
         if is_graph_model(layer):
             return self.model(layer)
@@ -140,7 +140,7 @@ class Exporter:
                 return {k: fill(v) for k, v in t.items()}
             if t is None or isinstance(t, (bool, int, float, str)):
                 return t
-            raise ConfigError(f"layer '{node.layer.name}' is called with an argument of type "
+            raise Unsupported(f"layer '{node.layer.name}' is called with an argument of type "
                               f"{type(t).__name__}, which Keras 3 files cannot describe; save "
                               "the model as '.kerasnp'.")
         return {"args": fill(list(node.args)), "kwargs": fill(dict(node.kwargs))}
@@ -156,7 +156,7 @@ def model_config(model, dtype):
     """The whole `config.json` of a model, `compile_config` included when it is compiled."""
     out = Exporter(dtype).model(model) if is_graph_model(model) else None
     if out is None:
-        raise ConfigError(f"model '{model.name}' ({type(model).__name__}) is a subclassed "
+        raise Unsupported(f"model '{model.name}' ({type(model).__name__}) is a subclassed "
                           "model; Keras 3 files of subclassed models are not written yet. Save "
                           "it as '.kerasnp', or its weights with save_weights.")
     cc = serialize_compile(model)

@@ -1,6 +1,11 @@
 """Whole models, weights and training state to and from files (the Keras entry points).
 
-A model file (`.kerasnp`, or `.keras` for ported scripts) is a zip holding:
+Two formats: Keras 3's (`.keras` models, `.weights.h5` weights; see `keras_format`) and
+kerasnp's own, described here, which needs no HDF5 parser. Writing follows the extension,
+reading the content, so kerasnp files saved under `.keras` before Keras's format was written
+still load.
+
+A kerasnp model file (`.kerasnp`) is a zip holding:
 
 - `metadata.json`: format name and version, kerasnp version, the sha256 of every other member,
   the weight paths (`weights`), the optimizer variable names (`optimizer_variables`) and the
@@ -19,6 +24,7 @@ A weights file (`.weights.npz`) is the same zip with only `metadata.json` and `w
 import contextlib
 import json
 import os
+import warnings
 
 import numpy as np
 
@@ -32,6 +38,7 @@ from .compile_config import compile_from_config, serialize_compile
 MODEL_FORMAT = "kerasnp-model"
 WEIGHTS_FORMAT = "kerasnp-weights"
 MODEL_EXTENSIONS = (".kerasnp", ".keras")
+KERAS_EXTENSION = ".keras"
 WEIGHTS_EXTENSION = ".weights.npz"
 KERAS_WEIGHTS_EXTENSION = ".weights.h5"
 _JSON_SOURCE = "<model JSON>"
@@ -42,16 +49,24 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, extra_me
                extra_arrays=None):
     """Save a model (architecture, weights, compile config, training state) to one zip file.
 
+    The extension picks the format: `.kerasnp` is kerasnp's own (JSON and `.npy` arrays, no
+    HDF5; it also keeps the History and random states, so training resumes bit-identically),
+    `.keras` is Keras 3's (HDF5 weights; real Keras opens it). A model that Keras's format
+    cannot describe yet (a layer holding sublayers, such as LSTM or MultiHeadAttention, ops
+    between layers, a subclassed model) is saved under `.keras` in kerasnp's format with a
+    warning; `load_model` reads either by its content.
+
     Args:
         model: a built kerasnp `Model` (Sequential, functional, or a subclassed model whose
             class defines `get_config` and is registered).
-        filepath: path ending in `.kerasnp` (recommended) or `.keras`.
+        filepath: path ending in `.kerasnp` or `.keras`.
         overwrite: replace an existing file (else raise `FileExistsError`).
         include_optimizer: also save the optimizer state (iterations and slots).
         extra_metadata: a JSON-serializable dict stored in `metadata.json` under `extra`
             (`{"epoch": k}` tells `load_into` which epoch a backup ends).
         extra_arrays: a list of NumPy arrays of plain numeric dtypes stored with the model
-            (members `extra/NNNNN.npy`) and given back, in order, by `load_into`.
+            (members `extra/NNNNN.npy`) and given back, in order, by `load_into`. These two
+            exist in kerasnp's format only: with either, a `.keras` path gets kerasnp's format.
 
     The write is atomic: a temporary file in the same directory is fsynced and renamed over
     `filepath`, so an interruption leaves the previous file intact.
@@ -59,6 +74,14 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, extra_me
     _check_model(model, "save")
     path = _check_path(filepath, MODEL_EXTENSIONS, "save")
     _check_overwrite(path, overwrite)
+    if path.lower().endswith(KERAS_EXTENSION) and not (extra_metadata or extra_arrays):
+        try:
+            keras_format.save_model(model, path, include_optimizer)
+            return
+        except keras_format.UnsupportedModel as err:
+            warnings.warn(f"{err} It was saved in kerasnp's format instead: "
+                          "kerasnp.models.load_model reads it, Keras cannot. Save it as "
+                          "'.kerasnp' to keep this format without a warning.", stacklevel=3)
     if not isinstance(extra_metadata or {}, dict):
         raise TypeError(f"extra_metadata must be a dict. Received: {extra_metadata!r}")
     extra = _encode(extra_metadata or {}, "extra_metadata")
@@ -124,18 +147,22 @@ def to_json(model, **kwargs):
 
 # ----------------------------------------------------------------------------- load
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Load a model saved by `model.save` / `save_model`.
+    """Load a model saved by `model.save` / `save_model`, or by real Keras 3 (`.keras`).
 
-    Loading is safe for files from strangers: no pickle, no code, classes only from kerasnp's
-    registries, `custom_objects` or `register_serializable`; every size, name and array header is
-    validated before anything is allocated. Any problem raises `ModelFileError`.
+    No pickle, no code: classes only from kerasnp's registries, `custom_objects` or
+    `register_serializable`; every size, name and array header (HDF5 dataset, for Keras files)
+    is validated before anything is allocated. Any problem raises `ModelFileError`. A `.kerasnp`
+    file involves no HDF5 parser, so it is the one to accept from strangers.
 
     Args:
-        filepath: path of a `.kerasnp` / `.keras` file written by kerasnp.
+        filepath: path of a model file: kerasnp's (`.kerasnp`) or Keras 3's (`.keras`), told
+            apart by content.
         custom_objects: dict `{name: class or function}` for custom layers, losses, metrics,
             activations and Lambda functions used by the model.
         compile: compile the model as it was saved and restore the optimizer state.
-        safe_mode: accepted for Keras compatibility; kerasnp is always safe (it never loads code).
+        safe_mode: with True (the default) a Keras file's `Lambda` layers are refused; with
+            False their functions are taken from `custom_objects` by name. Code from a file is
+            never run.
 
     Returns:
         The model, predicting bit-identically to the saved one; with `compile=True` its
