@@ -84,8 +84,9 @@ class SimpleRNN(_FusedRNN):
     Args:
         units: positive int, size of the output and state.
         activation: default "tanh".
-        use_bias, kernel/recurrent/bias initializers ("glorot_uniform", "orthogonal", "zeros"),
-        regularizers, constraints, dropout, recurrent_dropout, seed: as in `SimpleRNNCell`.
+        use_bias: as in `SimpleRNNCell`, like the kernel/recurrent/bias initializers
+            ("glorot_uniform", "orthogonal", "zeros"), regularizers, constraints, dropout,
+            recurrent_dropout and seed.
         return_sequences, return_state, go_backwards, stateful, unroll: as in `RNN`.
 
     Weights (under the cell `simple_rnn_cell`): kernel `(features, units)`, recurrent_kernel
@@ -126,10 +127,11 @@ class LSTM(_FusedRNN):
 
     Args:
         units: positive int, size of the output and of the states h and c.
-        activation ("tanh"), recurrent_activation ("sigmoid"), use_bias,
-        kernel_initializer ("glorot_uniform"), recurrent_initializer ("orthogonal"),
-        bias_initializer ("zeros"), unit_forget_bias (True: forget-gate bias starts at 1),
-        kernel/recurrent/bias/activity regularizers, constraints: as in Keras.
+        activation, recurrent_activation: "tanh" and "sigmoid" by default.
+        use_bias: as in Keras, like kernel_initializer ("glorot_uniform"),
+            recurrent_initializer ("orthogonal"), bias_initializer ("zeros"), unit_forget_bias
+            (True: the forget-gate bias starts at 1), the kernel/recurrent/bias/activity
+            regularizers and the constraints.
         dropout, recurrent_dropout: fractions of the inputs / previous state dropped in
             training, one mask per sequence.
         seed: optional int seed of the dropout masks.
@@ -182,9 +184,9 @@ class GRU(_FusedRNN):
 
     Args:
         units: positive int, size of the output and state.
-        activation ("tanh"), recurrent_activation ("sigmoid"), use_bias, initializers
-        ("glorot_uniform", "orthogonal", "zeros"), regularizers, constraints, dropout,
-        recurrent_dropout, seed: as in `LSTM`.
+        activation, recurrent_activation: "tanh" and "sigmoid" by default.
+        use_bias: as in `LSTM`, like the initializers ("glorot_uniform", "orthogonal",
+            "zeros"), regularizers, constraints, dropout, recurrent_dropout and seed.
         reset_after: apply the reset gate after the recurrent product (default True, the
             variant of PyTorch's GRU and of cuDNN).
         return_sequences, return_state, go_backwards, stateful, unroll: as in `RNN`.

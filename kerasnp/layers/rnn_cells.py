@@ -103,9 +103,9 @@ class SimpleRNNCell(DropoutRNNCell):
     Args:
         units: positive int, size of the state and output.
         activation: default "tanh".
-        use_bias, kernel_initializer ("glorot_uniform"), recurrent_initializer ("orthogonal"),
-        bias_initializer ("zeros"), kernel/recurrent/bias regularizers and constraints: as in
-            Keras.
+        use_bias: as in Keras, like kernel_initializer ("glorot_uniform"),
+            recurrent_initializer ("orthogonal"), bias_initializer ("zeros") and the
+            kernel/recurrent/bias regularizers and constraints.
         dropout, recurrent_dropout: fractions in [0, 1] of the inputs / previous state dropped in
             training (one mask per sequence inside `RNN`).
         seed: optional int seed of the dropout masks.
@@ -168,9 +168,9 @@ class LSTMCell(DropoutRNNCell):
 
     Args:
         units: positive int, size of the state and output.
-        activation ("tanh"), recurrent_activation ("sigmoid"), use_bias, the initializers
-            (kernel "glorot_uniform", recurrent "orthogonal", bias "zeros"), regularizers and
-            constraints of the three weights: as in Keras.
+        activation, recurrent_activation: "tanh" and "sigmoid" by default.
+        use_bias: as in Keras, like the initializers (kernel "glorot_uniform", recurrent
+            "orthogonal", bias "zeros"), regularizers and constraints of the three weights.
         unit_forget_bias: add 1 to the forget gate's bias at initialization (default True).
         dropout, recurrent_dropout, seed: as in `SimpleRNNCell`.
 

@@ -17,8 +17,9 @@ class GRUCell(DropoutRNNCell):
 
     Args:
         units: positive int, size of the state and output.
-        activation ("tanh"), recurrent_activation ("sigmoid"), use_bias, initializers,
-            regularizers, constraints, dropout, recurrent_dropout, seed: as in `LSTMCell`.
+        activation, recurrent_activation: "tanh" and "sigmoid" by default.
+        use_bias: as in `LSTMCell`, like the initializers, regularizers, constraints, dropout,
+            recurrent_dropout and seed.
         reset_after: apply the reset gate after the recurrent product (default True).
 
     Example:
