@@ -193,3 +193,12 @@ def test_model_summary_method_still_prints(kwargs):
     out = []
     two_input_add().summary(print_fn=out.append, **kwargs)
     assert "Connected to" in out[2] and any("dense_1[0][0]" in t for t in out)
+
+
+def test_a_layer_with_several_outputs_lists_every_shape_and_each_tensor_index():
+    i = keras.Input((5, 3))
+    out, h, c = L.LSTM(4, return_state=True)(i)          # h unused: its shape still shows
+    model = keras.Model(i, L.Concatenate()([out, c]))
+    text = "\n".join(summary_lines(model))
+    assert "[(None, 4), (None, 4), (None, 4)]" in text
+    assert "lstm[0][0]," in text and "lstm[0][2]" in text and "lstm[0][1]" not in text

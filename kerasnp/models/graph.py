@@ -81,10 +81,11 @@ class _Ref:
 class _Call:
     """One symbolic call: the layer, its tensor arguments (flat) and the argument template."""
 
-    __slots__ = ("layer", "tensors", "args", "kwargs")
+    __slots__ = ("layer", "tensors", "args", "kwargs", "shapes")
 
     def __init__(self, layer, tensors, args, kwargs):
         self.layer, self.tensors, self.args, self.kwargs = layer, tensors, args, kwargs
+        self.shapes = None         # every output's shape, for a layer with several
 
 
 def template(args, kwargs):
@@ -158,6 +159,7 @@ def call_symbolic(layer, args, kwargs=None):
         out_shape, dtypes = layer.compute_output_shape(shape), None
     call = _Call(layer, tensors, targs, tkwargs)
     if _is_multi(out_shape):
+        call.shapes = [tuple(s) for s in out_shape]
         out = [KerasTensor(s, layer, tensors, dtype=None if dtypes is None else dtypes[k],
                            call=call, index=k) for k, s in enumerate(out_shape)]
     else:
@@ -267,6 +269,7 @@ def trace(inputs, outputs):
             raise TypeError(f"Model outputs must be symbolic tensors. Received: {t!r}")
         k = key(t)
         if k in ids:
+            _record_output_shape(nodes[ids[k]], t)
             return ids[k], t._index
         if not t._inputs:
             raise ValueError(f"Graph disconnected: an output depends on the input '{t.name}', "
@@ -284,18 +287,25 @@ def trace(inputs, outputs):
         nodes.append(Node(t._layer, [r[0] for r in refs], shape,
                           None if plain else call.args, None if plain else call.kwargs,
                           list_input, [r[1] for r in refs]))
+        _record_output_shape(nodes[-1], t)
         return ids[k], t._index
 
     output_refs = [visit(t) for t in outputs]
-    for t in outputs:                      # record every output's shape on multi-output nodes
-        n, i = ids[key(t)], t._index
-        if i is not None:
-            node = nodes[n]
-            node.shape = list(node.shape or [])
-            while len(node.shape) <= i:
-                node.shape.append(None)
-            node.shape[i] = t.shape
     return nodes, input_ids, output_refs
+
+
+def _record_output_shape(node, t):
+    """A multi-output node's shape is the list of its outputs' shapes (those the graph uses;
+    the others come from the layer's call, when it recorded them)."""
+    i = t._index
+    if i is None:
+        return
+    if not isinstance(node.shape, list):
+        shapes = t._call.shapes if t._call is not None else None
+        node.shape = list(shapes) if shapes else []
+    while len(node.shape) <= i:
+        node.shape.append(None)
+    node.shape[i] = t.shape
 
 
 def run_node(node, vals, training):

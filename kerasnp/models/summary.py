@@ -158,7 +158,8 @@ def _layer_rows(model, level, opts):
 def _connections(model, ids, call_index):
     """`dense[0][0],` / `dense_1[0][0]`: inbound layer, its call index, tensor index."""
     nodes = model._nodes
-    refs = [f"{nodes[j].layer.name}[{call_index[j]}][0]" for i in ids for j in nodes[i].inputs]
+    refs = [f"{nodes[j].layer.name}[{call_index[j]}][{k or 0}]"
+            for i in ids for j, k in zip(nodes[i].inputs, nodes[i].indices)]
     return ",\n".join(refs) if refs else "-"
 
 
