@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import HAVE_NUMBA, jit, numba
 
 #: The activations the kernels implement (anything else takes the layers' generic path).
 ACTIVATION_CODES = {"tanh": 0, "sigmoid": 1, "relu": 2, "linear": 3}
@@ -80,7 +80,19 @@ def matmul_into(a, b, c, out):
                 o[j] += v * bk[j]
 
 
-@jit
+def jit_vector(func):
+    """`jit` with Numba's NumPy error model, for the elementwise loops of the activations.
+
+    Under the default (Python) model every float division checks its divisor for zero to raise
+    ZeroDivisionError, and that branch stops LLVM vectorising the loop: `1/(1 + e)` over a
+    16,384-long float32 array took 13.7 us scalar, 2.0 us vectorised. The divisors here are
+    `1 + exp(..) >= 1`, so the check never fires and results are unchanged bit for bit."""
+    if not HAVE_NUMBA:
+        return func
+    return numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy")(func)
+
+
+@jit_vector
 def _exp_neg_scaled(x, scale, out, bits):
     """out[k] = exp(-scale·x[k]) in float32 arithmetic: 2ⁿ·p(r) with n = round(v/ln 2), r the
     remainder (|r| ≤ ln2/2), p a degree-6 Taylor polynomial and 2ⁿ built from its exponent
@@ -97,7 +109,7 @@ def _exp_neg_scaled(x, scale, out, bits):
         out[k] *= pow2[k]
 
 
-@jit
+@jit_vector
 def act_inplace(x, code, fast, tmp, bits):
     """Apply the activation `code` to the 1-D array `x` in place (`tmp`, `bits`: scratch of at
     least `len(x)`, float and int32)."""
@@ -145,3 +157,42 @@ def dact(y, code):
 def scratch(n, dtype):
     """The two scratch buffers `act_inplace` needs for rows of length `n`."""
     return np.empty(n, dtype=dtype), np.empty(n, dtype=np.int32)
+
+
+@jit_vector
+def lstm_cells_fast(z, c_old, c_new, tc, h_new, neg_scale, mul, sub, tmp, bits):
+    """One LSTM step for every row of a float32 block, tanh/sigmoid, in two loops per row.
+
+    `z (n, 4u)` holds the pre-activations i, f, c̃, o and receives the gates; then
+    `c = f·c₋₁ + i·c̃` into `c_new`, tanh(c) into `tc` and `h = o·tanh(c)` into `h_new` (all
+    `(n, u)`). The same arithmetic as `act_inplace` gate by gate (bit for bit), but one loop
+    covers a row's four gates (the columns' constants -s, m, d of m/(1 + e^(-s·x)) - d in
+    `neg_scale`, `mul`, `sub`: σ is 1, 1, 0 and tanh 2, 2, 1) and no call is made per row: per-row calls on 64-long gates cost more
+    than their arithmetic. `tmp`, `bits`: scratch of `4u` float32 and int32."""
+    n, u4 = z.shape
+    u = u4 // 4
+    pow2 = bits[:u4].view(np.float32)
+    for b in range(n):
+        zb = z[b]
+        for j in range(u4):                              # e^(-s·x) = 2ⁿ·p(r), as _exp_neg_scaled
+            v = min(max(neg_scale[j] * zb[j], _LO), _HI)
+            fn = np.floor(v * _LOG2E + _HALF)
+            r = v - fn * _LN2_HI - fn * _LN2_LO
+            tmp[j] = _ONE + r * (_ONE + r * (_C2 + r * (_C3 + r * (_C4 + r * (_C5 + r * _C6)))))
+            bits[j] = (np.int32(fn) + 127) << 23
+        for j in range(u4):
+            zb[j] = mul[j] / (_ONE + tmp[j] * pow2[j]) - sub[j]
+        co, cn, t = c_old[b], c_new[b], tc[b]
+        for j in range(u):
+            c = zb[u + j] * co[j] + zb[j] * zb[2 * u + j]       # c = f·c₋₁ + i·c̃
+            cn[j] = c
+            v = min(max(-_TWO * c, _LO), _HI)
+            fn = np.floor(v * _LOG2E + _HALF)
+            r = v - fn * _LN2_HI - fn * _LN2_LO
+            tmp[j] = _ONE + r * (_ONE + r * (_C2 + r * (_C3 + r * (_C4 + r * (_C5 + r * _C6)))))
+            bits[j] = (np.int32(fn) + 127) << 23
+        h = h_new[b]
+        for j in range(u):
+            tv = _TWO / (_ONE + tmp[j] * pow2[j]) - _ONE             # tanh(c)
+            t[j] = tv
+            h[j] = zb[3 * u + j] * tv                                # h = o·tanh(c)
