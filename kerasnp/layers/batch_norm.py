@@ -10,6 +10,7 @@ node) whose VJP is the hand-written backward.
 import numpy as np
 
 from .. import _validate, constraints, initializers, regularizers
+from .. import distribution as _distribution
 from ..ops._conv_norm import batch_norm_infer, batch_norm_train
 from .base import Layer, _serialize, register
 
@@ -30,7 +31,16 @@ class BatchNormalization(Layer):
         moving_mean_initializer, moving_variance_initializer: initializers of the statistics.
         beta_regularizer, gamma_regularizer: optional regularizers.
         beta_constraint, gamma_constraint: optional constraints.
-        synchronized: accepted for Keras compatibility (a single process has nothing to sync).
+        synchronized: accepted for Keras compatibility. Under a distribution spanning
+            several processes (`kerasnp.distribution.distribution().num_processes > 1`) the
+            training statistics are always the global batch's (see below), as Keras's JAX
+            backend computes them on one global array.
+
+    Several processes: the extension point is the set distribution's public
+    `all_reduce(buffer)` (sum over processes, in place). In training, with a distribution of
+    `num_processes > 1`, the layer runs `kerasnp.distribution.batch_norm_train_global`, which
+    sums the moments (forward) and `Σdy`, `Σdy·x̂` (backward) through it, so every process
+    normalises with, and updates its moving statistics from, the whole global batch.
 
     Weights: `gamma`, `beta` (trainable), `moving_mean`, `moving_variance` (non-trainable), each
     of shape `(features,)`, in that order.
@@ -101,6 +111,11 @@ class BatchNormalization(Layer):
 
     def call(self, inputs, training=None):
         if training and self.trainable:           # Keras 3: a frozen layer runs in inference
+            dist = _distribution.distribution()
+            if dist is not None and dist.num_processes > 1:
+                return _distribution.batch_norm_train_global(
+                    inputs, self.gamma, self.beta, self.moving_mean, self.moving_variance,
+                    self.axis, self.momentum, self.epsilon, all_reduce=dist.all_reduce)
             return batch_norm_train(inputs, self.gamma, self.beta, self.moving_mean,
                                     self.moving_variance, self.axis, self.momentum,
                                     self.epsilon)                               # one node

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import losses
 from ..autodiff.tape import GradientTape, unwrap
+from ..distribution import _state as _distributed
 from ..layers.base import structure_version
 from ..optimizers.base import NonFiniteUpdateError
 from ..variables import undo_log
@@ -109,6 +110,9 @@ class StepsMixin:
             else:
                 loss, parts = self.compute_loss(x=x, y=y, y_pred=y_pred,
                                                 sample_weight=sample_weight), []
+        if _distributed.active is not None:    # several processes: the gradients are summed
+            return _distributed.active.finish_train_step(self, tape, loss, variables, log,
+                                                         parts, x, y, y_pred, sample_weight)
         value = _number(unwrap(loss))
         if not math.isfinite(value):
             log.undo()

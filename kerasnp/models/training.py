@@ -13,6 +13,7 @@ import numpy as np
 from .. import _validate, losses, optimizers
 from ..autodiff.tape import stop_recording, unwrap
 from ..callbacks import CallbackList, History, ProgbarLogger
+from ..distribution import _state as _distributed
 from ..errors import NonFiniteLossError
 from .compile_utils import CompiledSpec
 from ._loop_utils import _join, _values, _verbose
@@ -123,6 +124,11 @@ class TrainingMixin(StepsMixin, DataMixin):
         train, val = self._fit_sources(x, y, sample_weight, class_weight, batch_size, shuffle,
                                        steps_per_epoch, validation_split, validation_data,
                                        validation_steps, validation_batch_size)
+        dist = _distributed.active
+        if dist is not None:         # each process trains and validates on its shards
+            train = dist.shard(self, train, True)
+            val = None if val is None else dist.shard(self, val, False)
+            verbose = verbose if dist.is_chief else 0
         train.build_model()
         history = History()
         cbs = _callback_list(callbacks) + ([ProgbarLogger(verbose)] if verbose else [])
@@ -148,6 +154,8 @@ class TrainingMixin(StepsMixin, DataMixin):
                         logs.update({"val_" + k: v for k, v in vlogs.items()})
                     loop.logs = logs
                     cbl.on_epoch_end(epoch, logs)
+                    if dist is not None:     # EarlyStopping & co. decide alike everywhere
+                        dist.agree_stop(self)
         finally:
             if val is not None:
                 val.close()
@@ -163,8 +171,9 @@ class TrainingMixin(StepsMixin, DataMixin):
             logs = self.test_step(pack_x_y_sample_weight(self._arg(xb), self._yarg(yb), swb))
             if cbl is not None:
                 cbl.on_test_batch_end(step, float_logs(logs))
-        source.end_epoch()
-        if logs is None:                        # a generator that ran out: no made-up zeros
+        source.end_epoch()                      # a sharded source sums metrics over processes
+        # a generator that ran out: no made-up zeros (a process may own no rows of a batch)
+        if logs is None and not getattr(source, "sharded", False):
             raise ValueError(f"Model '{self.name}': {label} gave no batches to evaluate (a "
                              "generator that ran out of data).")
         return float_logs(self.get_metrics_result() if _default_logs(self) else logs)
@@ -188,6 +197,9 @@ class TrainingMixin(StepsMixin, DataMixin):
         verbose = _verbose(verbose)
         source = self._make_source(x, y, sample_weight, None, batch_size, False, steps,
                                    "evaluate")
+        if _distributed.active is not None:
+            source = _distributed.active.shard(self, source, False)
+            verbose = verbose if _distributed.active.is_chief else 0
         source.build_model()
         self._prepare_training()
         cbs = _callback_list(callbacks) + ([ProgbarLogger(verbose)] if verbose else [])
@@ -203,6 +215,10 @@ class TrainingMixin(StepsMixin, DataMixin):
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for `x`, computed in batches (inference mode: no dropout)."""
+        if _distributed.active is not None:     # each process predicts a part; all get all
+            return _distributed.active.predict(self, x, batch_size=batch_size,
+                                               verbose=verbose, steps=steps,
+                                               callbacks=callbacks)
         batch_size = 32 if batch_size is None else _validate.positive_int(
             batch_size, "batch_size", "predict()")
         verbose = _verbose(verbose)
