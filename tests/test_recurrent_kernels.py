@@ -7,7 +7,8 @@ import pytest
 from kerasnp import layers
 from kerasnp.autodiff.tape import unwrap
 from kerasnp.kernels.recurrent_math import (ACTIVATION_CODES, act_inplace, dact,
-                                            lstm_cells_fast, matmul_into, scratch)
+                                            lstm_cells_back, lstm_cells_fast, matmul_into,
+                                            scratch)
 
 REFERENCE = {"tanh": np.tanh, "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
              "relu": lambda z: np.maximum(z, 0), "linear": lambda z: z}
@@ -81,6 +82,25 @@ def test_lstm_cells_fast_matches_numpy_and_the_per_gate_path():
     np.testing.assert_array_equal(got, ref)
     np.testing.assert_array_equal(tc, ref_tc)
     np.testing.assert_array_equal(h, ref[:, 3 * u:] * ref_tc)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lstm_cells_back_matches_numpy(dtype):
+    rng = np.random.default_rng(1)
+    n, u = 5, 11
+    g = rng.random((n, 4 * u)).astype(dtype)
+    g[:, 2 * u:3 * u] = 2 * g[:, 2 * u:3 * u] - 1                 # c̃ = tanh(.) in (-1, 1)
+    tc, cp = np.tanh(rng.normal(size=(n, u))).astype(dtype), rng.normal(size=(n, u)).astype(dtype)
+    dh, dc = rng.normal(size=(n, u)).astype(dtype), rng.normal(size=(n, u)).astype(dtype)
+    i, f, c, o = g[:, :u], g[:, u:2 * u], g[:, 2 * u:3 * u], g[:, 3 * u:]
+    dct = dc + dh * o * (1 - tc * tc)
+    want = np.concatenate([dct * c * i * (1 - i), dct * cp * f * (1 - f),
+                           dct * i * (1 - c * c), dh * tc * o * (1 - o)], axis=1)
+    dz, dc_out = np.full_like(g, np.nan), dc.copy()
+    lstm_cells_back(dh, dc_out, g, tc, cp, dz)
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(dz, want, rtol=tol, atol=tol)
+    np.testing.assert_allclose(dc_out, dct * f, rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("make", [layers.LSTM, layers.GRU, layers.SimpleRNN])

@@ -18,7 +18,8 @@ vectorised float32 exponential.
 import numpy as np
 
 from ._jit import jit
-from .recurrent_math import ONE, act_inplace, dact, lstm_cells_fast, matmul_into
+from .recurrent_math import (ONE, act_inplace, dact, lstm_cells_back, lstm_cells_fast,
+                             matmul_into)
 
 
 @jit
@@ -93,38 +94,49 @@ def lstm_backward(b0, b1, dys, dh, dc, r_t, mask, has_mask, zero_out, ret_seq, a
     dhr = np.empty((b1 - b0, u), dtype=gates.dtype)
     zero = np.zeros((1, u), dtype=gates.dtype)
     plain = a_code == 0 and ra_code == 1          # tanh/sigmoid: derivatives written out
+    block = plain and not has_mask                # then every row of a step in one call
     for s in range(n_t - 1, -1, -1):
-        for b in range(b0, b1):
-            keep = (not has_mask) or mask[s, b] != 0
-            dhb, dcb, d4 = dh[b], dc[b], dz[s, b]
-            if ret_seq and (keep or not zero_out):
-                dyb = dys[b, s]
-                for j in range(u):
-                    dhb[j] += dyb[j]
-            if not keep:                  # h, c passed through: so do their gradients
-                d4[:] = 0.0
-                continue
-            g4, tc, cp = gates[s, b], tcs[s, b], cs[s, b]
-            gi, gf, gg, go = g4[:u], g4[u:2 * u], g4[2 * u:3 * u], g4[3 * u:]
-            di, df, dg, do = d4[:u], d4[u:2 * u], d4[2 * u:3 * u], d4[3 * u:]
-            if plain:
-                for j in range(u):
-                    i, f, g, o, t, d = gi[j], gf[j], gg[j], go[j], tc[j], dhb[j]
-                    dct = dcb[j] + d * o * (ONE - t * t)          # ∂c, also through h = o·tanh(c)
-                    di[j] = dct * g * i * (ONE - i)               # ∂i = ∂c·c̃
-                    df[j] = dct * cp[j] * f * (ONE - f)           # ∂f = ∂c·c₋₁
-                    dg[j] = dct * i * (ONE - g * g)               # ∂c̃ = ∂c·i
-                    do[j] = d * t * o * (ONE - o)                 # ∂o = ∂h·tanh(c)
-                    dcb[j] = dct * f                              # ∂c₋₁ = ∂c·f
-            else:
-                for j in range(u):
-                    i, f, g, o, t, d = gi[j], gf[j], gg[j], go[j], tc[j], dhb[j]
-                    dct = dcb[j] + d * o * dact(t, a_code)
-                    di[j] = dct * g * dact(i, ra_code)
-                    df[j] = dct * cp[j] * dact(f, ra_code)
-                    dg[j] = dct * i * dact(g, a_code)
-                    do[j] = d * t * dact(o, ra_code)
-                    dcb[j] = dct * f
+        if block:
+            if ret_seq:
+                for b in range(b0, b1):
+                    dh[b] += dys[b, s]
+            lstm_cells_back(dh[b0:b1], dc[b0:b1], gates[s][b0:b1], tcs[s][b0:b1],
+                            cs[s][b0:b1], dz[s][b0:b1])
+        else:
+            for b in range(b0, b1):
+                keep = (not has_mask) or mask[s, b] != 0
+                dhb, dcb, d4 = dh[b], dc[b], dz[s, b]
+                if ret_seq and (keep or not zero_out):
+                    dyb = dys[b, s]
+                    for j in range(u):
+                        dhb[j] += dyb[j]
+                if not keep:                  # h, c passed through: so do their gradients
+                    d4[:] = 0.0
+                    continue
+                g4, tc, cp = gates[s, b], tcs[s, b], cs[s, b]
+                gi, gf, gg, go = g4[:u], g4[u:2 * u], g4[2 * u:3 * u], g4[3 * u:]
+                di, df, dg, do = d4[:u], d4[u:2 * u], d4[2 * u:3 * u], d4[3 * u:]
+                if plain:
+                    for j in range(u):
+                        i, f, g, o, t, d = gi[j], gf[j], gg[j], go[j], tc[j], dhb[j]
+                        dct = dcb[j] + d * o * (ONE - t * t)          # ∂c, also via h = o·tanh(c)
+                        di[j] = dct * g * i * (ONE - i)               # ∂i = ∂c·c̃
+                        df[j] = dct * cp[j] * f * (ONE - f)           # ∂f = ∂c·c₋₁
+                        dg[j] = dct * i * (ONE - g * g)               # ∂c̃ = ∂c·i
+                        do[j] = d * t * o * (ONE - o)                 # ∂o = ∂h·tanh(c)
+                        dcb[j] = dct * f                              # ∂c₋₁ = ∂c·f
+                else:
+                    for j in range(u):
+                        i, f, g, o, t, d = gi[j], gf[j], gg[j], go[j], tc[j], dhb[j]
+                        dct = dcb[j] + d * o * dact(t, a_code)
+                        di[j] = dct * g * dact(i, ra_code)
+                        df[j] = dct * cp[j] * dact(f, ra_code)
+                        dg[j] = dct * i * dact(g, a_code)
+                        do[j] = d * t * dact(o, ra_code)
+                        dcb[j] = dct * f
+        if block and not has_rdrop:
+            matmul_into(dz[s][b0:b1], r_t, zero, dh[b0:b1])      # ∂h₋₁ = dZ·Rᵀ
+            continue
         matmul_into(dz[s][b0:b1], r_t, zero, dhr)                 # ∂h₋₁ = dZ·Rᵀ
         for b in range(b0, b1):
             if (not has_mask) or mask[s, b] != 0:

@@ -167,8 +167,9 @@ def lstm_cells_fast(z, c_old, c_new, tc, h_new, neg_scale, mul, sub, tmp, bits):
     `c = f·c₋₁ + i·c̃` into `c_new`, tanh(c) into `tc` and `h = o·tanh(c)` into `h_new` (all
     `(n, u)`). The same arithmetic as `act_inplace` gate by gate (bit for bit), but one loop
     covers a row's four gates (the columns' constants -s, m, d of m/(1 + e^(-s·x)) - d in
-    `neg_scale`, `mul`, `sub`: σ is 1, 1, 0 and tanh 2, 2, 1) and no call is made per row: per-row calls on 64-long gates cost more
-    than their arithmetic. `tmp`, `bits`: scratch of `4u` float32 and int32."""
+    `neg_scale`, `mul`, `sub`: σ is 1, 1, 0 and tanh 2, 2, 1) and no call is made per row:
+    per-row calls on 64-long gates cost more than their arithmetic. `tmp`, `bits`: scratch of
+    `4u` float32 and int32."""
     n, u4 = z.shape
     u = u4 // 4
     pow2 = bits[:u4].view(np.float32)
@@ -196,3 +197,27 @@ def lstm_cells_fast(z, c_old, c_new, tc, h_new, neg_scale, mul, sub, tmp, bits):
             tv = _TWO / (_ONE + tmp[j] * pow2[j]) - _ONE             # tanh(c)
             t[j] = tv
             h[j] = zb[3 * u + j] * tv                                # h = o·tanh(c)
+
+
+@jit_vector
+def lstm_cells_back(dh, dc, g, tc, cp, dz):
+    """One step of the LSTM's back-propagation for every row of a block, tanh/sigmoid.
+
+    `g (n, 4u)` the step's gates i, f, c̃, o, `tc` tanh(c), `cp` c₋₁; `dh`, `dc (n, u)` enter as
+    ∂h, ∂c of the step (∂c leaves as ∂c₋₁, in place); writes `dz (n, 4u)`, the gradient of the
+    pre-activations. One call per step instead of a loop of rows inside the time loop: the
+    rows' loops then vectorise (about 4 us a step for 64 x 64 where the per-row loop took 19)."""
+    n, u4 = g.shape
+    u = u4 // 4
+    for b in range(n):
+        gb, db, t, c, dhb, dcb = g[b], dz[b], tc[b], cp[b], dh[b], dc[b]
+        gi, gf, gg, go = gb[:u], gb[u:2 * u], gb[2 * u:3 * u], gb[3 * u:]
+        di, df, dg, do = db[:u], db[u:2 * u], db[2 * u:3 * u], db[3 * u:]
+        for j in range(u):
+            i, f, gv, o, tv, d = gi[j], gf[j], gg[j], go[j], t[j], dhb[j]
+            dct = dcb[j] + d * o * (_ONE - tv * tv)       # ∂c, also through h = o·tanh(c)
+            di[j] = dct * gv * i * (_ONE - i)             # ∂i = ∂c·c̃
+            df[j] = dct * c[j] * f * (_ONE - f)           # ∂f = ∂c·c₋₁
+            dg[j] = dct * i * (_ONE - gv * gv)            # ∂c̃ = ∂c·i
+            do[j] = d * tv * o * (_ONE - o)               # ∂o = ∂h·tanh(c)
+            dcb[j] = dct * f                              # ∂c₋₁ = ∂c·f
