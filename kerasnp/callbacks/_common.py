@@ -87,3 +87,37 @@ def safe_to_write(model, owner):
                   "terminating training.")
             return False
     return True
+
+
+def _multi_process():
+    """The distribution when it spans several processes, else None (the common case)."""
+    from ..distribution import _state as dstate
+    return dstate.active
+
+
+def is_chief():
+    """Whether this process prints and writes files: always, except the processes other than
+    process 0 of a multi-process `kerasnp.distribution` run."""
+    dist = _multi_process()
+    return dist is None or dist.is_chief
+
+
+def write_once(write, what):
+    """Run `write()` (a file write) on process 0 only; the others wait for it, so no process
+    reads a half-written file, and all raise when it failed (no process goes on alone).
+    Returns `write()`'s result on process 0 (None elsewhere)."""
+    dist = _multi_process()
+    if dist is None:
+        return write()
+    result, error = None, None
+    if dist.is_chief:
+        try:
+            result = write()
+        except Exception as exc:           # told to the others below, then raised here
+            error = exc
+    if dist.any(error is not None):        # a collective: the barrier after the write
+        if error is not None:
+            raise error
+        raise RuntimeError(f"Process 0 failed while writing {what}; see its error. This is "
+                           f"process {dist.process_id}.")
+    return result

@@ -3,7 +3,7 @@ import os
 
 from .. import _validate
 from . import _state
-from ._common import path_arg, safe_to_write, save_freq_arg
+from ._common import path_arg, safe_to_write, save_freq_arg, write_once
 from .base import Callback
 
 _OWNER = "BackupAndRestore"
@@ -132,6 +132,9 @@ class BackupAndRestore(Callback):
         arrays = []
         metadata["callbacks"] = {key: _state.pack(cb.get_state(), arrays, type(cb).__name__)
                                  for key, cb in _state.stateful(self._callbacks, self)}
+        write_once(lambda: self._write(saving, metadata, arrays), self._path)
+
+    def _write(self, saving, metadata, arrays):
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint and os.path.exists(self._path):
             os.replace(self._path, self._previous)
@@ -143,15 +146,18 @@ class BackupAndRestore(Callback):
         finished = (self.model.stop_training
                     or self._done_epochs >= self.params.get("epochs", 0))
         if finished and self.delete_checkpoint:
-            from ..saving import archive
-            for path in (self._path, self._previous):
-                # with temporary files a killed save left behind (this folder has no other
-                # writer), so that the folder itself can go
-                for leftover in [path] + archive.leftover_temp_files(path):
-                    if os.path.exists(leftover):
-                        os.remove(leftover)
-            try:
-                os.rmdir(self.backup_dir)           # only when nothing else is in it
-            except OSError:
-                pass
+            write_once(self._delete, self.backup_dir)
+
+    def _delete(self):
+        from ..saving import archive
+        for path in (self._path, self._previous):
+            # with temporary files a killed save left behind (this folder has no other
+            # writer), so that the folder itself can go
+            for leftover in [path] + archive.leftover_temp_files(path):
+                if os.path.exists(leftover):
+                    os.remove(leftover)
+        try:
+            os.rmdir(self.backup_dir)           # only when nothing else is in it
+        except OSError:
+            pass
 

@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from .. import _validate
-from ._common import path_arg
+from ._common import is_chief, path_arg
 from .base import Callback
 
 
@@ -40,6 +40,8 @@ class CSVLogger(Callback):
         self.csv_file = None
 
     def on_train_begin(self, logs=None):
+        if not is_chief():            # several processes: process 0 writes the log
+            return
         self._write_header = True
         if self.append and os.path.exists(self.filename):
             self._write_header = os.path.getsize(self.filename) == 0
@@ -52,6 +54,8 @@ class CSVLogger(Callback):
         self.writer = None
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.csv_file is None:      # not process 0 of several
+            return
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)

@@ -5,7 +5,7 @@ import numbers
 
 from .. import _validate
 from . import _state
-from ._common import monitor_name, monitored_value, resolve_mode, verbose_arg
+from ._common import is_chief, monitor_name, monitored_value, resolve_mode, verbose_arg
 from .base import Callback
 
 
@@ -104,7 +104,7 @@ class ReduceLROnPlateau(Callback):
                 if old > self.min_lr:
                     new = max(old * self.factor, self.min_lr)
                     opt.learning_rate = new
-                    if self.verbose:
+                    if self.verbose and is_chief():
                         print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
                               f"to {new}.")
                     self.cooldown_counter = self.cooldown
@@ -147,7 +147,7 @@ class LearningRateScheduler(Callback):
                              f">= 0. Received: schedule(epoch={epoch}, lr={lr}) returned "
                              f"{new!r}")
         opt.learning_rate = float(new)
-        if self.verbose:
+        if self.verbose and is_chief():
             print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to "
                   f"{float(new)}.")
 
