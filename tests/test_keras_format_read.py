@@ -14,7 +14,7 @@ h5py = pytest.importorskip("h5py")
 import kerasnp as keras  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "keras3")
-NAMES = ["mlp", "cnn", "two_input", "nested", "shared"]
+NAMES = ["mlp", "cnn", "two_input", "nested", "shared", "sequence"]
 
 
 def _path(name, ext):
@@ -56,6 +56,11 @@ def _code_model(name):
         a, b = keras.Input((4,)), keras.Input((6,))
         s = L.Add()([L.Dense(5, activation="relu")(a), L.Dense(5, activation="tanh")(b)])
         return keras.Model([a, b], L.Dense(1)(L.Concatenate()([s, a])))
+    if name == "sequence":
+        tokens = keras.Input((6,), dtype="int32")
+        h = L.LSTM(8, return_sequences=True)(L.Embedding(20, 8)(tokens))
+        h = L.TimeDistributed(L.Dense(4, activation="relu"))(L.MultiHeadAttention(2, 4)(h, h))
+        return keras.Model(tokens, L.Dense(2, activation="softmax")(L.Bidirectional(L.GRU(3))(h)))
     if name == "shared":
         a, b = keras.Input((4,)), keras.Input((4,))
         tower, i = L.Dense(3, activation="relu"), keras.Input((6,))
@@ -146,7 +151,8 @@ def test_compile_config_restored():
 def test_loaded_model_trains_on(name):
     x, y = _data(name)
     model = keras.models.load_model(_path(name, ".keras"))
-    target = np.argmax(y, axis=1) if name == "mlp" else y     # Keras's predictions as targets
+    # Keras's predictions as targets
+    target = np.argmax(y, axis=1) if name in ("mlp", "sequence") else y
     n = len(x[0] if isinstance(x, list) else x)
     model.fit(x, target, epochs=1, batch_size=n, verbose=0)
     assert model.optimizer.iterations == 2
@@ -185,3 +191,20 @@ def test_keras_file_is_detected_by_content(tmp_path):
     renamed.write_bytes(open(_path("mlp", ".keras"), "rb").read())
     np.testing.assert_allclose(keras.models.load_model(renamed).predict(x, verbose=0), y,
                                atol=1e-5)
+
+
+def test_optimizer_slots_of_sublayers_follow_keras_variable_order():
+    """Keras orders the optimizer's slots by model.trainable_variables (sublayers in the order
+    they were made: MultiHeadAttention's query, key, value, output; Bidirectional's forward then
+    backward), not by the HDF5 walk (key_dense before query_dense, backward_layer first)."""
+    model = keras.models.load_model(_path("sequence", ".keras"))
+    f = _h5("sequence")
+    mha = model.layers[3]
+    assert type(mha).__name__ == "MultiHeadAttention"
+    n_before = sum(len(l.trainable_weights) for l in model.layers[:3])   # embedding, lstm
+    q_kernel = mha.trainable_weights[0]
+    k = 2 + 2 * n_before                                  # Adam: (momentum, velocity) per var
+    assert np.array_equal(model.optimizer.get_slots(q_kernel)["momentum"],
+                          f[f"optimizer/vars/{k}"][()])
+    assert np.array_equal(np.asarray(q_kernel.value),
+                          f["layers/multi_head_attention/query_dense/vars/0"][()])

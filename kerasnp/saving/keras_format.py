@@ -154,7 +154,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             plan = read_layout(h5, layout)
             opt_plan = None
             if getattr(model, "optimizer", None) is not None and model.compiled:
-                train = train_variables(layout)
+                train = train_variables(model, builder.orders)
                 try:
                     opt_plan = optimizer_plan(h5, model, model.optimizer, train, "optimizer")
                 except ConfigError as err:
@@ -225,15 +225,19 @@ def read_layout(h5, layout):
                          "architectures differ.", path)
             continue
         keys = h5.keys(group, path)
-        if sorted(keys) != sorted(str(i) for i in range(n)):
+        total = n + len(entry.extra)
+        if sorted(keys) != sorted(str(i) for i in range(total)):
             shown = ", ".join(sorted(keys)[:8]) or "none"
-            h5.error(f"{who} has {n} weights ({', '.join(v.name for v in entry.variables)}) "
-                     f"but the file stores {len(keys)} ({shown}); the architectures differ.",
-                     path)
+            names = [v.name for v in entry.variables] + [name for name, _ in entry.extra]
+            h5.error(f"{who} has {total} weights ({', '.join(names)}) but the file stores "
+                     f"{len(keys)} ({shown}); the architectures differ.", path)
         for i, var in enumerate(entry.variables):
             kind = "f" if var.dtype.kind == "f" else "i"
             plan.append((var, h5.read(group, str(i), f"{path}/{i}", var.shape, kind,
                                       var.dtype, f"{who} weight '{var.name}'")))
+        for i, (name, value) in enumerate(entry.extra, n):       # checked, not kept
+            h5.read(group, str(i), f"{path}/{i}", value.shape, value.dtype.kind, value.dtype,
+                    f"{who} variable '{name}'")
     return plan
 
 

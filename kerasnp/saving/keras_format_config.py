@@ -22,10 +22,12 @@ _INERT = {
     "sparse": (False,), "ragged": (False,), "optional": (False,), "renorm": (False,),
     "renorm_momentum": _ANY, "rms_scaling": (False,), "autocast": (True,),
     "data_format": ("channels_last",), "quantization_config": (None,),
-    "lora_enabled": (False,), "lora_rank": (None,), "lora_alpha": _ANY,
+    "lora_enabled": (False,), "lora_rank": (None,), "lora_alpha": _ANY, "use_gate": (False,),
 }
 _FLOAT_POLICIES = ("float16", "float32", "float64")
 _MODELS = ("Sequential", "Functional", "Model")
+_INPUT_DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+                 "bool", "string")
 
 
 def plain(value, where):
@@ -123,17 +125,37 @@ class Builder:
         cls = custom if custom is not None else LAYERS.get(cn)
         cfg = {k: plain(v, label) for k, v in cfg.items()}
         if "dtype" in cfg:
-            cfg["dtype"] = policy_dtype(cfg["dtype"], label)
+            if cn != "InputLayer":          # an input's dtype may be int or string: kept as is
+                cfg["dtype"] = policy_dtype(cfg["dtype"], label)
             if cfg["dtype"] == self.dtype:
                 del cfg["dtype"]
         if custom is None and inspect.isclass(cls) and issubclass(cls, Layer):
-            cfg = _fit_arguments(cls, cfg, label)
-            for key, value in cfg.items():
-                cfg[key] = _fit_object(key, value, label)
+            cfg = self._fit(cls, cfg, label)
         out = {"class_name": cn, "config": cfg}
         if isinstance(registered, str) and registered != cn:
             out["registered_name"] = registered
         return deserialize_layer(out, self.custom_objects, where)
+
+    def _fit(self, cls, cfg, label):
+        """A built-in layer's config without Keras-only arguments, its nested objects and
+        nested layer configs (Bidirectional's `layer`, RNN's `cell`, ...) fitted too."""
+        cfg = _fit_arguments(cls, cfg, label)
+        for key, value in cfg.items():
+            cfg[key] = self._nested(key, _fit_object(key, value, label), label)
+        return cfg
+
+    def _nested(self, key, value, label):
+        if isinstance(value, list):
+            return [self._nested(key, v, label) for v in value]
+        if not (isinstance(value, dict) and isinstance(value.get("config"), dict)
+                and value.get("class_name") in LAYERS and "registered_name" not in value):
+            return value
+        cfg = dict(value["config"])
+        if cfg.get("dtype") == self.dtype:
+            del cfg["dtype"]
+        cls = LAYERS[value["class_name"]]
+        return {"class_name": value["class_name"],
+                "config": self._fit(cls, cfg, f"{label} {key} ({value['class_name']})")}
 
     def _lambda(self, cfg, label):
         if self.safe_mode:
@@ -240,6 +262,9 @@ def _input_layer(cfg, label):
         raise ConfigError(f"{label}: InputLayer needs a 'batch_shape' list. Received: "
                           f"{shape!r}")
     cfg["batch_size"], cfg["shape"] = shape[0], shape[1:]
+    if cfg.get("dtype") is not None and cfg["dtype"] not in _INPUT_DTYPES:
+        raise ConfigError(f"{label}: input dtype {cfg['dtype']!r} is not supported. Valid: "
+                          f"{', '.join(_INPUT_DTYPES)}.")
     return cfg
 
 
@@ -265,13 +290,13 @@ def _fit_object(key, value, label):
 def _fit_arguments(cls, cfg, label):
     """`cfg` without the Keras-only arguments `cls` does not take (refused unless inert)."""
     accepted = set()
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
+    for klass in cls.__mro__:                # every __init__ up to Layer's (or the first one
+        init = klass.__dict__.get("__init__")     # of a class that is not a layer)
         if init is None or klass is object:
             continue
         params = inspect.signature(init).parameters.values()
         accepted.update(p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))
-        if not any(p.kind == p.VAR_KEYWORD for p in params) or klass is Layer:
+        if klass is Layer or not issubclass(cls, Layer):
             break
     out = {}
     for key, value in cfg.items():

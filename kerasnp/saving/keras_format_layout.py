@@ -12,6 +12,8 @@ meets them), which `keras_order` recomputes for kerasnp's graphs.
 """
 import re
 
+import numpy as np
+
 from .._serializable import ConfigError
 
 
@@ -22,16 +24,29 @@ class Unsupported(ConfigError):
 
 class Entry:
     """One object's variables: `path` of its group ('' for the root), `name` (the `vars`
-    group's `name` attribute), `layer` and `variables` in Keras's order."""
+    group's `name` attribute), `layer`, `variables` in Keras's order and `extra`: the
+    `(name, array)` of variables Keras keeps after those and kerasnp does not (written with
+    these values, checked and ignored when read)."""
 
-    __slots__ = ("path", "name", "layer", "variables")
+    __slots__ = ("path", "name", "layer", "variables", "extra")
 
     def __init__(self, path, name, layer, variables):
         self.path, self.name, self.layer, self.variables = path, name, layer, variables
+        self.extra = _extra(layer, variables)
 
     @property
     def vars_path(self):
         return f"{self.path}/vars" if self.path else "vars"
+
+
+def _extra(layer, variables):
+    """Keras's `Normalization` also keeps the `count` of samples adapt() saw (an int scalar that
+    inference does not use)."""
+    from ..layers.base import LAYERS
+    cn = type(layer).__name__
+    if cn == "Normalization" and LAYERS.get(cn) is type(layer) and variables:
+        return [("count", np.zeros((), np.int64))]
+    return []
 
 
 def to_snake_case(name):
@@ -94,28 +109,110 @@ def _walk(layer, path, out, seen, orders):
     seen.add(id(layer))
     out.append(Entry(path, layer.name, layer, own_variables(layer)))
     if is_graph_model(layer):
-        used = {}
-        for sub in model_layers(layer, orders.get(id(layer))):
-            key = _unique(to_snake_case(keras_class_name(sub)), used)
-            _walk(sub, _join(path, "layers", key), out, seen, orders)
+        _container(model_layers(layer, orders.get(id(layer))), _join(path, "layers"), out, seen,
+                   orders)
         return
+    for key, value in children(layer):
+        if isinstance(value, (list, tuple, dict)):
+            _container(value, _join(path, key), out, seen, orders)
+        else:
+            _walk(value, _join(path, key), out, seen, orders)
+
+
+def _container(items, path, out, seen, orders):
+    """Keras's `_save_container_state`: items keyed by snake_case class name, made unique."""
+    from ..layers.base import Layer
+    used = {}
+    for item in (items.values() if isinstance(items, dict) else items):
+        if isinstance(item, Layer):
+            key = _unique(to_snake_case(keras_class_name(item)), used)
+            _walk(item, _join(path, key), out, seen, orders)
+        elif isinstance(item, (list, tuple, dict)):
+            _container(item, _join(path, _unique("container", used)), out, seen, orders)
+
+
+# Built-in layers whose sublayers Keras keeps under other attribute names than kerasnp's.
+_RENAMED = {"MultiHeadAttention": (("key_dense", "_key_dense"), ("output_dense", "_output_dense"),
+                                   ("query_dense", "_query_dense"),
+                                   ("value_dense", "_value_dense"))}
+# Built-in layers whose sublayers sit under the same attribute names in both (as Keras saves
+# them: `cell`, `forward_layer` / `backward_layer`, `layer`, `cells`).
+_SAME_NAMES = {"SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional", "TimeDistributed", "Wrapper",
+               "StackedRNNCells"}
+_INTERNAL = {"_sublayers", "_all_layers", "_stack", "_input_layer", "_nodes", "_tensors"}
+
+
+def children(layer):
+    """`(Keras attribute name, sublayer or container of sublayers)` of a layer, in Keras's walk
+    order (public names sorted, then private ones); [] for a layer without sublayers."""
+    from ..layers.base import LAYERS, Layer
     subs = layer.__dict__.get("_sublayers", ())
-    if subs:
+    if not subs:
+        return []
+    cn = type(layer).__name__
+    builtin = LAYERS.get(cn) is type(layer)
+    if builtin and cn in _RENAMED:
+        return [(key, getattr(layer, attr)) for key, attr in _RENAMED[cn]]
+    if builtin and cn not in _SAME_NAMES:
         raise Unsupported(
-            f"layer '{layer.name}' ({type(layer).__name__}) holds sublayers; writing and reading "
-            "its weights in Keras's HDF5 layout is not supported yet. Use the '.kerasnp' format "
-            "for this model.")
+            f"layer '{layer.name}' ({cn}) holds sublayers whose place in Keras's HDF5 layout is "
+            "not known to kerasnp yet. Use the '.kerasnp' format for this model.")
+    found = []
+    for key, value in vars(layer).items():
+        if key in _INTERNAL or key.startswith("__"):
+            continue
+        if isinstance(value, Layer) or _holds_layers(value):
+            found.append((key, value))
+    reached = {id(l) for _, v in found for l in _layers_of(v)}
+    missing = [l.name for l in subs if id(l) not in reached]
+    if missing:
+        raise Unsupported(f"layer '{layer.name}' ({cn}): sublayer(s) {', '.join(missing)} are "
+                          "not held by an attribute, so Keras's layout has no place for them.")
+    return sorted(found, key=lambda kv: ("~" + kv[0]) if kv[0].startswith("_") else kv[0])
 
 
-def train_variables(layout):
-    """The trainable variables in Keras's order (`model.trainable_variables` there)."""
+def _holds_layers(value):
+    from ..layers.base import Layer
+    items = value.values() if isinstance(value, dict) else value
+    return isinstance(value, (list, tuple, dict)) and any(
+        isinstance(v, Layer) or _holds_layers(v) for v in items)
+
+
+def _layers_of(value):
+    from ..layers.base import Layer
+    if isinstance(value, Layer):
+        return [value]
+    if isinstance(value, (list, tuple, dict)):
+        items = value.values() if isinstance(value, dict) else value
+        return [l for v in items for l in _layers_of(v)]
+    return []
+
+
+def train_variables(model, orders=None):
+    """`model.trainable_variables` in Keras's order: the model's layers in Keras's order, each
+    layer's own variables and then its sublayers' in the order they were made (the order of the
+    optimizer's slots in Keras's files)."""
     seen, out = set(), []
-    for entry in layout:
-        for v in entry.variables:
-            if v.trainable and id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
+    _train(model, orders or {}, seen, out)
     return out
+
+
+def _train(layer, orders, seen, out):
+    if is_graph_model(layer):
+        variables = [v for v in own_variables(layer) if v.trainable]
+        for v in variables:
+            _add(v, seen, out)
+        for sub in model_layers(layer, orders.get(id(layer))):
+            _train(sub, orders, seen, out)
+        return
+    for v in layer.trainable_weights:
+        _add(v, seen, out)
+
+
+def _add(v, seen, out):
+    if id(v) not in seen:
+        seen.add(id(v))
+        out.append(v)
 
 
 def _unique(name, used):

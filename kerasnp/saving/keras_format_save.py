@@ -56,9 +56,10 @@ def model_dtype(model):
 def weight_groups(model, include_optimizer):
     """`[(vars group path, name, [arrays])]` of the model and, when compiled, its optimizer."""
     layout = entries(model)
-    groups = [(e.vars_path, e.name, [v.value for v in e.variables]) for e in layout]
+    groups = [(e.vars_path, e.name, [v.value for v in e.variables] + [a for _, a in e.extra])
+              for e in layout]
     opt = getattr(model, "optimizer", None)
     if include_optimizer and opt is not None and getattr(model, "compiled", False):
         groups.append(("optimizer/vars", opt.name,
-                       optimizer_arrays(opt, train_variables(layout))))
+                       optimizer_arrays(opt, train_variables(model))))
     return groups

@@ -15,7 +15,21 @@ from .keras_format_layout import Unsupported, is_graph_model, model_layers
 
 _KINDS = (("_initializer", "keras.initializers"), ("_regularizer", "keras.regularizers"),
           ("_constraint", "keras.constraints"))
-_NO_KERAS = {"MinPooling1D", "MinPooling2D", "OpLayer"}
+# Layers Keras 3 files cannot describe (yet), and why.
+_NO_KERAS = {
+    "MinPooling1D": "a kerasnp layer that Keras does not have",
+    "MinPooling2D": "a kerasnp layer that Keras does not have",
+    "OpLayer": "an op or operator between layers, which kerasnp does not write as Keras ops yet",
+    "Wrapper": "a bare Wrapper, which Keras cannot call",
+    "IntegerLookup": "a lookup layer, whose vocabulary layout in Keras's files is not checked "
+                     "yet (Keras's lookup layers need TensorFlow)",
+    "StringLookup": "a lookup layer, whose vocabulary layout in Keras's files is not checked "
+                    "yet (Keras's lookup layers need TensorFlow)",
+    "TextVectorization": "a lookup layer, whose vocabulary layout in Keras's files is not "
+                         "checked yet (Keras's lookup layers need TensorFlow)",
+}
+# Arguments of kerasnp's config that Keras's class does not take.
+_NOT_IN_KERAS = {"SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",)}
 _FUNCTIONAL_MODULE = "keras.src.models.functional"
 
 
@@ -38,36 +52,59 @@ class Exporter:
         self.dtype = dtype
 
     def layer(self, layer):
-        from ..layers.base import LAYERS
         cn = type(layer).__name__
         if cn in _NO_KERAS:
-            what = "an op or operator between layers" if cn == "OpLayer" else "a kerasnp layer"
-            raise Unsupported(f"layer '{layer.name}' ({cn}) is {what} that Keras 3 files "
-                              "cannot describe; save the model as '.kerasnp'.")
+            raise Unsupported(f"layer '{layer.name}' ({cn}) is {_NO_KERAS[cn]}; save the model "
+                              "as '.kerasnp'.")
         if is_graph_model(layer):
             return self.model(layer)
-        builtin = LAYERS.get(cn) is type(layer)
-        cfg = self._config(layer)
-        out = {"module": "keras.layers" if builtin else type(layer).__module__,
-               "class_name": cn, "config": cfg,
-               "registered_name": None if builtin else get_registered_name(type(layer))}
-        return out
+        return self._entry(type(layer), layer.get_config(), layer.dtype)
 
-    def _config(self, layer):
-        cfg = dict(layer.get_config())
+    def _entry(self, cls, config, dtype):
+        """A layer's `{"module", "class_name", "config", "registered_name"}` from its kerasnp
+        config (nested layer configs, e.g. Bidirectional's `layer`, converted too)."""
+        from ..layers.base import LAYERS
+        cn = cls.__name__
+        builtin = LAYERS.get(cn) is cls
+        return {"module": "keras.layers" if builtin else cls.__module__, "class_name": cn,
+                "config": self._config(cn, config, dtype),
+                "registered_name": None if builtin else get_registered_name(cls)}
+
+    def _config(self, cn, config, dtype):
+        cfg = {k: v for k, v in config.items() if k not in _NOT_IN_KERAS.get(cn, ())}
         for key, value in list(cfg.items()):
             for suffix, module in _KINDS:
                 if key.endswith(suffix) and isinstance(value, dict) and "class_name" in value:
                     cfg[key] = wrap(value, module)
+            cfg[key] = self._nested_layers(cfg[key])
         if cfg.get("activity_regularizer") is not None:
             cfg["activity_regularizer"] = wrap(cfg["activity_regularizer"], "keras.regularizers")
-        if type(layer).__name__ == "InputLayer":
+        if cn == "InputLayer":
             shape, batch = cfg.pop("shape"), cfg.pop("batch_size", None)
+            cfg.pop("batch_shape", None)
             cfg["batch_shape"] = [batch] + list(shape)
-            cfg["dtype"] = layer.dtype or self.dtype
+            cfg["dtype"] = dtype or self.dtype
             return cfg
-        cfg["dtype"] = policy(layer.dtype or self.dtype)
+        cfg["dtype"] = policy(dtype or self.dtype)
         return cfg
+
+    def _nested_layers(self, value):
+        """Layer configs inside a config (`{"class_name", "config"}` of a kerasnp layer class,
+        or lists of them) in Keras's layout; other values unchanged."""
+        from ..layers.base import LAYERS
+        from .._serializable import lookup
+        if isinstance(value, list):
+            return [self._nested_layers(v) for v in value]
+        if not (isinstance(value, dict) and isinstance(value.get("class_name"), str)
+                and isinstance(value.get("config"), dict) and "module" not in value):
+            return value
+        cls = lookup((value.get("registered_name"), value["class_name"]), None) or \
+            LAYERS.get(value["class_name"])
+        if not isinstance(cls, type) or not hasattr(cls, "get_config") or \
+                not hasattr(cls, "compute_output_shape"):
+            return value
+        config = value["config"]
+        return self._entry(cls, config, config.get("dtype"))
 
     # -- models -------------------------------------------------------------------------------
     def model(self, model):
