@@ -141,6 +141,16 @@ def test_batch_split_between_threads_changes_nothing(make, monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
+def test_kernels_run_on_one_thread_unless_asked(monkeypatch):
+    """One thread by default (OpenBLAS's spinning workers hold the other cores: see
+    _recurrent_threads); KERASNP_RNN_THREADS sets the budget."""
+    from kerasnp.ops import _recurrent_threads
+    monkeypatch.delenv("KERASNP_RNN_THREADS", raising=False)
+    assert _recurrent_threads.max_threads() == 1
+    monkeypatch.setenv("KERASNP_RNN_THREADS", "4")
+    assert _recurrent_threads.max_threads() == 4
+
+
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
 def test_a_forked_child_runs_the_threaded_kernels(monkeypatch):
     import multiprocessing

@@ -3,9 +3,17 @@
 The recurrences of different sequences are independent, so a batch splits into row blocks
 that run the whole time loop without any synchronisation between steps: one block per thread,
 the kernels release the GIL. Plain threads, not Numba's pool: they block (never spin) while
-idle, so they do not fight the BLAS threads that the products around the kernels use (see
-`kernels/_jit.py`). Blocks have at least `MIN_ROWS` rows; `KERASNP_RNN_THREADS` caps the
-number of threads (default: the number of cores; 1 runs every kernel on the calling thread).
+idle. Blocks have at least `MIN_ROWS` rows; `KERASNP_RNN_THREADS` sets the number of threads.
+
+The default is ONE thread (the kernels run on the calling thread), from measurements on the
+2-core reference machine (LSTM(64), batch 64, 50 steps, float32): alone, two threads halve a
+kernel (forward 2.5 -> 1.3 ms per batch), but in training the BLAS products around the kernels
+(input projection, the VJP's weight gradients) leave OpenBLAS's worker threads spinning for a
+long while after each product, on the very cores a second kernel thread needs. A training epoch
+took 0.33 s with one thread and 0.37-0.47 s with two (its CPU time is about twice its wall
+time even with one thread: the spinning BLAS worker). Set `KERASNP_RNN_THREADS=N` where the
+kernels dominate and cores are free (many cores, BLAS limited to a few threads, or
+`OPENBLAS_THREAD_TIMEOUT` shortening the spin).
 """
 import os
 import threading
@@ -29,9 +37,9 @@ if hasattr(os, "register_at_fork"):
 
 
 def max_threads():
-    """The thread budget: `KERASNP_RNN_THREADS` if set, else the number of cores."""
+    """The thread budget: `KERASNP_RNN_THREADS` if set, else 1 (see the module's note)."""
     env = os.environ.get("KERASNP_RNN_THREADS", "")
-    n = int(env) if env.strip().isdigit() else (os.cpu_count() or 1)
+    n = int(env) if env.strip().isdigit() else 1
     return max(1, n)
 
 
