@@ -192,6 +192,10 @@ class TrainingMixin(StepsMixin, DataMixin):
             `{"loss": ..., "accuracy": ...}` with `return_dict=True`.
         """
         self._require_compiled("evaluate")
+        if type(x).__module__.startswith("dask.array"):     # predictions on the workers
+            from ..distribution import dask_arrays
+            logs = dask_arrays.evaluate(self, x, y, sample_weight, batch_size)
+            return logs if return_dict else _values(logs)
         batch_size = 32 if batch_size is None else _validate.positive_int(
             batch_size, "batch_size", "evaluate()")
         verbose = _verbose(verbose)
@@ -214,7 +218,12 @@ class TrainingMixin(StepsMixin, DataMixin):
         return logs if return_dict else _values(logs)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Model outputs for `x`, computed in batches (inference mode: no dropout)."""
+        """Model outputs for `x`, computed in batches (inference mode: no dropout). For a
+        `dask.array` `x` (chunked along the batch axis): a lazy dask array computed blockwise
+        on the workers (`kerasnp.distribution.dask_arrays.predict`)."""
+        if type(x).__module__.startswith("dask.array"):
+            from ..distribution import dask_arrays
+            return dask_arrays.predict(self, x, batch_size)
         if _distributed.active is not None:     # each process predicts a part; all get all
             return _distributed.active.predict(self, x, batch_size=batch_size,
                                                verbose=verbose, steps=steps,
