@@ -165,3 +165,61 @@ def test_layer_order_matches_keras_map_graph():
         return lib.Model([a, b], [lib.layers.Dense(1, name="o1")(c),
                                   lib.layers.Dense(1, name="o2")(g)])
     assert [l.name for l in keras_order(build(keras))] == [l.name for l in build(K).layers]
+
+
+def _keras_classes():
+    """Keras twins of test_keras_format_write's Tower and Block (same registered names)."""
+    @K.saving.register_keras_serializable(package="KerasFormatTest")
+    class Tower(K.Model):
+        def __init__(self, units=4, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.hidden = K.layers.Dense(units, activation="relu")
+            self.norm = K.layers.LayerNormalization()
+            self.out = K.layers.Dense(2)
+
+        def call(self, inputs):
+            return self.out(self.norm(self.hidden(inputs)))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    @K.saving.register_keras_serializable(package="KerasFormatTest")
+    class Block(K.layers.Layer):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.inner = K.layers.Dense(units, activation="tanh")
+            self.heads = [K.layers.Dense(units), K.layers.Dense(units)]
+
+        def call(self, inputs):
+            h = self.inner(inputs)
+            return self.heads[0](h) + self.heads[1](h)
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+    return Tower, Block
+
+
+def test_custom_model_and_layer_both_ways(tmp_path):
+    from test_keras_format_write import Block, Tower
+    KTower, KBlock = _keras_classes()
+    x = RNG.normal(size=(6, 3)).astype("float32")
+    keras.utils.set_random_seed(6)
+    tower = Tower(5, name="tower")
+    tower(x)
+    tower.compile("adam", "mse")
+    tower.fit(x, np.zeros((6, 2), "float32"), epochs=1, verbose=0)
+    inputs = keras.Input((3,))
+    block_model = keras.Model(inputs, Block(4, name="block")(inputs))
+    for model, name in ((tower, "t"), (block_model, "b")):
+        model.save(tmp_path / f"{name}.keras")
+        theirs = K.models.load_model(tmp_path / f"{name}.keras")
+        assert type(theirs).__name__ in ("Tower", "Functional")
+        np.testing.assert_allclose(theirs.predict(x, verbose=0), model.predict(x, verbose=0),
+                                   atol=1e-5)
+        theirs.save(tmp_path / f"{name}_back.keras")
+        back = keras.models.load_model(tmp_path / f"{name}_back.keras")
+        assert np.array_equal(back.predict(x, verbose=0), model.predict(x, verbose=0))
+    k_tower = K.models.load_model(tmp_path / "t.keras")
+    assert isinstance(k_tower, KTower) and int(k_tower.optimizer.iterations) == 1

@@ -312,3 +312,79 @@ def test_recurrent_attention_and_wrapped_layers_use_keras_paths(tmp_path):
         assert sorted(f["layers/multi_head_attention"]) == ["key_dense", "output_dense",
                                                             "query_dense", "value_dense", "vars"]
         assert f["layers/multi_head_attention/query_dense/vars/0"].shape == (6, 2, 3)
+
+
+# ----------------------------------------------------------------------------- custom classes
+@keras.saving.register_keras_serializable(package="KerasFormatTest")
+class Tower(keras.Model):
+    """A subclassed model (test_keras_format_keras.py defines the same class in Keras)."""
+
+    def __init__(self, units=4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.hidden = L.Dense(units, activation="relu")
+        self.norm = L.LayerNormalization()
+        self.out = L.Dense(2)
+
+    def call(self, inputs):
+        return self.out(self.norm(self.hidden(inputs)))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package="KerasFormatTest")
+class Block(L.Layer):
+    """A custom layer holding a layer and a list of layers."""
+
+    def __init__(self, units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.inner = L.Dense(units, activation="tanh")
+        self.heads = [L.Dense(units), L.Dense(units)]
+
+    def call(self, inputs):
+        h = self.inner(inputs)
+        return self.heads[0](h) + self.heads[1](h)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def _h5_paths(path):
+    with zipfile.ZipFile(path) as zf, zf.open("model.weights.h5") as fp:
+        import io
+        with h5py.File(io.BytesIO(fp.read()), "r") as f:
+            found = []
+            f.visit(found.append)
+    return found
+
+
+def test_subclassed_model_and_custom_layer_in_keras_format(tmp_path):
+    """Keras walks a custom object's attributes in sorted order (a subclassed model's `layers`
+    property among them): weights go to hidden/vars, then layers/<class>_k for the layers not
+    met yet; a custom layer's list of layers is a container keyed by class name."""
+    keras.utils.set_random_seed(5)
+    x = np.random.default_rng(5).normal(size=(6, 3)).astype("float32")
+    tower = Tower(5, name="tower")
+    tower(x)
+    tower.compile("adam", "mse")
+    tower.fit(x, np.zeros((6, 2), "float32"), epochs=1, verbose=0)
+    tower.save(tmp_path / "t.keras")
+    paths = _h5_paths(tmp_path / "t.keras")
+    for p in ["hidden/vars/1", "layers/layer_normalization/vars/0", "layers/dense_1/vars/0"]:
+        assert p in paths, p
+    assert not any(p.startswith(("norm", "out")) for p in paths)
+    back = keras.models.load_model(tmp_path / "t.keras")
+    assert type(back) is Tower and back.units == 5 and back.optimizer.iterations == 1
+    assert np.array_equal(back.predict(x, verbose=0), tower.predict(x, verbose=0))
+
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, Block(4, name="block")(inputs))
+    model.save(tmp_path / "b.keras")
+    paths = _h5_paths(tmp_path / "b.keras")
+    for p in ["layers/block/inner/vars/0", "layers/block/heads/dense/vars/0",
+              "layers/block/heads/dense_1/vars/1"]:
+        assert p in paths, p
+    back = keras.models.load_model(tmp_path / "b.keras")
+    assert np.array_equal(back.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -163,12 +163,19 @@ def children(layer):
             continue
         if isinstance(value, Layer) or _holds_layers(value):
             found.append((key, value))
+    if _is_model(layer):              # Keras also walks a subclassed model's `layers` property
+        found.append(("layers", list(layer.layers)))
     reached = {id(l) for _, v in found for l in _layers_of(v)}
     missing = [l.name for l in subs if id(l) not in reached]
     if missing:
         raise Unsupported(f"layer '{layer.name}' ({cn}): sublayer(s) {', '.join(missing)} are "
                           "not held by an attribute, so Keras's layout has no place for them.")
     return sorted(found, key=lambda kv: ("~" + kv[0]) if kv[0].startswith("_") else kv[0])
+
+
+def _is_model(layer):
+    from ..models.model import Model
+    return isinstance(layer, Model)
 
 
 def _holds_layers(value):

@@ -191,15 +191,37 @@ def nested_functional(layer):
 
 def model_config(model, dtype):
     """The whole `config.json` of a model, `compile_config` included when it is compiled."""
-    out = Exporter(dtype).model(model) if is_graph_model(model) else None
-    if out is None:
-        raise Unsupported(f"model '{model.name}' ({type(model).__name__}) is a subclassed "
-                          "model; Keras 3 files of subclassed models are not written yet. Save "
-                          "it as '.kerasnp', or its weights with save_weights.")
+    if is_graph_model(model):
+        out = Exporter(dtype).model(model)
+    else:
+        out = _subclassed(model, dtype)
     cc = serialize_compile(model)
     if cc is not None:
         out["compile_config"] = compile_config(cc)
     return out
+
+
+_GRAPH_KEYS = {"layers", "input_ids", "output_ids", "output_indices", "multi_input",
+               "multi_output", "output_keys"}
+
+
+def _subclassed(model, dtype):
+    """A subclassed model: its class (found again by its registered name, in Keras through
+    `register_keras_serializable` with the same package and name), its own `get_config` and
+    the input shape it was built for. Its weights sit under its attribute names."""
+    from ..models.model import Model
+    cls = type(model)
+    if cls.get_config is Model.get_config:
+        raise Unsupported(f"model '{model.name}' ({cls.__name__}) is a subclassed model without "
+                          "its own get_config(), so no file can rebuild it. Save its weights "
+                          "with save_weights('w.weights.h5'), or define get_config() and "
+                          "register the class.")
+    # kerasnp's Model.get_config adds the traced graph, which Keras's Model.get_config does not
+    config = {k: v for k, v in model.get_config().items() if k not in _GRAPH_KEYS}
+    entry = Exporter(dtype)._entry(cls, config, model.dtype)
+    entry["build_config"] = {"input_shape": list(model.input_spec_shape)
+                             if model.input_spec_shape is not None else None}
+    return entry
 
 
 def compile_config(cc):

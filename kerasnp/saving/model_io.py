@@ -52,8 +52,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, extra_me
     The extension picks the format: `.kerasnp` is kerasnp's own (JSON and `.npy` arrays, no
     HDF5; it also keeps the History and random states, so training resumes bit-identically),
     `.keras` is Keras 3's (HDF5 weights; real Keras opens it). A model that Keras's format
-    cannot describe yet (ops between layers, a subclassed model, a lookup layer) is saved under
-    `.keras` in kerasnp's format with a warning; `load_model` reads either by its content.
+    cannot describe yet (ops between layers, a lookup layer) is saved under `.keras` in
+    kerasnp's format with a warning; `load_model` reads either by its content.
 
     Args:
         model: a built kerasnp `Model` (Sequential, functional, or a subclassed model whose
