@@ -3,7 +3,7 @@
 The input projection of every step is one BLAS product (`x` as `(T·B, F)` times the kernel);
 the recurrence runs forward and back through time in the Numba kernels of
 `kerasnp/kernels/recurrent*.py`. The VJP turns the kernels' per-step gate gradients `dZ` into
-the weight gradients with three more BLAS products (`dW = Xᵀ·dZ`, `dR = H₋₁ᵀ·dZ`,
+the weight gradients with three more BLAS products (`[dW; db] = [X, 1]ᵀ·dZ`, `dR = H₋₁ᵀ·dZ`,
 `dX = dZ·Wᵀ`) and returns d(initial states) too. What the backward needs (states, activated
 gates) lives in the VJP's closure.
 
@@ -47,14 +47,27 @@ class _Sequence:
         self.b, self.t, self.f = a.shape
         xs = a.transpose(1, 0, 2)
         self.back = bool(go_backwards)
-        self.x2 = POOL.take((self.t * self.b, self.f), dtype)
-        np.copyto(self.x2.reshape(self.t, self.b, self.f), xs[::-1] if self.back else xs)
+        # X with a column of ones, [X, 1]: the projection [X, 1]·[W; b] adds the bias inside
+        # its product and [X, 1]ᵀ·dZ ends with the row db = Σ dZ, sparing two passes over the
+        # (T·B, width) arrays; `x2` is X alone (a strided view BLAS reads as it is)
+        self.x1 = POOL.take((self.t * self.b, self.f + 1), dtype)
+        self.x1[:, self.f] = 1
+        np.copyto(self.x1.reshape(self.t, self.b, self.f + 1)[:, :, :self.f],
+                  xs[::-1] if self.back else xs)
+        self.x2 = self.x1[:, :self.f]
         if mask is None:
             self.mask, self.has_mask = _NO_MASK, False
         else:
             m = np.asarray(value(mask)).astype(bool).T
             self.mask = np.ascontiguousarray(m[::-1] if self.back else m, dtype=np.uint8)
             self.has_mask = True
+
+    def weight_grads(self, dz2, has_bias):
+        """`(dW, db)` = (Xᵀ·dZ, Σ dZ) from one product; db is None without a bias."""
+        if not has_bias:
+            return self.x2.T @ dz2, None
+        dwb = self.x1.T @ dz2                                     # [X, 1]ᵀ·dZ = [dW; db]
+        return dwb[:-1], dwb[-1]
 
     def dx(self, dz2, w):
         """dX = dZ·Wᵀ back in the input's layout `(B, T, F)`."""
@@ -72,9 +85,10 @@ def _initial(state, b, u, dtype):
 def _project(seq, w, b):
     """The input projections of every step, `X·W + b` as one BLAS product, `(T, B, width)`."""
     xp = POOL.take((seq.t * seq.b, w.shape[1]), w.dtype)
-    np.matmul(seq.x2, w, out=xp)
-    if b is not None:
-        xp += b
+    if b is None:
+        np.matmul(seq.x2, w, out=xp)
+    else:
+        np.matmul(seq.x1, np.concatenate([w, b[None]]), out=xp)   # [X, 1]·[W; b] = X·W + b
     return xp.reshape(seq.t, seq.b, w.shape[1])
 
 
@@ -201,13 +215,12 @@ def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fals
                  seq.has_mask, zero_out, ret_seq, a_code, ra_code, rdm, has_rdrop, cs, gates,
                  tcs, dz)
         dz2 = dz.reshape(n_t * n_b, 4 * u)
-        dw = seq.x2.T @ dz2                                       # dW = Xᵀ·dZ
+        dw, db = seq.weight_grads(dz2, bias is not None)          # dW = Xᵀ·dZ, db = Σ dZ
         dr = _h_prev(hs, hds, has_rdrop).T @ dz2                  # dR = H₋₁ᵀ·dZ
-        db = column_sums(dz2) if bias is not None else None       # db = Σ dZ
         dx = seq.dx(dz2, w) if need_dx else None                  # dX = dZ·Wᵀ
         POOL.give([dz])
         return dx, _opt(h0, dh), _opt(c0, dc), dw, dr, db
-    POOL.give_when_freed(vjp, [seq.x2, xp, hs, cs, gates, tcs] + [hds] * has_rdrop)
+    POOL.give_when_freed(vjp, [seq.x1, xp, hs, cs, gates, tcs] + [hds] * has_rdrop)
     return _finish(y, [hs[-1], cs[-1]], vjp, (x, h0, c0, kernel, recurrent_kernel, bias),
                    seq, ret_seq, return_state, states_out)
 
@@ -247,13 +260,13 @@ def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
                  zero_out, ret_seq, a_code, ra_code, rdm, has_rdrop, hs, gates, rec, dxp, drec)
         dx2 = dxp.reshape(n_t * n_b, 3 * u)
         dr2 = drec.reshape(n_t * n_b, 3 * u)
-        dw = seq.x2.T @ dx2                                       # dW = Xᵀ·dXp
+        dw, db_in = seq.weight_grads(dx2, bias is not None)       # dW = Xᵀ·dXp, Σ dXp
         dr = _h_prev(hs, hds, has_rdrop).T @ dr2                  # dR = H₋₁ᵀ·dRec
-        db = np.stack([column_sums(dx2), column_sums(dr2)]) if bias is not None else None
+        db = np.stack([db_in, column_sums(dr2)]) if bias is not None else None
         dx = seq.dx(dx2, w) if need_dx else None
         POOL.give([dxp, drec])
         return dx, _opt(h0, dh), dw, dr, db
-    POOL.give_when_freed(vjp, [seq.x2, xp, hs, gates, rec] + [hds] * has_rdrop)
+    POOL.give_when_freed(vjp, [seq.x1, xp, hs, gates, rec] + [hds] * has_rdrop)
     return _finish(y, [hs[-1]], vjp, (x, h0, kernel, recurrent_kernel, bias), seq, ret_seq,
                    return_state, states_out)
 
@@ -288,12 +301,11 @@ def simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fa
         run_rows(simple_rnn_backward, n_b, dys, dh, np.ascontiguousarray(r.T), seq.mask,
                  seq.has_mask, zero_out, ret_seq, a_code, rdm, has_rdrop, hs, da)
         da2 = da.reshape(n_t * n_b, u)
-        dw = seq.x2.T @ da2                                       # dW = Xᵀ·dA
+        dw, db = seq.weight_grads(da2, bias is not None)          # dW = Xᵀ·dA, db = Σ dA
         dr = _h_prev(hs, hds, has_rdrop).T @ da2                  # dR = H₋₁ᵀ·dA
-        db = column_sums(da2) if bias is not None else None
         dx = seq.dx(da2, w) if need_dx else None
         POOL.give([da])
         return dx, _opt(h0, dh), dw, dr, db
-    POOL.give_when_freed(vjp, [seq.x2, xp, hs] + [hds] * has_rdrop)
+    POOL.give_when_freed(vjp, [seq.x1, xp, hs] + [hds] * has_rdrop)
     return _finish(y, [hs[-1]], vjp, (x, h0, kernel, recurrent_kernel, bias), seq, ret_seq,
                    return_state, states_out)
