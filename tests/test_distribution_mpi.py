@@ -53,3 +53,29 @@ def test_a_stuck_process_makes_the_other_stop_with_a_clear_error(tmp_path):
     res, (r0, _) = _mpirun("stuck", tmp_path, timeout=60)
     assert res.returncode != 0                            # mpiexec ends the job
     assert "Process 0 of 2 waited more than 3 s in an all-reduce" in r0["error"]
+
+
+def test_backup_and_restore_resumes_a_stopped_two_process_run_bitwise(tmp_path):
+    for mode in ("backup-full", "backup-crash"):
+        res, _ = _mpirun(mode, tmp_path)
+        assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    crashed = json.loads((tmp_path / "backup-crash0.json").read_text())
+    assert crashed["loss"] is None and crashed["weights"] != []      # stopped in epoch 3
+    res, (r0, r1) = _mpirun("backup-resume", tmp_path)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    full = json.loads((tmp_path / "backup-full0.json").read_text())
+    assert r0["loss"] == full["loss"] and len(r0["loss"]) == 4      # History as one run
+    assert r0["weights"] == r1["weights"] == full["weights"]         # bitwise
+
+
+def test_processes_seeded_differently_train_process_0s_model(tmp_path):
+    pytest.importorskip("mpi4py")
+    exe = shutil.which("mpiexec")
+    if exe is None:
+        pytest.skip("mpiexec not found (pip install mpich)")
+    script = os.path.join(os.path.dirname(__file__), "_mpi_scripts", "unseeded.py")
+    res = subprocess.run([exe, "-n", "2", sys.executable, script, str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    np.testing.assert_array_equal(np.load(tmp_path / "unseeded0.npy"),
+                                  np.load(tmp_path / "unseeded1.npy"))

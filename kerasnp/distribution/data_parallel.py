@@ -15,6 +15,8 @@ from ..autodiff.tape import unwrap
 from . import _state
 from ._metrics import reduce_metric_states
 
+_MASK = (1 << 64) - 1
+
 
 class DataParallel:
     """Data parallelism over MPI processes (Keras 3's `keras.distribution.DataParallel`).
@@ -86,7 +88,40 @@ class DataParallel:
                 "kerasnp cannot sum over processes. Use the built-in train_step (override "
                 "compute_loss instead), or sum the gradients in your train_step with "
                 "distribution().all_reduce.")
+        if training:
+            self.sync_model(model)
         return _ShardSource(source, self, training, model)
+
+    def sync_model(self, model):
+        """Give every process process 0's weights and shuffling generator (once per `fit`),
+        so a script that did not seed each process alike still trains one model. Where they
+        already agree (the same seed everywhere) nothing changes: adding zeros is exact."""
+        weights = model.weights
+        if weights:
+            buf = np.concatenate([np.asarray(w.value, np.float64).reshape(-1) for w in weights])
+            if not self.is_chief:
+                buf[:] = 0.0
+            self.comm.all_reduce(buf)
+            at = 0
+            for w in weights:
+                size = w.value.size
+                w.assign(buf[at:at + size].reshape(w.value.shape).astype(w.value.dtype))
+                at += size
+        rng = getattr(model, "_rng", None)
+        state = getattr(getattr(rng, "bit_generator", None), "state", None)
+        if state and state.get("bit_generator") == "PCG64":
+            inner = state["state"]
+            words = np.array([inner["state"] >> 64, inner["state"] & _MASK, inner["inc"] >> 64,
+                              inner["inc"] & _MASK, state["has_uint32"], state["uinteger"]],
+                             np.uint64)
+            if not self.is_chief:
+                words[:] = 0
+            self.comm.all_reduce(words)
+            w = [int(v) for v in words]
+            rng.bit_generator.state = {"bit_generator": "PCG64",
+                                       "state": {"state": (w[0] << 64) | w[1],
+                                                 "inc": (w[2] << 64) | w[3]},
+                                       "has_uint32": w[4], "uinteger": w[5]}
 
     def finish_train_step(self, model, tape, loss, variables, log, parts, x, y, y_pred, sw):
         """The rest of `train_step` after the forward pass: scaled gradients, one fused

@@ -1,5 +1,6 @@
 """Run by tests/test_distribution_mpi.py under `mpiexec -n 2`: python agree.py <mode> <out>.
 
+backup-*: a run stopped after epoch 2, resumed by BackupAndRestore, and one never stopped.
 checkpoint: ModelCheckpoint, CSVLogger, BackupAndRestore and EarlyStopping on 2 processes.
 nan: an overflowing row in process 1's shard of the first batch stops both processes.
 stuck: process 1 stops answering; process 0 must raise DistributionTimeoutError.
@@ -41,6 +42,20 @@ if mode == "checkpoint":
     hist = model.fit(x, y, batch_size=16, epochs=10, callbacks=cbs, verbose=0)
     seen.update(epochs=len(hist.history["loss"]), saves=len(saves),
                 stopped=cbs[3].stopped_epoch, loss=hist.history["loss"])
+elif mode.startswith("backup"):         # backup-crash, backup-resume, backup-full
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if mode == "backup-crash" and epoch == 2:
+                raise KeyboardInterrupt("killed")     # after the backup of epoch 2
+    folder = os.path.join(out, "backup-full" if mode == "backup-full" else "backup-run")
+    try:
+        hist = model.fit(x, y, batch_size=16, epochs=4, verbose=0,
+                         callbacks=[Crash(), keras.callbacks.BackupAndRestore(
+                             folder, delete_checkpoint=False)])
+        seen["loss"] = hist.history["loss"]
+    except KeyboardInterrupt:
+        seen["loss"] = None
+    seen["weights"] = np.concatenate([w.value.ravel() for w in model.weights]).tolist()
 elif mode == "nan":
     y[15] = 1e300                       # process 1 holds rows 8..15 of the first batch
     w0 = [w.value.copy() for w in model.weights]
