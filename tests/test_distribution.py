@@ -102,7 +102,8 @@ def test_two_processes_equal_one_process(tmp_path):
     r0, r1 = np.load(two / "rank0.npz"), np.load(two / "rank1.npz")
     assert int(ref["size"]) == 1 and int(r0["size"]) == 2
     keys = [k for k in ref.files if k != "size"]
-    assert {"h_loss", "h_val_loss", "h_accuracy", "h_val_auc", "ev_loss", "pred"} <= set(keys)
+    assert {"h_loss", "h_val_loss", "h_accuracy", "h_val_auc", "ev_loss", "pred",
+            "tob_loss", "tob_w"} <= set(keys)
     for k in keys:
         np.testing.assert_allclose(r0[k], ref[k], rtol=0, atol=1e-10, err_msg=k)
         np.testing.assert_array_equal(r0[k], r1[k], err_msg=k)   # the ranks agree exactly

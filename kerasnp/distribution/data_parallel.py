@@ -50,7 +50,7 @@ class DataParallel:
         self.num_processes = 1 if self.comm is None else self.comm.size
         self.process_id = 0 if self.comm is None else self.comm.rank
         self.device_mesh, self.auto_shard_dataset = device_mesh, auto_shard_dataset
-        self._rows = (0, 0)
+        self._rows = None          # (rows of this process, rows of the batch) of a step
         self._buffers = {}
 
     def __repr__(self):
@@ -126,7 +126,9 @@ class DataParallel:
     def finish_train_step(self, model, tape, loss, variables, log, parts, x, y, y_pred, sw):
         """The rest of `train_step` after the forward pass: scaled gradients, one fused
         all-reduce, the same update everywhere, the local metric updates."""
-        n, total = self._rows
+        # a batch from a sharded fit: this process's share of it; else (train_on_batch) the
+        # same whole batch on every process, whose gradients are then averaged
+        n, total = self._rows or (_batch_rows(x), _batch_rows(x) * self.num_processes)
         scale = n / total
         local = unwrap(loss)
         value = float(local)
@@ -180,6 +182,13 @@ class DataParallel:
 
     def predict(self, model, x, **kwargs):
         """Each process predicts a contiguous part of `x`; every process gets all rows."""
+        from ..models.data_sources import is_stream
+        if is_stream(x):                       # a dataset or generator: each process runs all
+            saved, _state.active = _state.active, None
+            try:
+                return model.predict(x, **kwargs)
+            finally:
+                _state.active = saved
         xs = model._cast_inputs(x, "predict")
         n = len(xs[0])
         bounds = [n * r // self.num_processes for r in range(self.num_processes + 1)]
@@ -197,6 +206,14 @@ class DataParallel:
         if isinstance(out, dict):
             return {k: self.comm.all_gather_rows(o, counts) for k, o in out.items()}
         return self.comm.all_gather_rows(out, counts)
+
+
+def _batch_rows(x):
+    while isinstance(x, (list, tuple)):
+        x = x[0]
+    if isinstance(x, dict):
+        x = next(iter(x.values()))
+    return len(unwrap(x))
 
 
 class _ShardSource:
@@ -228,6 +245,7 @@ class _ShardSource:
             self.dist._rows = (hi - lo, m)
             yield ([a[lo:hi] for a in xb], None if yb is None else [t[lo:hi] for t in yb],
                    None if swb is None else swb[lo:hi])
+            self.dist._rows = None
 
     def build_model(self):
         self.inner.build_model()

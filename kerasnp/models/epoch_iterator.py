@@ -14,6 +14,7 @@ The iterator owns the rest: metric resets and the epoch/batch hooks, the stop co
 import math
 import warnings
 
+from ..distribution import _state as _distributed
 from ..errors import NonFiniteLossError
 from ..optimizers.base import NonFiniteUpdateError
 from ._loop_utils import _SigintFlag
@@ -131,10 +132,11 @@ class EpochIterator:
                 f"Model '{self.model.name}': {what}; training stopped before that batch "
                 "changed the weights. Try a lower learning rate, clipnorm=1.0, or check the "
                 "data for extreme values.")
-        print(f"Epoch {self._epoch + 1}, batch {step + 1}: "
-              + ("the update made the weights non-finite" if self._refused is not None
-                 else f"invalid loss {loss}")
-              + ", terminating training (weights from before this batch kept).")
+        if _distributed.active is None or _distributed.active.is_chief:   # printed once
+            print(f"Epoch {self._epoch + 1}, batch {step + 1}: "
+                  + ("the update made the weights non-finite" if self._refused is not None
+                     else f"invalid loss {loss}")
+                  + ", terminating training (weights from before this batch kept).")
 
     @property
     def epoch_ends(self):

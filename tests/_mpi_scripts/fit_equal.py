@@ -34,4 +34,7 @@ out.update({"h_" + k: np.array(v) for k, v in hist.history.items()})
 out.update({"ev_" + k: np.array(v) for k, v in ev.items()})
 out["pred"] = pred
 out["size"] = np.array(d.num_processes)
+# train_on_batch: the same whole batch on every process equals one process's step
+out["tob_loss"] = np.array(model.train_on_batch(x[:10], y[:10])[0])
+out["tob_w"] = np.concatenate([v.value.ravel() for v in model.weights])
 np.savez(os.path.join(sys.argv[1], f"rank{d.process_id}.npz"), **out)
