@@ -7,8 +7,8 @@ import pytest
 from kerasnp import layers
 from kerasnp.autodiff.tape import unwrap
 from kerasnp.kernels.recurrent_math import (ACTIVATION_CODES, act_inplace, dact,
-                                            lstm_cells_back, lstm_cells_fast, matmul_into,
-                                            scratch)
+                                            gru_cells_fast, lstm_cells_back, lstm_cells_fast,
+                                            matmul_into, scratch)
 
 REFERENCE = {"tanh": np.tanh, "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
              "relu": lambda z: np.maximum(z, 0), "linear": lambda z: z}
@@ -82,6 +82,29 @@ def test_lstm_cells_fast_matches_numpy_and_the_per_gate_path():
     np.testing.assert_array_equal(got, ref)
     np.testing.assert_array_equal(tc, ref_tc)
     np.testing.assert_array_equal(h, ref[:, 3 * u:] * ref_tc)
+
+
+def test_gru_cells_fast_matches_numpy_and_the_per_gate_path():
+    rng = np.random.default_rng(2)
+    n, u = 6, 9
+    xp, rec = ((rng.normal(size=(n, 3 * u)) * 4).astype(np.float32) for _ in range(2))
+    h_old = rng.normal(size=(n, u)).astype(np.float32)
+    g, h_new = np.full((n, 3 * u), np.nan, np.float32), np.full((n, u), np.nan, np.float32)
+    gru_cells_fast(xp, rec, g, h_old, h_new, *scratch(3 * u, np.float32))
+    x64, r64 = xp.astype(np.float64), rec.astype(np.float64)
+    zr = REFERENCE["sigmoid"](x64[:, :2 * u] + r64[:, :2 * u])
+    hh = np.tanh(x64[:, 2 * u:] + zr[:, u:] * r64[:, 2 * u:])
+    np.testing.assert_allclose(g, np.concatenate([zr, hh], axis=1), rtol=1e-6, atol=2e-7)
+    z = zr[:, :u]
+    np.testing.assert_allclose(h_new, z * h_old + (1 - z) * hh, rtol=1e-6, atol=1e-6)
+    ref, tmp = xp + rec, scratch(3 * u, np.float32)
+    for b in range(n):
+        act_inplace(ref[b, :2 * u], 1, True, *tmp)
+        ref[b, 2 * u:] = xp[b, 2 * u:] + ref[b, u:2 * u] * rec[b, 2 * u:]
+        act_inplace(ref[b, 2 * u:], 0, True, *tmp)
+    np.testing.assert_array_equal(g, ref)
+    zf = ref[:, :u]
+    np.testing.assert_array_equal(h_new, zf * h_old + (np.float32(1) - zf) * ref[:, 2 * u:])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

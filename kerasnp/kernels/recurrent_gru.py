@@ -12,7 +12,7 @@ GRU, gate order z, r, h as Keras; `brec (1, 3u)` is the recurrent bias (`bias[1]
 import numpy as np
 
 from ._jit import jit
-from .recurrent_math import ONE, act_inplace, dact, matmul_into
+from .recurrent_math import ONE, act_inplace, dact, gru_cells_fast, matmul_into
 
 
 @jit
@@ -27,6 +27,7 @@ def gru_forward(b0, b1, xp, r, brec, mask, has_mask, zero_out, ret_seq, a_code, 
     u = u3 // 3
     tmp = np.empty(u3, dtype=xp.dtype)
     bits = np.empty(u3, dtype=np.int32)
+    block = fast and a_code == 0 and ra_code == 1    # float32 tanh/sigmoid: one call a step
     for s in range(n_t):
         hp = hs[s]
         if has_rdrop:
@@ -34,12 +35,15 @@ def gru_forward(b0, b1, xp, r, brec, mask, has_mask, zero_out, ret_seq, a_code, 
             for b in range(b0, b1):
                 hp[b] = hs[s, b] * rdm[b]                         # dropped h₋₁
         matmul_into(hp[b0:b1], r, brec, rec[s][b0:b1])            # h₋₁·R + brec
+        if block:
+            gru_cells_fast(xp[s][b0:b1], rec[s][b0:b1], gates[s][b0:b1], hs[s][b0:b1],
+                           hs[s + 1][b0:b1], tmp, bits)
         for b in range(b0, b1):
             keep = (not has_mask) or mask[s, b] != 0
             h_old, h_new = hs[s, b], hs[s + 1, b]
             if not keep:
                 h_new[:] = h_old
-            else:
+            elif not block:
                 rb, g, xb = rec[s, b], gates[s, b], xp[s, b]
                 for j in range(2 * u):
                     g[j] = xb[j] + rb[j]

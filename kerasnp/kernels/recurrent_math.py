@@ -221,3 +221,39 @@ def lstm_cells_back(dh, dc, g, tc, cp, dz):
             dg[j] = dct * i * (_ONE - gv * gv)            # ∂c̃ = ∂c·i
             do[j] = d * tv * o * (_ONE - o)               # ∂o = ∂h·tanh(c)
             dcb[j] = dct * f                              # ∂c₋₁ = ∂c·f
+
+
+@jit_vector
+def _exp_parts(v):
+    """e^v = p·2ⁿ as in `_exp_neg_scaled` (v already clamped): `(p, bits of 2ⁿ)`."""
+    fn = np.floor(v * _LOG2E + _HALF)
+    r = v - fn * _LN2_HI - fn * _LN2_LO
+    p = _ONE + r * (_ONE + r * (_C2 + r * (_C3 + r * (_C4 + r * (_C5 + r * _C6)))))
+    return p, (np.int32(fn) + 127) << 23
+
+
+@jit_vector
+def gru_cells_fast(xp, rec, g, h_old, h_new, tmp, bits):
+    """One GRU step (reset_after) for every row of a float32 block, tanh/sigmoid: `g (n, 3u)`
+    receives z, r = σ(x + rec) and h̃ = tanh(x_h + r·rec_h); `h_new = z·h₋₁ + (1 - z)·h̃`.
+    The arithmetic of `act_inplace`, bit for bit, without a call per row (see
+    `lstm_cells_fast`). `tmp`, `bits`: scratch of `3u` float32 and int32."""
+    n, u3 = g.shape
+    u = u3 // 3
+    pow2 = bits[:u3].view(np.float32)
+    for b in range(n):
+        xb, rb, gb = xp[b], rec[b], g[b]
+        for j in range(2 * u):                                   # σ(x + rec) for z, r
+            gb[j] = xb[j] + rb[j]
+            tmp[j], bits[j] = _exp_parts(min(max(-_ONE * gb[j], _LO), _HI))
+        for j in range(2 * u):
+            gb[j] = _ONE / (_ONE + tmp[j] * pow2[j])
+        for j in range(u):                                       # tanh(x_h + r·rec_h)
+            a = xb[2 * u + j] + gb[u + j] * rb[2 * u + j]
+            tmp[j], bits[j] = _exp_parts(min(max(-_TWO * a, _LO), _HI))
+        ho, hn = h_old[b], h_new[b]
+        for j in range(u):
+            gh = _TWO / (_ONE + tmp[j] * pow2[j]) - _ONE
+            gb[2 * u + j] = gh
+            z = gb[j]
+            hn[j] = z * ho[j] + (_ONE - z) * gh                   # h = z·h₋₁ + (1 - z)·h̃
