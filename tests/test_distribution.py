@@ -108,3 +108,14 @@ def test_two_processes_equal_one_process(tmp_path):
         np.testing.assert_allclose(r0[k], ref[k], rtol=0, atol=1e-10, err_msg=k)
         np.testing.assert_array_equal(r0[k], r1[k], err_msg=k)   # the ranks agree exactly
     assert r0["pred"].shape == (203, 1)
+
+
+def test_one_process_does_not_initialise_mpi():
+    code = ("import os, sys\n"
+            "for v in ('PMI_SIZE', 'OMPI_COMM_WORLD_SIZE', 'PMIX_RANK', 'SLURM_NTASKS',"
+            " 'MPI_LOCALNRANKS'):\n    os.environ.pop(v, None)\n"
+            "import kerasnp.distribution as d\n"
+            "d.set_distribution(d.DataParallel())\n"
+            "print('mpi4py' in sys.modules, d.distribution().num_processes)")
+    res = _run([sys.executable, "-c", code])
+    assert res.stdout.split() == ["False", "1"]

@@ -4,6 +4,7 @@
 the processes of an `mpiexec` (or `srun`) launch: see `docs/src/distributed.md`. Without MPI,
 or with one process, nothing changes. mpi4py is optional (`pip install kerasnp[mpi]`).
 """
+import os
 
 from . import _state
 from ._comm import DistributionTimeoutError
@@ -28,11 +29,12 @@ def initialize(job_addresses=None, num_processes=None, process_id=None, timeout=
         True
     """
     if not _COMM:
-        comm = None
-        try:
-            from mpi4py import MPI
-        except ImportError:
-            MPI = None
+        comm = MPI = None
+        if _launched_by_mpi():      # else one process: MPI is not even initialised
+            try:
+                from mpi4py import MPI
+            except ImportError:
+                MPI = None
         if MPI is not None and MPI.COMM_WORLD.Get_size() > 1:
             from ._comm import Comm
             comm = Comm(MPI.COMM_WORLD, timeout)
@@ -47,6 +49,15 @@ def initialize(job_addresses=None, num_processes=None, process_id=None, timeout=
             raise ValueError(f"initialize(): {name}={given} does not match the MPI launch "
                              f"({name} is {actual}). Received: {name}={given!r}")
     return comm
+
+# What MPICH/Intel MPI (PMI_*), Open MPI (OMPI_*), PMIx and Slurm's srun set in each process
+_LAUNCHER_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "SLURM_NTASKS",
+                  "MPI_LOCALNRANKS")
+
+
+def _launched_by_mpi():
+    return any(os.environ.get(v) for v in _LAUNCHER_VARS)
+
 
 def list_devices(device_type=None):
     """The replicas training runs on: one `"cpu:<rank>"` per MPI process.
