@@ -79,3 +79,8 @@ def test_processes_seeded_differently_train_process_0s_model(tmp_path):
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     np.testing.assert_array_equal(np.load(tmp_path / "unseeded0.npy"),
                                   np.load(tmp_path / "unseeded1.npy"))
+
+
+def test_a_killed_process_does_not_hang_the_other(tmp_path):
+    res, _ = _mpirun("killed", tmp_path, timeout=60)     # TimeoutExpired would fail here
+    assert res.returncode != 0

@@ -3,6 +3,7 @@
 backup-*: a run stopped after epoch 2, resumed by BackupAndRestore, and one never stopped.
 checkpoint: ModelCheckpoint, CSVLogger, BackupAndRestore and EarlyStopping on 2 processes.
 nan: an overflowing row in process 1's shard of the first batch stops both processes.
+killed: process 1 exits mid-fit; the job must end, not hang.
 stuck: process 1 stops answering; process 0 must raise DistributionTimeoutError.
 Each process writes what it saw to <out>/<mode><rank>.json."""
 import json
@@ -65,6 +66,16 @@ elif mode == "nan":
     except NonFiniteLossError as err:
         seen["error"] = str(err)
     seen["unchanged"] = all(np.array_equal(a, w.value) for a, w in zip(w0, model.weights))
+elif mode == "killed":
+    def die(epoch, logs):
+        if d.process_id == 1 and epoch == 1:
+            os._exit(9)                 # killed: no error, no goodbye
+    try:
+        model.fit(x, y, batch_size=16, epochs=3, verbose=0,
+                  callbacks=[keras.callbacks.LambdaCallback(on_epoch_begin=die)])
+        seen["error"] = None
+    except dist.DistributionTimeoutError as err:
+        seen["error"] = str(err)
 elif mode == "stuck":
     def hang(epoch, logs):
         if d.process_id == 1 and epoch == 1:
