@@ -7,8 +7,8 @@ import pytest
 from kerasnp import layers
 from kerasnp.autodiff.tape import unwrap
 from kerasnp.kernels.recurrent_math import (ACTIVATION_CODES, act_inplace, dact,
-                                            gru_cells_fast, lstm_cells_back, lstm_cells_fast,
-                                            matmul_into, scratch)
+                                            gru_cells_back, gru_cells_fast, lstm_cells_back,
+                                            lstm_cells_fast, matmul_into, scratch)
 
 REFERENCE = {"tanh": np.tanh, "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
              "relu": lambda z: np.maximum(z, 0), "linear": lambda z: z}
@@ -124,6 +124,25 @@ def test_lstm_cells_back_matches_numpy(dtype):
     tol = 1e-6 if dtype == np.float32 else 1e-14
     np.testing.assert_allclose(dz, want, rtol=tol, atol=tol)
     np.testing.assert_allclose(dc_out, dct * f, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gru_cells_back_matches_numpy(dtype):
+    rng = np.random.default_rng(3)
+    n, u = 5, 7
+    g = rng.random((n, 3 * u)).astype(dtype)
+    g[:, 2 * u:] = 2 * g[:, 2 * u:] - 1                           # h̃ = tanh(.) in (-1, 1)
+    hp, dh = rng.normal(size=(n, u)).astype(dtype), rng.normal(size=(n, u)).astype(dtype)
+    rec = rng.normal(size=(n, 3 * u)).astype(dtype)
+    z, r, hh = g[:, :u], g[:, u:2 * u], g[:, 2 * u:]
+    dzp, dah = dh * (hp - hh) * z * (1 - z), dh * (1 - z) * (1 - hh * hh)
+    drp = dah * rec[:, 2 * u:] * r * (1 - r)
+    dx, dr = np.full_like(g, np.nan), np.full_like(g, np.nan)
+    gru_cells_back(dh, g, hp, rec, dx, dr)
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(dx, np.concatenate([dzp, drp, dah], axis=1), rtol=tol, atol=tol)
+    np.testing.assert_allclose(dr, np.concatenate([dzp, drp, dah * r], axis=1), rtol=tol,
+                               atol=tol)
 
 
 @pytest.mark.parametrize("make", [layers.LSTM, layers.GRU, layers.SimpleRNN])

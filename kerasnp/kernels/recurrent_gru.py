@@ -12,7 +12,8 @@ GRU, gate order z, r, h as Keras; `brec (1, 3u)` is the recurrent bias (`bias[1]
 import numpy as np
 
 from ._jit import jit
-from .recurrent_math import ONE, act_inplace, dact, gru_cells_fast, matmul_into
+from .recurrent_math import (ONE, act_inplace, dact, gru_cells_back, gru_cells_fast,
+                             matmul_into)
 
 
 @jit
@@ -74,36 +75,44 @@ def gru_backward(b0, b1, dys, dh, r_t, mask, has_mask, zero_out, ret_seq, a_code
     dhr = np.empty((b1 - b0, u), dtype=gates.dtype)
     zero = np.zeros((1, u), dtype=gates.dtype)
     plain = a_code == 0 and ra_code == 1          # tanh/sigmoid: derivatives written out
+    block = plain and not has_mask                # then every row of a step in one call
     for s in range(n_t - 1, -1, -1):
-        for b in range(b0, b1):
-            keep = (not has_mask) or mask[s, b] != 0
-            dhb, dx, dr = dh[b], dxp[s, b], drec[s, b]
-            if ret_seq and (keep or not zero_out):
-                dyb = dys[b, s]
+        if block:
+            if ret_seq:
+                for b in range(b0, b1):
+                    dh[b] += dys[b, s]
+            gru_cells_back(dh[b0:b1], gates[s][b0:b1], hs[s][b0:b1], rec[s][b0:b1],
+                           dxp[s][b0:b1], drec[s][b0:b1])
+        else:
+            for b in range(b0, b1):
+                keep = (not has_mask) or mask[s, b] != 0
+                dhb, dx, dr = dh[b], dxp[s, b], drec[s, b]
+                if ret_seq and (keep or not zero_out):
+                    dyb = dys[b, s]
+                    for j in range(u):
+                        dhb[j] += dyb[j]
+                if not keep:
+                    dx[:] = 0.0
+                    dr[:] = 0.0
+                    continue
+                g, hp, rh = gates[s, b], hs[s, b], rec[s, b, 2 * u:]
+                gz, gr, gh = g[:u], g[u:2 * u], g[2 * u:]
+                dxz, dxr, dxh, drh = dx[:u], dx[u:2 * u], dx[2 * u:], dr[2 * u:]
                 for j in range(u):
-                    dhb[j] += dyb[j]
-            if not keep:
-                dx[:] = 0.0
-                dr[:] = 0.0
-                continue
-            g, hp, rh = gates[s, b], hs[s, b], rec[s, b, 2 * u:]
-            gz, gr, gh = g[:u], g[u:2 * u], g[2 * u:]
-            dxz, dxr, dxh, drh = dx[:u], dx[u:2 * u], dx[2 * u:], dr[2 * u:]
-            for j in range(u):
-                z, rr, hh, d = gz[j], gr[j], gh[j], dhb[j]
-                if plain:
-                    dzp = d * (hp[j] - hh) * z * (ONE - z)        # ∂z = ∂h·(h₋₁ - h̃)
-                    dah = d * (ONE - z) * (ONE - hh * hh)         # ∂h̃ = ∂h·(1 - z)
-                    drp = dah * rh[j] * rr * (ONE - rr)           # ∂r = ∂h̃·rec_h
-                else:
-                    dzp = d * (hp[j] - hh) * dact(z, ra_code)
-                    dah = d * (ONE - z) * dact(hh, a_code)
-                    drp = dah * rh[j] * dact(rr, ra_code)
-                dxz[j] = dzp
-                dxr[j] = drp
-                dxh[j] = dah
-                drh[j] = dah * rr                                 # ∂rec_h = ∂h̃·r
-            dr[:2 * u] = dx[:2 * u]                               # ∂rec_z,r = ∂xz,r
+                    z, rr, hh, d = gz[j], gr[j], gh[j], dhb[j]
+                    if plain:
+                        dzp = d * (hp[j] - hh) * z * (ONE - z)        # ∂z = ∂h·(h₋₁ - h̃)
+                        dah = d * (ONE - z) * (ONE - hh * hh)         # ∂h̃ = ∂h·(1 - z)
+                        drp = dah * rh[j] * rr * (ONE - rr)           # ∂r = ∂h̃·rec_h
+                    else:
+                        dzp = d * (hp[j] - hh) * dact(z, ra_code)
+                        dah = d * (ONE - z) * dact(hh, a_code)
+                        drp = dah * rh[j] * dact(rr, ra_code)
+                    dxz[j] = dzp
+                    dxr[j] = drp
+                    dxh[j] = dah
+                    drh[j] = dah * rr                                 # ∂rec_h = ∂h̃·r
+                dr[:2 * u] = dx[:2 * u]                               # ∂rec_z,r = ∂xz,r
         matmul_into(drec[s][b0:b1], r_t, zero, dhr)               # ∂h₋₁ = dRec·Rᵀ + ∂h·z
         for b in range(b0, b1):
             if (not has_mask) or mask[s, b] != 0:

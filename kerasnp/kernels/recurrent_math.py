@@ -257,3 +257,29 @@ def gru_cells_fast(xp, rec, g, h_old, h_new, tmp, bits):
             gb[2 * u + j] = gh
             z = gb[j]
             hn[j] = z * ho[j] + (_ONE - z) * gh                   # h = z·h₋₁ + (1 - z)·h̃
+
+
+@jit_vector
+def gru_cells_back(dh, g, h_prev, rec, dx, dr):
+    """One step of the GRU's back-propagation for every row of a block, tanh/sigmoid (as
+    `lstm_cells_back`): from ∂h `dh (n, u)`, the gates z, r, h̃ `g (n, 3u)`, h₋₁ and the
+    recurrent projections `rec (n, 3u)`, writes the gradients of the input projections
+    `dx (n, 3u)` and of the recurrent ones `dr (n, 3u)`."""
+    n, u3 = g.shape
+    u = u3 // 3
+    for b in range(n):
+        gb, hp, rh, dxb, drb, dhb = g[b], h_prev[b], rec[b, 2 * u:], dx[b], dr[b], dh[b]
+        gz, gr, gh = gb[:u], gb[u:2 * u], gb[2 * u:]
+        dxz, dxr, dxh = dxb[:u], dxb[u:2 * u], dxb[2 * u:]
+        drz, drr, drh = drb[:u], drb[u:2 * u], drb[2 * u:]
+        for j in range(u):
+            z, rr, hh, d = gz[j], gr[j], gh[j], dhb[j]
+            dzp = d * (hp[j] - hh) * z * (_ONE - z)       # ∂z = ∂h·(h₋₁ - h̃)
+            dah = d * (_ONE - z) * (_ONE - hh * hh)       # ∂h̃ = ∂h·(1 - z)
+            drp = dah * rh[j] * rr * (_ONE - rr)          # ∂r = ∂h̃·rec_h
+            dxz[j] = dzp
+            drz[j] = dzp                                  # ∂rec_z,r = ∂xz,r
+            dxr[j] = drp
+            drr[j] = drp
+            dxh[j] = dah
+            drh[j] = dah * rr                             # ∂rec_h = ∂h̃·r
