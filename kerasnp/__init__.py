@@ -8,8 +8,8 @@ Port a Keras script by changing its import line::
 __version__ = "0.1.0"
 
 from . import (activations, applications, callbacks, config, constraints, data, datasets,
-               export, initializers, layers, losses, metrics, models, ops, optimizers, random,
-               regularizers, saving, utils, wrappers)
+               distribution, export, initializers, layers, losses, metrics, models, ops,
+               optimizers, random, regularizers, saving, utils, wrappers)
 from .autodiff import GradientTape
 from .layers import Input, InputLayer, Layer
 from .models import Model, Sequential
@@ -18,6 +18,6 @@ from .variables import Variable
 
 __all__ = ["GradientTape", "Input", "InputLayer", "Layer", "Model", "Sequential", "Variable",
            "activations", "applications", "ops", "random", "callbacks", "config", "constraints",
-           "data", "datasets", "export", "initializers", "layers", "losses", "metrics", "models",
-           "optimizers", "regularizers", "saving", "set_random_seed", "utils", "wrappers",
-           "__version__"]
+           "data", "datasets", "distribution", "export", "initializers", "layers", "losses",
+           "metrics", "models", "optimizers", "regularizers", "saving", "set_random_seed", "utils",
+           "wrappers", "__version__"]
