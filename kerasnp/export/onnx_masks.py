@@ -7,7 +7,7 @@ without a `compute_mask` of their own), into the calls that take `mask=` (recurr
 and each layer's output mask follows the layer's `compute_mask`, written here as ONNX ops.
 """
 from ..layers.base import Layer
-from ..layers._call_utils import _call_signature
+from ..models.graph import mask_arguments
 from ..layers.bidirectional import Bidirectional
 from ..layers.attention import Attention
 from ..layers.attention_mha import MultiHeadAttention
@@ -16,7 +16,6 @@ from ..layers.global_pooling import _Masked1D
 from ..layers.masking import Masking
 from ..layers.merging import Concatenate, _Merge
 from ..layers.rnn import RNN
-from ..models.graph import fill
 from .onnx_registry import converts, unsupported
 
 MASK_RULES = {}
@@ -38,27 +37,9 @@ def _any(m):
 
 
 def call_masks(node, args, arg_masks):
-    """`(extra call kwargs, first mask)`: the masks a layer call receives (None: none)."""
-    layer, extra = node.layer, {}
-    accepts = _call_signature(type(layer))
-    if node.args is None:
-        many = node.list_input or len(args) > 1
-        first = arg_masks if many else arg_masks[0]
-        call_args, call_kwargs = (args if many else args[0],), {}
-    else:
-        call_args, call_kwargs = fill(node.args, args), fill(node.kwargs, args)
-        first = fill(node.args[0], arg_masks) if call_args else None
-        named = dict(zip(accepts.names, call_args))
-        named.update(call_kwargs)
-        for name, mask_name in accepts.mask_args:
-            if named.get(mask_name) is None and name in named:
-                ref = node.args[accepts.names.index(name)] \
-                    if name in accepts.names[:len(call_args)] else node.kwargs.get(name)
-                m = fill(ref, arg_masks) if ref is not None else None
-                if _any(m):
-                    extra[mask_name] = m
-    if accepts.mask and "mask" not in call_kwargs and _any(first):
-        extra["mask"] = first
+    """`(extra call kwargs, first mask)`: the masks a layer call receives (None: none), by the
+    same rules as the model run (`models.graph.mask_arguments`)."""
+    _, _, _, first, extra = mask_arguments(node, args, arg_masks)
     return extra, first
 
 

@@ -335,20 +335,18 @@ def _any_mask(m):
     return m is not None
 
 
-def run_node_masked(node, vals, masks, training):
-    """`run_node` for a graph that carries masks (Keras's rules): the masks of the inputs go to
-    `call(..., mask=)` (and to `<arg>_mask=` parameters beside tensor arguments); the output's
-    mask is `layer.compute_mask(first input, its mask)` when the layer supports masking, else
-    None. Returns `(output, output mask)`."""
+def mask_arguments(node, args, arg_masks):
+    """How a node's layer call receives masks (Keras's rules), given its input values `args` and
+    their masks: `(call_args, call_kwargs, first input, its mask, extra)` where `extra` holds
+    `mask=` when `call` takes one and `<arg>_mask=` beside each tensor argument of that name
+    (`query_mask`), for masks that are not None and not given explicitly. Shared by the model
+    run and the ONNX exporter, so both route masks alike."""
     from ..layers._call_utils import _call_signature
-    layer = node.layer
-    args = [_pick(vals[i], k) for i, k in zip(node.inputs, node.indices)]
-    arg_masks = [_pick(masks[i], k) for i, k in zip(node.inputs, node.indices)]
-    accepts = _call_signature(type(layer))
+    accepts = _call_signature(type(node.layer))
     extra = {}
     if node.args is None:
-        x = args if (node.list_input or len(args) > 1) else args[0]
-        first_mask = arg_masks if (node.list_input or len(args) > 1) else arg_masks[0]
+        many = node.list_input or len(args) > 1
+        x, first_mask = (args, arg_masks) if many else (args[0], arg_masks[0])
         call_args, call_kwargs = (x,), {}
     else:
         call_args, call_kwargs = fill(node.args, args), fill(node.kwargs, args)
@@ -366,6 +364,18 @@ def run_node_masked(node, vals, masks, training):
                         extra[mask_name] = m
     if accepts.mask and "mask" not in call_kwargs and _any_mask(first_mask):
         extra["mask"] = first_mask
+    return call_args, call_kwargs, x, first_mask, extra
+
+
+def run_node_masked(node, vals, masks, training):
+    """`run_node` for a graph that carries masks (Keras's rules): the masks of the inputs go to
+    `call(..., mask=)` (and to `<arg>_mask=` parameters beside tensor arguments, see
+    `mask_arguments`); the output's mask is `layer.compute_mask(first input, its mask)` when the
+    layer supports masking, else None. Returns `(output, output mask)`."""
+    layer = node.layer
+    args = [_pick(vals[i], k) for i, k in zip(node.inputs, node.indices)]
+    arg_masks = [_pick(masks[i], k) for i, k in zip(node.inputs, node.indices)]
+    call_args, call_kwargs, x, first_mask, extra = mask_arguments(node, args, arg_masks)
     if extra:
         out = layer(*call_args, training=training, **call_kwargs, **extra)
     else:
