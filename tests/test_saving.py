@@ -2,6 +2,7 @@
 process), optimizer state and random generators are restored so a resumed fit is bitwise equal to
 an uninterrupted one, and writes are atomic."""
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -124,9 +125,19 @@ for _module, _cases in _OPTIONAL.items():
         continue
     for _name, (_make, _shapes, _int) in _cases.items():
         TABLE[_name] = ((lambda make=_make, mod=_mod: make(mod)), _shapes, _int)
+# Families added later keep their rows in tests/saving_table_<family>.py: `CASES` (rows as in TABLE)
+# and optionally `NOT_IN_TABLE` (names tested elsewhere, with the reason in that file).
+_NOT_IN_TABLE_FAMILIES = set()
+for _path in sorted(Path(__file__).parent.glob("saving_table_*.py")):
+    _spec = importlib.util.spec_from_file_location(_path.stem, _path)
+    _family = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_family)
+    TABLE.update(_family.CASES)
+    _NOT_IN_TABLE_FAMILIES |= set(getattr(_family, "NOT_IN_TABLE", ()))
 # Lambda keeps only its function's name (never code): tested separately with custom_objects.
 # OpLayer (ops on symbolic tensors) round-trips in tests/test_guides.py.
-_NOT_IN_TABLE = {"Layer", "InputLayer", "Lambda", "OpLayer"} | _NOT_IN_TABLE_SEQUENCES
+_NOT_IN_TABLE = ({"Layer", "InputLayer", "Lambda", "OpLayer"} | _NOT_IN_TABLE_SEQUENCES
+                 | _NOT_IN_TABLE_FAMILIES)
 
 
 def _layer_classes():

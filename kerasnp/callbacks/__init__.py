@@ -12,7 +12,10 @@ from .early_stopping import EarlyStopping
 from .history import History, ProgbarLogger, format_logs
 from .learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from .terminate_on_nan import TerminateOnNaN
+from . import swap_ema
+from .swap_ema import *  # noqa: F401,F403
 
 __all__ = ["BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping",
            "History", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
            "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN", "format_logs"]
+__all__ += swap_ema.__all__

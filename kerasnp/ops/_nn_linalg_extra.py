@@ -1,0 +1,3 @@
+"""Neural-network, linear-algebra, FFT and functional control-flow ops beyond the first set (Keras 3 names), with their VJPs: re-exported by kerasnp.ops."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""`kerasnp.ops.linalg`: Keras 3's `keras.ops.linalg` namespace."""
+
+__all__ = []
