@@ -28,11 +28,14 @@ from ._nn_conv import *  # noqa: F401,F403
 from ._attention import *  # noqa: F401,F403
 from ._numpy_extra import *  # noqa: F401,F403
 from ._nn_linalg_extra import *  # noqa: F401,F403
+from ._ctc import *  # noqa: F401,F403
 from . import nn  # noqa: F401
 from . import image, linalg, numpy  # noqa: F401  (Keras's sub-namespaces)
 from . import (_arith, _attention, _control, _create, _elementwise, _indexing, _linalg, _nn_conv,
-               _nn_math, _norms, _reduce, _shape, _sorting, core, _numpy_extra, _nn_linalg_extra)
+               _nn_math, _norms, _reduce, _shape, _sorting, core, _numpy_extra, _nn_linalg_extra,
+               _ctc)
 
 _MODULES = (core, _arith, _elementwise, _linalg, _reduce, _shape, _indexing, _create, _control,
-            _norms, _sorting, _nn_math, _nn_conv, _attention, _numpy_extra, _nn_linalg_extra)
+            _norms, _sorting, _nn_math, _nn_conv, _attention, _numpy_extra, _nn_linalg_extra,
+            _ctc)
 __all__ = sorted({name for m in _MODULES for name in m.__all__} | {"OPS", "nn", "image", "linalg", "numpy"})

@@ -9,7 +9,8 @@ from .sequence import pad_sequences
 from .session import clear_session
 from .split import split_dataset, train_test_split
 from .timeseries import timeseries_dataset_from_array
-from . import saving_names
+from . import progress_names, saving_names
+from .progress_names import *  # noqa: F401,F403
 from .saving_names import *  # noqa: F401,F403
 from ..models.steps import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
@@ -30,4 +31,4 @@ __all__ = [
     "train_test_split",
     "unpack_x_y_sample_weight",
 ]
-__all__ += saving_names.__all__
+__all__ += saving_names.__all__ + progress_names.__all__

@@ -1,0 +1,3 @@
+"""Keras's keras.utils progress helpers (Progbar, interactive-logging switches)."""
+
+__all__ = []
