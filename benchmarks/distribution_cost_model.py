@@ -18,6 +18,8 @@ Run:
         and prints them next to the model's prediction)
 """
 import argparse
+import os
+import tempfile
 import time
 
 import numpy as np
@@ -67,38 +69,67 @@ def _ms(t):
     return f"{t * 1e3:.3g} ms" if t >= 1e-3 else f"{t * 1e6:.3g} us"
 
 
-def measure():
+def _mlp_epoch_seconds(keras, x, y, batch):
+    """Seconds of the second of two MLP epochs (the first compiles and warms the caches)."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(256, "relu"),
+                              keras.layers.Dense(128, "relu"), keras.layers.Dense(10, "softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    t = time.perf_counter()
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    return time.perf_counter() - t
+
+
+def measure(batch):
+    """Under `mpiexec -n p`: the all-reduce time of the MLP's gradients, the MLP's epoch on one
+    process and on p processes (one BLAS thread per process, so that p processes on p cores do
+    not oversubscribe them), and the model's prediction for p processes from the two
+    measurements: compute(B/p) = compute(B)/p, plus one measured all-reduce per step."""
+    from threadpoolctl import threadpool_limits   # scikit-learn's dependency; benchmarks only
     import kerasnp as keras
     import kerasnp.distribution as dist
+    threadpool_limits(1, user_api="blas")
     d = dist.DataParallel()
     dist.set_distribution(d)
     params = MODELS[0][1]
     buf = np.ones(params, np.float32)
-    d.all_reduce(buf)
-    t0 = time.perf_counter()
-    for _ in range(20):
+    for _ in range(3):
         d.all_reduce(buf)
-    t_ar = (time.perf_counter() - t0) / 20
+    t0 = time.perf_counter()
+    for _ in range(50):
+        d.all_reduce(buf)
+    t_ar = (time.perf_counter() - t0) / 50
     rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(8192, 784)).astype("float32"), rng.integers(0, 10, 8192)
-
-    def epoch_seconds():
-        keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(256, "relu"),
-                                  keras.layers.Dense(128, "relu"),
-                                  keras.layers.Dense(10, "softmax")])
-        model.compile("adam", "sparse_categorical_crossentropy")
-        model.fit(x, y, batch_size=256, epochs=1, verbose=0)
-        t = time.perf_counter()
-        model.fit(x, y, batch_size=256, epochs=1, verbose=0)
-        return time.perf_counter() - t
-    t_p = epoch_seconds()
+    n = 8192
+    x, y = rng.normal(size=(n, 784)).astype("float32"), rng.integers(0, 10, n)
+    t_p = _mlp_epoch_seconds(keras, x, y, batch)
     dist.set_distribution(None)
-    t_1 = epoch_seconds() if d.is_chief else None
-    if d.is_chief:
-        print(f"{d.num_processes} processes: all-reduce of {params} float32 gradients "
-              f"{t_ar * 1e3:.3f} ms; MLP epoch {t_1:.3f} s alone, {t_p:.3f} s on "
-              f"{d.num_processes} processes: speedup {t_1 / t_p:.2f}x")
+    # The one-process epoch runs on process 0 alone: the others sleep (an MPI wait would poll
+    # and take a core) until it has written its marker file.
+    from mpi4py import MPI
+    marker = MPI.COMM_WORLD.bcast(tempfile.mktemp(prefix="kerasnp-measure-") if d.is_chief
+                                  else None)
+    if not d.is_chief:
+        while not os.path.exists(marker):
+            time.sleep(0.05)
+        MPI.COMM_WORLD.barrier()
+        return
+    t_1 = _mlp_epoch_seconds(keras, x, y, batch)
+    open(marker, "w").close()
+    MPI.COMM_WORLD.barrier()
+    os.remove(marker)
+    p, steps = d.num_processes, -(-n // batch)
+    predicted = t_1 / p + steps * t_ar
+    print(f"MLP 784-256-128-10, {n} samples, global batch {batch}, {steps} steps per epoch, "
+          f"1 BLAS thread per process")
+    print(f"all-reduce of {params:,} float32 gradients: {t_ar * 1e3:.3f} ms measured")
+    print(f"epoch on 1 process: {t_1:.3f} s measured")
+    print(f"epoch on {p} processes: {t_p:.3f} s measured, {predicted:.3f} s predicted "
+          f"(= {t_1:.3f}/{p} + {steps} x {t_ar * 1e3:.3f} ms); measured/predicted "
+          f"{t_p / predicted:.2f}")
+    print(f"speedup on {p} processes: {t_1 / t_p:.2f}x measured, {t_1 / predicted:.2f}x "
+          f"predicted")
 
 
 def main():
@@ -110,7 +141,7 @@ def main():
     ap.add_argument("--measure", action="store_true")
     args = ap.parse_args()
     if args.measure:
-        measure()
+        measure(args.batch)
         return
     print(table(args.rate_gflops * 1e9, args.batch, args.latency_us * 1e-6, args.bytes))
 
