@@ -402,6 +402,99 @@ OrthogonalInitializer = Orthogonal
 IdentityInitializer = Identity
 
 
+# Windows as `scipy.signal.get_window(name, n, fftbins=periodic)` gives them: a periodic window
+# is the symmetric one of length n + 1 without its last point (one DFT period).
+_WINDOWS = {"hann": np.hanning, "hanning": np.hanning, "hamming": np.hamming,
+            "blackman": np.blackman, "bartlett": np.bartlett,
+            "boxcar": np.ones, "rectangular": np.ones, "ones": np.ones}
+
+
+def get_window(window, length, periodic=False, owner="STFT"):
+    """The window values of length `length`: a name in `_WINDOWS`, an array-like or None (ones).
+
+    A clear error names `owner` for unknown names and for arrays of the wrong length.
+    """
+    if window is None:
+        return np.ones(length)
+    if isinstance(window, str):
+        if window not in _WINDOWS:
+            raise ValueError(f"{owner}: unknown `window` {window!r}. Valid: "
+                             f"{', '.join(sorted(_WINDOWS))}, an array of values, or None. "
+                             f"Received: window={window!r}")
+        return np.asarray(_WINDOWS[window](length + 1)[:-1] if periodic
+                          else _WINDOWS[window](length), dtype=np.float64)
+    win = np.asarray(window, dtype=np.float64)
+    if win.shape != (length,):
+        raise ValueError(f"{owner}: the `window` values must have shape ({length},) (the frame "
+                         f"length). Received: window of shape {win.shape}")
+    return win
+
+
+@_REGISTRY.register("stft", "STFTInitializer", "STFT")
+class STFT(Initializer):
+    """Kernels of a convolution that computes a windowed DFT (the STFT): weight shape
+    `(frame_length, 1, bins)` with `bins = fft_length // 2 + 1`; entry `[t, 0, k]` is
+    `cos(-2π t k / fft_length)` (`side="real"`) or its `sin` (`side="imag"`), times the window
+    and divided by the window's L2 norm (`scaling="density"`) or L1 norm (`"spectrum"`).
+
+    Args:
+        side: `"real"` (default) or `"imag"`: which part of the DFT the kernel computes.
+        window: `"hann"` (default), `"hamming"`, `"blackman"`, `"bartlett"`, `"boxcar"`, an
+            array of `frame_length` values, or None (no window).
+        scaling: `"density"` (default), `"spectrum"` or None (no scaling).
+        periodic: if True the named window is periodic (one DFT period), else symmetric.
+
+    Example:
+        >>> import kerasnp as keras
+        >>> keras.initializers.STFT("real", "hann")((8, 1, 5)).shape
+        (8, 1, 5)
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        self.side = _validate.choice(side, "side", ("real", "imag"), self)
+        if isinstance(window, str):
+            get_window(window, 1, owner="STFT")      # unknown names fail here, as in Keras
+        self.window = window
+        if scaling is not None:
+            scaling = _validate.choice(scaling, "scaling", ("density", "spectrum"), self)
+        self.scaling = scaling
+        self.periodic = _validate.boolean(periodic, "periodic", self)
+
+    def __call__(self, shape, dtype=None, rng=None):
+        shape, dt = _shape(shape, self), _dtype(dtype, self)
+        if len(shape) != 3:
+            raise ValueError(f"STFT: the kernel shape must be (frame_length, 1, bins). "
+                             f"Received: shape={shape}")
+        length, _, bins = shape
+        t = np.arange(length, dtype=np.float64)[:, None, None]
+        k = np.arange(bins, dtype=np.float64)[None, None, :]
+        args = -2.0 * np.pi * t * k / max(2 * (bins - 1), 1)     # fft_length = 2 (bins - 1)
+        kernel = np.cos(args) if self.side == "real" else np.sin(args)
+        if self.window is not None:
+            win = get_window(self.window, length, self.periodic)
+            norm = {"density": np.sqrt(np.sum(win ** 2)), "spectrum": np.sum(np.abs(win)),
+                    None: 1.0}[self.scaling]
+            kernel = kernel * win[:, None, None] / norm
+        return np.broadcast_to(kernel, shape).astype(dt)
+
+    def get_config(self):
+        window = self.window.tolist() if isinstance(self.window, np.ndarray) else self.window
+        return {"side": self.side, "window": window, "periodic": self.periodic,
+                "scaling": self.scaling}
+
+
+STFTInitializer = STFT
+stft = STFT
+
+# Keras 3's lowercase aliases: the classes themselves under their snake_case names.
+constant, zeros, ones, identity = Constant, Zeros, Ones, Identity
+glorot_normal, glorot_uniform, he_normal, he_uniform = (GlorotNormal, GlorotUniform, HeNormal,
+                                                         HeUniform)
+lecun_normal, lecun_uniform, orthogonal = LecunNormal, LecunUniform, Orthogonal
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling = VarianceScaling
+
+
 def get(identifier):
     """Resolve an initializer: `None`, a name, a config dict, a class, an instance or a callable.
 
