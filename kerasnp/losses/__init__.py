@@ -17,8 +17,12 @@ reduced loss with respect to each per-sample value, and returns d loss / d y_pre
 from .._registry import resolve
 from ._nodes import loss_node
 from .base import Loss, registry
+from .focal import (BinaryFocalCrossentropy, CategoricalFocalCrossentropy,
+                    CategoricalGeneralizedCrossEntropy, binary_focal_crossentropy,
+                    categorical_focal_crossentropy, categorical_generalized_cross_entropy)
 from .margin import (CategoricalHinge, CosineSimilarity, Hinge, SquaredHinge,
                      categorical_hinge, cosine_similarity, hinge, squared_hinge)
+from .overlap import Circle, Dice, Tversky, circle, dice, tversky
 from .probabilistic import (BinaryCrossentropy, CategoricalCrossentropy, KLDivergence, Poisson,
                             binary_crossentropy, categorical_crossentropy, kl_divergence, kld,
                             kullback_leibler_divergence, poisson)
@@ -40,13 +44,18 @@ __all__ = [
     "categorical_crossentropy", "sparse_categorical_crossentropy", "kl_divergence", "poisson",
     "hinge", "squared_hinge", "categorical_hinge", "cosine_similarity",
     "mse", "mae", "mape", "msle", "logcosh", "kld", "kullback_leibler_divergence",
+    "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy",
+    "CategoricalGeneralizedCrossEntropy", "Circle", "Dice", "Tversky",
+    "binary_focal_crossentropy", "categorical_focal_crossentropy",
+    "categorical_generalized_cross_entropy", "circle", "dice", "tversky",
 ]
 
 _FUNCTIONS = {fn: registry.lookup(fn.__name__) for fn in (
     mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
     mean_squared_logarithmic_error, huber, log_cosh, binary_crossentropy,
     categorical_crossentropy, sparse_categorical_crossentropy, kl_divergence, poisson, hinge,
-    squared_hinge, categorical_hinge, cosine_similarity)}
+    squared_hinge, categorical_hinge, cosine_similarity, binary_focal_crossentropy,
+    categorical_focal_crossentropy, categorical_generalized_cross_entropy, circle, dice, tversky)}
 
 # Saved `LossFunctionWrapper` configs name a function by its import path; keep that path the public
 # one, `kerasnp.losses.<name>`, whichever file of this package defines the function.

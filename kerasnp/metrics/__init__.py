@@ -34,6 +34,7 @@ from .loss_metrics import (BinaryCrossentropy, CategoricalCrossentropy, Categori
                            mean_squared_logarithmic_error, poisson,
                            sparse_categorical_crossentropy, squared_hinge)
 from .reduction import Sum
+from ..losses import binary_focal_crossentropy, categorical_focal_crossentropy
 from .regression_more import (ConcordanceCorrelation, PearsonCorrelation, R2Score,
                               concordance_correlation, pearson_correlation)
 
@@ -56,6 +57,7 @@ __all__ = [
     "hinge", "squared_hinge", "categorical_hinge", "kl_divergence", "poisson", "log_cosh",
     "huber", "mean_absolute_percentage_error", "mean_squared_logarithmic_error",
     "pearson_correlation", "concordance_correlation",
+    "binary_focal_crossentropy", "categorical_focal_crossentropy",
 ]
 
 METRICS = Registry("metric")
@@ -83,7 +85,8 @@ FUNCTIONS = {f.__name__: f for f in (
     mean_absolute_error, binary_crossentropy, categorical_crossentropy,
     sparse_categorical_crossentropy, hinge, squared_hinge, categorical_hinge, kl_divergence,
     poisson, log_cosh, huber, mean_absolute_percentage_error, mean_squared_logarithmic_error,
-    pearson_correlation, concordance_correlation)}
+    pearson_correlation, concordance_correlation, binary_focal_crossentropy,
+    categorical_focal_crossentropy)}
 
 # Which accuracy a loss implies (loss names as Keras spells them, and their short aliases).
 _ACCURACY_BY_LOSS = {
