@@ -1,3 +1,12 @@
-"""NumPy-like ops beyond the first set (Keras 3 names), with their VJPs: re-exported by kerasnp.ops."""
+"""NumPy-like ops beyond the first set (Keras 3 names), with their VJPs: re-exported by kerasnp.ops.
 
-__all__ = []
+Topic modules: `_np_math` (element-wise math), `_np_bitwise` (integer ops), `_np_windows`
+(signal windows); their helpers live in `_np_common` and `_np_special`.
+"""
+from . import _np_bitwise, _np_math, _np_windows
+from ._np_bitwise import *  # noqa: F401,F403
+from ._np_math import *  # noqa: F401,F403
+from ._np_windows import *  # noqa: F401,F403
+
+_PARTS = (_np_bitwise, _np_math, _np_windows)
+__all__ = sorted(name for m in _PARTS for name in m.__all__)
