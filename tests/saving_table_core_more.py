@@ -1,0 +1,12 @@
+"""Saving round-trip rows for the wider core family (kerasnp/layers/more_core.py)."""
+from kerasnp import layers as L
+
+CASES = {
+    "GroupNormalization": (lambda: L.GroupNormalization(groups=2), [(3, 4)], False),
+    "RMSNormalization": (lambda: L.RMSNormalization(), [(3, 4)], False),
+    "UnitNormalization": (lambda: L.UnitNormalization(), [(4,)], False),
+    "GaussianDropout": (lambda: L.GaussianDropout(0.3), [(6,)], False),
+    "AlphaDropout": (lambda: L.AlphaDropout(0.3), [(6,)], False),
+    "ActivityRegularization": (lambda: L.ActivityRegularization(l1=0.1), [(4,)], False),
+}
+NOT_IN_TABLE = set()
