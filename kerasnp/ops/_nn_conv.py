@@ -3,9 +3,12 @@
 The public ops validate Keras arguments, resolve padding to explicit pixel counts (TensorFlow's
 placement: the extra row/column of "same" goes to the bottom/right) and call the same fused ops
 as the built-in layers, so each is one tape node whose VJP is kerasnp's hand-written backward.
-Inputs are `(batch, steps, channels)` (1-D) or `(batch, rows, cols, channels)` (2-D).
+Inputs are `(batch, steps, channels)` (1-D), `(batch, rows, cols, channels)` (2-D) or, for
+`conv`, `conv_transpose` and the pools, `(batch, depth, rows, cols, channels)` (3-D, computed by
+`_conv3d`: im2col over volumes and one GEMM).
 """
 from .. import _validate
+from ._conv3d import conv3d_bias_act, conv3d_transpose_bias_act, pads_3d, pool3d
 from ._conv_fused import (conv_bias_act, conv_transpose_bias_act, depthwise_conv_bias_act,
                           separable_conv_bias_act)
 from ._conv_padding import PADDINGS, output_length, pads_2d, transpose_length
@@ -16,13 +19,14 @@ __all__ = ["average_pool", "conv", "conv_transpose", "depthwise_conv", "max_pool
            "separable_conv"]
 
 
-def _rank(name, a):
-    """Number of spatial axes of `a` (1 or 2)."""
-    if a.ndim not in (3, 4):
-        raise ValueError(f"ops.{name}: inputs must have rank 3 (batch, steps, channels) or 4 "
-                         f"(batch, rows, cols, channels); 3-D convolutions are not supported. "
-                         f"Received: inputs.shape={a.shape}")
-    return a.ndim - 2
+def _rank(name, a, volumes=False):
+    """Number of spatial axes of `a` (1 or 2; 3 where `volumes`)."""
+    if a.ndim in (3, 4) or (volumes and a.ndim == 5):
+        return a.ndim - 2
+    also = " or 5 (batch, depth, rows, cols, channels)" if volumes else \
+        "; 3-D inputs are not supported by this op"
+    raise ValueError(f"ops.{name}: inputs must have rank 3 (batch, steps, channels) or 4 "
+                     f"(batch, rows, cols, channels){also}. Received: inputs.shape={a.shape}")
 
 
 def _kernel(name, w, rank, what="kernel"):
@@ -48,15 +52,23 @@ def _as_2d(rank, values):
     return values if rank == 2 else (1,) + tuple(values)
 
 
-def _geometry(name, shape, window, strides, padding, dilation):
-    """(strides, pads, dilation) of the 2-D kernels; refuses windows larger than the input."""
-    rank = len(window)
+def _fits(name, shape, window, strides, padding, dilation):
+    """Refuses windows larger than the input."""
     spatial = shape[1:-1]
     for size, k, s, d in zip(spatial, window, strides, dilation):
         if output_length(size, k, s, padding, d) <= 0:
             raise ValueError(f"ops.{name}: window {tuple(window)} (dilation {tuple(dilation)}) "
                              f"does not fit inputs of spatial shape {tuple(spatial)} with "
                              f"padding='valid'. Received: inputs.shape={shape}")
+
+
+def _geometry(name, shape, window, strides, padding, dilation):
+    """(strides, pads, dilation) of the 2-D kernels; refuses windows larger than the input."""
+    rank = len(window)
+    spatial = shape[1:-1]
+    _fits(name, shape, window, strides, padding, dilation)
+    if rank == 3:                                    # the volumetric ops' geometry
+        return strides, pads_3d(spatial, window, strides, padding, dilation), dilation
     hw = _as_2d(rank, spatial)
     s2, k2, d2 = _as_2d(rank, strides), _as_2d(rank, window), _as_2d(rank, dilation)
     return s2, pads_2d(*hw, k2, s2, padding, d2), d2
@@ -64,11 +76,13 @@ def _geometry(name, shape, window, strides, padding, dilation):
 
 @op
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """1-D or 2-D convolution (cross-correlation, as in Keras), channels-last.
+    """1-D, 2-D or 3-D convolution (cross-correlation, as in Keras), channels-last.
 
     Args:
-        inputs: `(batch, steps, in)` or `(batch, rows, cols, in)`.
-        kernel: `(k, in // groups, out)` or `(kh, kw, in // groups, out)`; `groups` is
+        inputs: `(batch, steps, in)`, `(batch, rows, cols, in)` or
+            `(batch, depth, rows, cols, in)`.
+        kernel: `(k, in // groups, out)`, `(kh, kw, in // groups, out)` or
+            `(kd, kh, kw, in // groups, out)`; `groups` is
             `in // kernel.shape[-2]`, as in Keras.
         strides, dilation_rate: int or one int per spatial axis.
         padding: `"valid"` or `"same"` (output `ceil(in / stride)`).
@@ -84,7 +98,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         (1, 5, 5, 4)
     """
     a, w = value(inputs), value(kernel)
-    rank = _rank("conv", a)
+    rank = _rank("conv", a, volumes=True)
     _kernel("conv", w, rank)
     cin, cg, cout = a.shape[-1], w.shape[-2], w.shape[-1]
     if cin % cg or cout % (cin // cg):
@@ -95,6 +109,8 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     strides, padding, dilation = _args("conv", rank, strides, padding, data_format,
                                        dilation_rate)
     geometry = _geometry("conv", a.shape, w.shape[:-2], strides, padding, dilation)
+    if rank == 3:
+        return conv3d_bias_act(inputs, kernel, None, None, *geometry, cin // cg)
     return conv_bias_act(inputs, kernel, None, None, *geometry, cin // cg)
 
 
@@ -158,8 +174,8 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     """Transposed convolution (the adjoint of `conv`), Keras's output sizes.
 
     Args:
-        inputs: as for `conv`.
-        kernel: `(k, out, in)` or `(kh, kw, out, in)`, as in Keras.
+        inputs: as for `conv` (1-D, 2-D or 3-D).
+        kernel: `(k, out, in)`, `(kh, kw, out, in)` or `(kd, kh, kw, out, in)`, as in Keras.
         strides, dilation_rate: int or one int per spatial axis.
         padding: `"valid"` (output `in·stride + max(k - stride, 0)`) or `"same"` (`in·stride`).
         output_padding: None, or an int or one int per axis (< stride): the output is then
@@ -167,7 +183,7 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
         data_format: None or `"channels_last"`.
     """
     a, w = value(inputs), value(kernel)
-    rank = _rank("conv_transpose", a)
+    rank = _rank("conv_transpose", a, volumes=True)
     _kernel("conv_transpose", w, rank)
     if w.shape[-1] != a.shape[-1]:
         raise ValueError(f"ops.conv_transpose: kernel.shape[-1] must equal the input channels "
@@ -191,6 +207,10 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
                          f"input size {a.shape[1:-1]} by a '{padding}' convolution with kernel "
                          f"{tuple(window)} and strides {strides}; choose another output_padding. "
                          f"Received: output_padding={output_padding}")
+    if rank == 3:
+        return conv3d_transpose_bias_act(inputs, kernel, None, None, out, strides,
+                                         pads_3d(out, window, strides, padding, dilation),
+                                         dilation)
     s2, k2, d2 = _as_2d(rank, strides), _as_2d(rank, window), _as_2d(rank, dilation)
     out_hw = _as_2d(rank, out)
     pads = pads_2d(*out_hw, k2, s2, padding, d2)
@@ -199,11 +219,13 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
 
 def _pool(name, mode, inputs, pool_size, strides, padding, data_format):
     a = value(inputs)
-    rank = _rank(name, a)
+    rank = _rank(name, a, volumes=True)
     window = _validate.int_tuple(pool_size, rank, "pool_size", f"ops.{name}")
     strides, padding, _ = _args(name, rank, window if strides is None else strides, padding,
                                 data_format)
     s2, pads, _ = _geometry(name, a.shape, window, strides, padding, (1,) * rank)
+    if rank == 3:
+        return pool3d(inputs, mode, window, s2, pads)
     return pool(inputs, mode, _as_2d(rank, window), s2, pads)
 
 
@@ -212,7 +234,7 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
     """Max pooling, channels-last (padded positions never win).
 
     Args:
-        inputs: `(batch, steps, c)` or `(batch, rows, cols, c)`.
+        inputs: `(batch, steps, c)`, `(batch, rows, cols, c)` or `(batch, depth, rows, cols, c)`.
         pool_size: int or one int per spatial axis.
         strides: int, one int per axis, or None (= pool_size).
         padding: `"valid"` or `"same"`.
