@@ -1,9 +1,4 @@
 """History (the record `fit` returns) and ProgbarLogger (the progress output), both callbacks."""
-import sys
-import time
-
-import numpy as np
-
 from .base import Callback
 
 
@@ -34,114 +29,113 @@ class History(Callback):
         return plot_history(self, metrics=metrics, **kwargs)
 
 
-def _fmt(value):
-    if isinstance(value, np.ndarray):
-        return "[" + " ".join(f"{v:.4f}" for v in value.ravel()) + "]"
-    return f"{value:.4f}"
-
-
 def format_logs(logs):
-    """`loss: 0.1234 - accuracy: 0.9600`, as Keras prints logs."""
-    return " - ".join(f"{k}: {_fmt(v)}" for k, v in logs.items())
+    """`loss: 0.1234 - accuracy: 0.9600`, as Keras prints logs (scientific below 1e-3)."""
+    from ..utils.progbar import format_value
+    return " - ".join(f"{k}: {format_value(v)}" for k, v in logs.items())
 
 
 class ProgbarLogger(Callback):
-    """Progress output with tqdm: a bar per epoch (verbose=1) or one line per epoch (verbose=2).
+    """Progress output of fit, evaluate and predict, drawn by `kerasnp.utils.Progbar`.
 
-    The bar shows batches done, elapsed time, ETA and the running loss and metrics. When the output
-    is not a terminal (a log file, a pipe, CI) verbose=1 prints one finished line per epoch, as
-    verbose=2 does, so logs stay small. No colour codes are written.
+    verbose=1: a live bar per epoch on a terminal, wrapped at the ` - ` between metrics when the
+    terminal is narrower than the line, so every value (`val_*` included) shows; verbose=2: one
+    line per epoch, `8/8 - 1s - 12ms/step - loss: ... - val_loss: ...`. When the output is not a
+    terminal (a log file, a pipe, CI) verbose=1 prints that same one line per epoch, with no
+    carriage-return updates. evaluate and predict show the same bar or line (validation inside
+    fit stays silent; its values end the epoch line). No colour codes are written.
+
+    Args:
+        verbose: 0, 1 or 2; None (the default, as Keras's `ProgbarLogger()`) takes the
+            `verbose` that fit, evaluate or predict was called with.
+        file: stream to write to (not in Keras); default `sys.stdout`.
+
+    Example:
+        >>> import kerasnp as keras
+        >>> logger = keras.callbacks.ProgbarLogger()   # passed to fit: no second bar is added
     """
 
-    def __init__(self, verbose=1, file=None):
+    def __init__(self, verbose=None, file=None):
         super().__init__()
+        if verbose is not None and (isinstance(verbose, bool) or verbose not in (0, 1, 2)):
+            raise ValueError("ProgbarLogger: argument `verbose` must be None (from fit), 0, 1 or "
+                             f"2. Received: verbose={verbose!r}")
         self.verbose = verbose
+        self._level = 1 if verbose is None else verbose
         self.file = file
-        self._bar = None
+        self.progbar = None
+        self.seen = 0
 
-    def _out(self):
-        return self.file or sys.stdout
+    def set_params(self, params):
+        super().set_params(params)
+        level = params.get("verbose", 1) if self.verbose is None else self.verbose
+        self._level = 1 if level == "auto" else level
 
-    def _is_tty(self):
-        out = self._out()
-        return bool(getattr(out, "isatty", lambda: False)())
+    def _in_fit(self):
+        return self.params.get("mode") == "fit"
 
-    def _open_bar(self, total, desc=None):
-        from tqdm.auto import tqdm
-        tty = self._is_tty()
-        encoding = (getattr(self._out(), "encoding", None) or "").lower()
-        self._bar = tqdm(total=total, file=self._out(), leave=True, dynamic_ncols=tty,
-                         mininterval=0.1 if tty else 10.0, ascii=not encoding.startswith("utf"),
-                         unit="step", desc=desc,
-                         bar_format="{n_fmt}/{total_fmt} |{bar:20}| {elapsed}<{remaining}, "
-                                    "{rate_inv_fmt}{postfix}")
-        self._last_refresh = 0.0
+    def _new_bar(self):
+        from ..utils.progbar import Progbar
+        self.seen = 0
+        # the logs already hold running means: shown as given, never averaged again
+        self.progbar = Progbar(self.params.get("steps"), verbose=self._level,
+                               stateless_metrics=set(), file=self.file)
 
-    def _print(self, text):
-        print(text, file=self._out(), flush=True)
+    def _update(self, batch, logs):
+        self.seen = batch + 1
+        if self.progbar is None:
+            self._new_bar()
+        if self._level == 1:
+            self.progbar.update(self.seen, list((logs or {}).items()), finalize=False)
+
+    def _finalize(self, logs):
+        if self.progbar is None:
+            if not self._level:
+                return
+            self._new_bar()
+        if self.progbar.target is None:        # a generator of unknown length: now known
+            self.progbar.target = self.seen
+        self.progbar.update(self.progbar.target, list((logs or {}).items()), finalize=True)
+        self.progbar = None
 
     # training
-    def on_train_begin(self, logs=None):
-        self.epochs = self.params.get("epochs", 1)
-        self.steps = self.params.get("steps")
-
     def on_epoch_begin(self, epoch, logs=None):
-        self._print(f"Epoch {epoch + 1}/{self.epochs}")
-        self._t0 = time.perf_counter()
-        self._seen = 0
-        if self.verbose == 1 and self._is_tty():
-            self._open_bar(self.steps)
+        if self._level:
+            from ..utils.interactive_logging import print_msg
+            print_msg(f"Epoch {epoch + 1}/{self.params.get('epochs', 1)}", file=self.file)
+        self._new_bar()
 
     def on_train_batch_end(self, batch, logs=None):
-        self._seen = batch + 1
-        if self._bar is None:
-            return
-        self._bar.update(1)
-        now = time.perf_counter()
-        if logs and now - self._last_refresh > (0.25 if self._is_tty() else 10.0):
-            self._last_refresh = now
-            self._bar.set_postfix_str(format_logs(logs), refresh=False)
+        self._update(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._close(logs)
+        self._finalize(logs)
 
     def on_train_end(self, logs=None):
-        if self._bar is not None:
-            self._close(None)
+        # an epoch cut short (stop_training, Ctrl-C, a non-finite loss): end the live bar's row
+        if self.progbar is not None and self.progbar._rows:
+            from ..utils.interactive_logging import print_msg
+            print_msg("", file=self.file)
+        self.progbar = None
 
-    def _close(self, logs):
-        if self._bar is not None:
-            if logs:
-                self._bar.set_postfix_str(format_logs(logs), refresh=False)
-            self._bar.close()
-            self._bar = None
-        elif self.verbose in (1, 2) and logs is not None:    # one line per epoch (no tty)
-            dt = time.perf_counter() - self._t0
-            per = dt / max(self._seen, 1)
-            rate = f"{per * 1e3:.0f}ms/step" if per >= 1e-3 else f"{per * 1e6:.0f}us/step"
-            self._print(f"{self._seen}/{self.steps} - {dt:.0f}s - {rate} - {format_logs(logs)}")
-
-    # evaluate / predict (only when called directly, with their own verbose)
+    # evaluate / predict (validation inside fit is silent)
     def on_test_begin(self, logs=None):
-        if self.verbose == 1 and self.params.get("mode") == "test":
-            self._open_bar(self.params.get("steps"))
+        if not self._in_fit():
+            self._new_bar()
 
     def on_test_batch_end(self, batch, logs=None):
-        if self._bar is not None and self.params.get("mode") != "fit":   # not fit's validation
-            self._bar.update(1)
+        if not self._in_fit():
+            self._update(batch, logs)
 
     def on_test_end(self, logs=None):
-        if self.params.get("mode") == "test":
-            self._t0 = getattr(self, "_t0", time.perf_counter())
-            if self._bar is not None:
-                self._close(logs)
-            elif self.verbose == 2 and logs:
-                self._print(format_logs(logs))
+        if not self._in_fit():
+            self._finalize(logs)
 
-    on_predict_begin = on_test_begin
-    on_predict_batch_end = on_test_batch_end
+    def on_predict_begin(self, logs=None):
+        self._new_bar()
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._update(batch, None)               # the outputs are no metrics
 
     def on_predict_end(self, logs=None):
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        self._finalize(None)

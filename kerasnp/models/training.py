@@ -131,7 +131,7 @@ class TrainingMixin(StepsMixin, DataMixin):
             verbose = verbose if dist.is_chief else 0
         train.build_model()
         history = History()
-        cbs = _callback_list(callbacks) + ([ProgbarLogger(verbose)] if verbose else [])
+        cbs = _with_progbar(_callback_list(callbacks), verbose)
         cbs.append(history)
         cbl = CallbackList(cbs, self, {"verbose": verbose, "epochs": epochs,
                                        "steps": train.steps, "mode": "fit"})
@@ -206,7 +206,7 @@ class TrainingMixin(StepsMixin, DataMixin):
             verbose = verbose if _distributed.active.is_chief else 0
         source.build_model()
         self._prepare_training()
-        cbs = _callback_list(callbacks) + ([ProgbarLogger(verbose)] if verbose else [])
+        cbs = _with_progbar(_callback_list(callbacks), verbose)
         cbl = CallbackList(cbs, self, {"verbose": verbose, "epochs": 1, "mode": "test",
                                        "steps": source.steps})
         cbl.on_test_begin({})
@@ -233,7 +233,7 @@ class TrainingMixin(StepsMixin, DataMixin):
         verbose = _verbose(verbose)
         source = self._make_source(x, None, None, None, batch_size, False, steps, "predict")
         source.build_model()
-        cbs = _callback_list(callbacks) + ([ProgbarLogger(verbose)] if verbose else [])
+        cbs = _with_progbar(_callback_list(callbacks), verbose)
         cbl = CallbackList(cbs, self, {"verbose": verbose, "epochs": 1, "steps": source.steps,
                                        "mode": "predict"})
         cbl.on_predict_begin({})
@@ -309,6 +309,14 @@ def _callback_list(callbacks):
     if isinstance(callbacks, (list, tuple)):
         return list(callbacks)
     return [callbacks]
+
+
+def _with_progbar(cbs, verbose):
+    """The callbacks plus the progress output, as Keras adds it: none at verbose=0, and none
+    when the user passed a ProgbarLogger of their own."""
+    if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
+        cbs.append(ProgbarLogger(verbose))
+    return cbs
 
 
 def _default_logs(model):
