@@ -17,6 +17,7 @@ reduced loss with respect to each per-sample value, and returns d loss / d y_pre
 from .._registry import resolve
 from ._nodes import loss_node
 from .base import Loss, registry
+from .ctc import CTC, ctc
 from .focal import (BinaryFocalCrossentropy, CategoricalFocalCrossentropy,
                     CategoricalGeneralizedCrossEntropy, binary_focal_crossentropy,
                     categorical_focal_crossentropy, categorical_generalized_cross_entropy)
@@ -47,7 +48,7 @@ __all__ = [
     "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy",
     "CategoricalGeneralizedCrossEntropy", "Circle", "Dice", "Tversky",
     "binary_focal_crossentropy", "categorical_focal_crossentropy",
-    "categorical_generalized_cross_entropy", "circle", "dice", "tversky",
+    "categorical_generalized_cross_entropy", "circle", "dice", "tversky", "CTC", "ctc",
 ]
 
 _FUNCTIONS = {fn: registry.lookup(fn.__name__) for fn in (
@@ -55,7 +56,7 @@ _FUNCTIONS = {fn: registry.lookup(fn.__name__) for fn in (
     mean_squared_logarithmic_error, huber, log_cosh, binary_crossentropy,
     categorical_crossentropy, sparse_categorical_crossentropy, kl_divergence, poisson, hinge,
     squared_hinge, categorical_hinge, cosine_similarity, binary_focal_crossentropy,
-    categorical_focal_crossentropy, categorical_generalized_cross_entropy, circle, dice, tversky)}
+    categorical_focal_crossentropy, categorical_generalized_cross_entropy, circle, dice, tversky, ctc)}
 
 # Saved `LossFunctionWrapper` configs name a function by its import path; keep that path the public
 # one, `kerasnp.losses.<name>`, whichever file of this package defines the function.
