@@ -8,5 +8,9 @@ CASES = {
     "GaussianDropout": (lambda: L.GaussianDropout(0.3), [(6,)], False),
     "AlphaDropout": (lambda: L.AlphaDropout(0.3), [(6,)], False),
     "ActivityRegularization": (lambda: L.ActivityRegularization(l1=0.1), [(4,)], False),
+    "AdaptiveAveragePooling2D": (lambda: L.AdaptiveAveragePooling2D((3, 2)), [(7, 5, 2)], False),
+    "AdaptiveMaxPooling2D": (lambda: L.AdaptiveMaxPooling2D(3), [(7, 5, 2)], False),
+    "DepthwiseConv1D": (lambda: L.DepthwiseConv1D(3, depth_multiplier=2), [(6, 2)], False),
+    "SeparableConv1D": (lambda: L.SeparableConv1D(3, 2, padding="same"), [(6, 2)], False),
 }
 NOT_IN_TABLE = set()

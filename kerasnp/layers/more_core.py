@@ -6,3 +6,8 @@ from .normalization_more import GroupNormalization, RMSNormalization, UnitNormal
 
 __all__ += ["ActivityRegularization", "AlphaDropout", "GaussianDropout", "GroupNormalization",
             "RMSNormalization", "UnitNormalization"]
+from .conv_depthwise_1d import DepthwiseConv1D, SeparableConv1D, SeparableConvolution1D
+from .pooling_adaptive_2d import AdaptiveAveragePooling2D, AdaptiveMaxPooling2D
+
+__all__ += ["AdaptiveAveragePooling2D", "AdaptiveMaxPooling2D", "DepthwiseConv1D",
+            "SeparableConv1D", "SeparableConvolution1D"]
