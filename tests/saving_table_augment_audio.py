@@ -1,0 +1,12 @@
+"""Rows of the saving round trip (tests/test_saving.py) for the augmentation and audio layers."""
+from kerasnp import layers as L
+
+CASES = {
+    "RandomGrayscale": (lambda: L.RandomGrayscale(0.5, seed=1), [(4, 4, 3)], False),
+    "RandomInvert": (lambda: L.RandomInvert(0.8, value_range=(-3, 3)), [(4, 4, 2)], False),
+    "RandomHue": (lambda: L.RandomHue(0.4, value_range=(-3, 3)), [(4, 4, 3)], False),
+    "RandomSaturation": (lambda: L.RandomSaturation(0.6), [(4, 4, 3)], False),
+    "RandomColorDegeneration": (lambda: L.RandomColorDegeneration(0.5), [(4, 4, 3)], False),
+    "RandomSharpness": (lambda: L.RandomSharpness(0.5, value_range=(-3, 3)), [(4, 4, 2)],
+                        False),
+}
