@@ -38,3 +38,31 @@ def set_epsilon(value):
 def image_data_format():
     """Return `'channels_last'`: kerasnp images are NHWC, as in Keras's default."""
     return _state["image_data_format"]
+
+
+def set_num_threads(n):
+    """Set how many threads kerasnp computes on (None: back to the default).
+
+    The default is `KERASNP_NUM_THREADS` if set, else the CPUs this process may run on (its
+    affinity mask and cgroup CPU quota, not the machine's count). The limit also applies to
+    NumPy's BLAS and to Numba, so no library runs more threads than this. See the thread policy
+    in the [design notes](../design.md#threads).
+
+    Args:
+        n: a positive integer, or None for the default.
+
+    Example:
+        >>> import kerasnp as keras
+        >>> keras.config.set_num_threads(2)
+        >>> keras.config.get_num_threads()
+        2
+        >>> keras.config.set_num_threads(None)
+    """
+    from .kernels import threads
+    threads.set_num_threads(n)
+
+
+def get_num_threads():
+    """Return the number of threads kerasnp computes on (see `set_num_threads`)."""
+    from .kernels import threads
+    return threads.num_threads()

@@ -183,14 +183,31 @@ def test_batch_split_between_threads_changes_nothing(make, monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
-def test_kernels_run_on_one_thread_unless_asked(monkeypatch):
-    """One thread by default (OpenBLAS's spinning workers hold the other cores: see
-    _recurrent_threads); KERASNP_RNN_THREADS sets the budget."""
+def test_thread_budget_is_kerasnps_unless_overridden(monkeypatch):
+    """The kernels' budget is kerasnp's thread budget (KERASNP_NUM_THREADS, else the CPUs the
+    process may use); KERASNP_RNN_THREADS overrides it for the recurrent kernels; a bad value
+    is a clear error naming the variable."""
+    from kerasnp.kernels import threads
     from kerasnp.ops import _recurrent_threads
     monkeypatch.delenv("KERASNP_RNN_THREADS", raising=False)
-    assert _recurrent_threads.max_threads() == 1
+    monkeypatch.delenv("KERASNP_NUM_THREADS", raising=False)
+    assert _recurrent_threads.max_threads() == threads.available_cpus()
+    monkeypatch.setenv("KERASNP_NUM_THREADS", "3")
+    assert _recurrent_threads.max_threads() == 3
     monkeypatch.setenv("KERASNP_RNN_THREADS", "4")
     assert _recurrent_threads.max_threads() == 4
+    monkeypatch.setenv("KERASNP_RNN_THREADS", "many")
+    with pytest.raises(ValueError, match="KERASNP_RNN_THREADS.*Received.*many"):
+        _recurrent_threads.max_threads()
+
+
+def test_weight_products_in_parallel_keep_their_order(monkeypatch):
+    from kerasnp.ops import _recurrent_threads
+    monkeypatch.setenv("KERASNP_RNN_THREADS", "2")
+    calls = [(lambda k=k: k * 10) for k in range(5)]
+    assert _recurrent_threads.products(*calls) == [0, 10, 20, 30, 40]
+    monkeypatch.setenv("KERASNP_RNN_THREADS", "1")
+    assert _recurrent_threads.products(*calls) == [0, 10, 20, 30, 40]
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")

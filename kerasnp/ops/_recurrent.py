@@ -21,7 +21,7 @@ from ..variables import Variable
 from ._blas import column_sums
 from ._dispatch import value
 from ._recurrent_buffers import POOL
-from ._recurrent_threads import run_rows
+from ._recurrent_threads import in_parallel_region, products, run_rows
 
 _NO_MASK = np.ones((1, 1), dtype=np.uint8)
 
@@ -176,6 +176,7 @@ def _seq_grad(dmain, seq, ret_seq, zero_out, dh):
     return np.zeros((1, 1, 1), dtype=dh.dtype)
 
 
+@in_parallel_region
 def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
          return_sequences=False, return_state=False, zero_output_for_mask=False, a_code=0,
          ra_code=1, states_out=None, recurrent_mask=None):
@@ -205,6 +206,7 @@ def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fals
     y = ys if ret_seq else _last(hs[-1], seq, zero_out)
     need_dx = is_tracked(x)
 
+    @in_parallel_region
     def vjp(dy):
         dmain, (dh_t, dc_t) = _unpack_grad(dy, n_t, ret_seq, 2, return_state)
         dh = np.zeros((n_b, u), dtype) if dh_t is None else np.array(dh_t, dtype=dtype)
@@ -215,9 +217,10 @@ def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fals
                  seq.has_mask, zero_out, ret_seq, a_code, ra_code, rdm, has_rdrop, cs, gates,
                  tcs, dz)
         dz2 = dz.reshape(n_t * n_b, 4 * u)
-        dw, db = seq.weight_grads(dz2, bias is not None)          # dW = Xᵀ·dZ, db = Σ dZ
-        dr = _h_prev(hs, hds, has_rdrop).T @ dz2                  # dR = H₋₁ᵀ·dZ
-        dx = seq.dx(dz2, w) if need_dx else None                  # dX = dZ·Wᵀ
+        (dw, db), dr, dx = products(
+            lambda: seq.weight_grads(dz2, bias is not None),      # dW = Xᵀ·dZ, db = Σ dZ
+            lambda: _h_prev(hs, hds, has_rdrop).T @ dz2,          # dR = H₋₁ᵀ·dZ
+            lambda: seq.dx(dz2, w) if need_dx else None)          # dX = dZ·Wᵀ
         POOL.give([dz])
         return dx, _opt(h0, dh), _opt(c0, dc), dw, dr, db
     POOL.give_when_freed(vjp, [seq.x1, xp, hs, cs, gates, tcs] + [hds] * has_rdrop)
@@ -225,6 +228,7 @@ def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fals
                    seq, ret_seq, return_state, states_out)
 
 
+@in_parallel_region
 def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
         return_sequences=False, return_state=False, zero_output_for_mask=False, a_code=0,
         ra_code=1, states_out=None, recurrent_mask=None):
@@ -251,6 +255,7 @@ def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
     y = ys if ret_seq else _last(hs[-1], seq, zero_out)
     need_dx = is_tracked(x)
 
+    @in_parallel_region
     def vjp(dy):
         dmain, (dh_t,) = _unpack_grad(dy, n_t, ret_seq, 1, return_state)
         dh = np.zeros((n_b, u), dtype) if dh_t is None else np.array(dh_t, dtype=dtype)
@@ -260,10 +265,11 @@ def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
                  zero_out, ret_seq, a_code, ra_code, rdm, has_rdrop, hs, gates, rec, dxp, drec)
         dx2 = dxp.reshape(n_t * n_b, 3 * u)
         dr2 = drec.reshape(n_t * n_b, 3 * u)
-        dw, db_in = seq.weight_grads(dx2, bias is not None)       # dW = Xᵀ·dXp, Σ dXp
-        dr = _h_prev(hs, hds, has_rdrop).T @ dr2                  # dR = H₋₁ᵀ·dRec
+        (dw, db_in), dr, dx = products(
+            lambda: seq.weight_grads(dx2, bias is not None),      # dW = Xᵀ·dXp, Σ dXp
+            lambda: _h_prev(hs, hds, has_rdrop).T @ dr2,          # dR = H₋₁ᵀ·dRec
+            lambda: seq.dx(dx2, w) if need_dx else None)
         db = np.stack([db_in, column_sums(dr2)]) if bias is not None else None
-        dx = seq.dx(dx2, w) if need_dx else None
         POOL.give([dxp, drec])
         return dx, _opt(h0, dh), dw, dr, db
     POOL.give_when_freed(vjp, [seq.x1, xp, hs, gates, rec] + [hds] * has_rdrop)
@@ -271,6 +277,7 @@ def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
                    return_state, states_out)
 
 
+@in_parallel_region
 def simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
                return_sequences=False, return_state=False, zero_output_for_mask=False,
                a_code=0, states_out=None, recurrent_mask=None):
@@ -293,6 +300,7 @@ def simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fa
     y = ys if ret_seq else _last(hs[-1], seq, zero_out)
     need_dx = is_tracked(x)
 
+    @in_parallel_region
     def vjp(dy):
         dmain, (dh_t,) = _unpack_grad(dy, n_t, ret_seq, 1, return_state)
         dh = np.zeros((n_b, u), dtype) if dh_t is None else np.array(dh_t, dtype=dtype)
@@ -301,9 +309,10 @@ def simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=Fa
         run_rows(simple_rnn_backward, n_b, dys, dh, np.ascontiguousarray(r.T), seq.mask,
                  seq.has_mask, zero_out, ret_seq, a_code, rdm, has_rdrop, hs, da)
         da2 = da.reshape(n_t * n_b, u)
-        dw, db = seq.weight_grads(da2, bias is not None)          # dW = Xᵀ·dA, db = Σ dA
-        dr = _h_prev(hs, hds, has_rdrop).T @ da2                  # dR = H₋₁ᵀ·dA
-        dx = seq.dx(da2, w) if need_dx else None
+        (dw, db), dr, dx = products(
+            lambda: seq.weight_grads(da2, bias is not None),      # dW = Xᵀ·dA, db = Σ dA
+            lambda: _h_prev(hs, hds, has_rdrop).T @ da2,          # dR = H₋₁ᵀ·dA
+            lambda: seq.dx(da2, w) if need_dx else None)
         POOL.give([da])
         return dx, _opt(h0, dh), dw, dr, db
     POOL.give_when_freed(vjp, [seq.x1, xp, hs] + [hds] * has_rdrop)

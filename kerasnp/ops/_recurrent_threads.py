@@ -1,54 +1,45 @@
 """Running a recurrent kernel over the batch in parallel.
 
 The recurrences of different sequences are independent, so a batch splits into row blocks
-that run the whole time loop without any synchronisation between steps: one block per thread,
-the kernels release the GIL. Plain threads, not Numba's pool: they block (never spin) while
-idle. Blocks have at least `MIN_ROWS` rows; `KERASNP_RNN_THREADS` sets the number of threads.
+that run the whole time loop without any synchronisation between steps: one block per thread of
+kerasnp's pool (`kernels/threads.py`), the kernels release the GIL. Blocks have at least
+`MIN_ROWS` rows. The thread budget is kerasnp's (`kerasnp.config.set_num_threads`,
+`KERASNP_NUM_THREADS`, else the CPUs the process may use); `KERASNP_RNN_THREADS` overrides it for
+the recurrent kernels alone.
 
-The default is ONE thread (the kernels run on the calling thread), from measurements on the
-2-core reference machine (LSTM(64), batch 64, 50 steps, float32): alone, two threads halve a
-kernel (forward 2.5 -> 1.3 ms per batch), but in training the BLAS products around the kernels
-(input projection, the VJP's weight gradients) leave OpenBLAS's worker threads spinning for a
-long while after each product, on the very cores a second kernel thread needs. A training epoch
-took 0.33 s with one thread and 0.37-0.47 s with two (its CPU time is about twice its wall
-time even with one thread: the spinning BLAS worker). Set `KERASNP_RNN_THREADS=N` where the
-kernels dominate and cores are free (many cores, BLAS limited to a few threads, or
-`OPENBLAS_THREAD_TIMEOUT` shortening the spin).
+The recurrent ops run inside `in_parallel_region`: BLAS on one thread while kerasnp's threads
+have the cores (see the thread policy in `kernels/threads.py`), and the VJP's three independent
+weight products run side by side on the pool (`products`).
 """
+import functools
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
+
+from ..kernels.threads import num_threads, run_parallel, single_threaded_blas
 
 MIN_ROWS = 16
 
-_lock = threading.Lock()
-_pool = [None]
-
-
-def _forget_pool():
-    """A forked child has none of the parent's threads: it starts its own pool."""
-    global _lock
-    _lock = threading.Lock()
-    _pool[0] = None
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
 
 def max_threads():
-    """The thread budget: `KERASNP_RNN_THREADS` if set, else 1 (see the module's note)."""
-    env = os.environ.get("KERASNP_RNN_THREADS", "")
-    n = int(env) if env.strip().isdigit() else 1
-    return max(1, n)
+    """The thread budget: `KERASNP_RNN_THREADS` if set, else kerasnp's `num_threads()`."""
+    env = os.environ.get("KERASNP_RNN_THREADS", "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise ValueError("The environment variable KERASNP_RNN_THREADS must be a positive "
+                             f"integer. Received: KERASNP_RNN_THREADS={env!r}")
+        return int(env)
+    return num_threads()
 
 
-def _executor(n):
-    with _lock:
-        pool = _pool[0]
-        if pool is None or pool._max_workers < n:
-            pool = _pool[0] = ThreadPoolExecutor(n, thread_name_prefix="kerasnp-rnn")
-        return pool
+def in_parallel_region(func):
+    """`func` (a recurrent op or its VJP) computed with BLAS single-threaded whenever kerasnp's
+    threads may run (a budget above one thread)."""
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        if max_threads() == 1:
+            return func(*args, **kwargs)
+        with single_threaded_blas():
+            return func(*args, **kwargs)
+    return wrapped
 
 
 def run_rows(kernel, n_rows, *args):
@@ -59,8 +50,19 @@ def run_rows(kernel, n_rows, *args):
         kernel(0, n_rows, *args)
         return
     bounds = [n_rows * k // blocks for k in range(blocks + 1)]
-    pool = _executor(blocks - 1)
-    futures = [pool.submit(kernel, bounds[k], bounds[k + 1], *args) for k in range(1, blocks)]
-    kernel(bounds[0], bounds[1], *args)
-    for f in futures:
-        f.result()
+    run_parallel([(lambda k=k: kernel(bounds[k], bounds[k + 1], *args))
+                  for k in range(blocks)])
+
+
+def products(*calls):
+    """The results of the zero-argument callables `calls` (independent BLAS products), run
+    side by side on the pool when the budget allows, else one after the other."""
+    n = min(max_threads(), len(calls))
+    if n == 1:
+        return [c() for c in calls]
+    groups = [calls[k::n] for k in range(n)]            # at most one call per thread at a time
+    done = run_parallel([(lambda g=g: [c() for c in g]) for g in groups])
+    results = [None] * len(calls)
+    for k, group_results in enumerate(done):
+        results[k::n] = group_results
+    return results
