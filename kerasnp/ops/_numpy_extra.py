@@ -1,12 +1,17 @@
 """NumPy-like ops beyond the first set (Keras 3 names), with their VJPs: re-exported by kerasnp.ops.
 
 Topic modules: `_np_math` (element-wise math), `_np_bitwise` (integer ops), `_np_windows`
-(signal windows); their helpers live in `_np_common` and `_np_special`.
+(signal windows), `_np_arrange` (stacks, splits, flips: elements moved or copied),
+`_np_rearrange` (einops patterns), `_np_linear` (differences, products, distances); their
+helpers live in `_np_common` and `_np_special`.
 """
-from . import _np_bitwise, _np_math, _np_windows
+from . import _np_arrange, _np_bitwise, _np_linear, _np_math, _np_rearrange, _np_windows
+from ._np_arrange import *  # noqa: F401,F403
 from ._np_bitwise import *  # noqa: F401,F403
+from ._np_linear import *  # noqa: F401,F403
 from ._np_math import *  # noqa: F401,F403
+from ._np_rearrange import *  # noqa: F401,F403
 from ._np_windows import *  # noqa: F401,F403
 
-_PARTS = (_np_bitwise, _np_math, _np_windows)
+_PARTS = (_np_arrange, _np_bitwise, _np_linear, _np_math, _np_rearrange, _np_windows)
 __all__ = sorted(name for m in _PARTS for name in m.__all__)
