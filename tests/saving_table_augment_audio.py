@@ -9,4 +9,10 @@ CASES = {
     "RandomColorDegeneration": (lambda: L.RandomColorDegeneration(0.5), [(4, 4, 3)], False),
     "RandomSharpness": (lambda: L.RandomSharpness(0.5, value_range=(-3, 3)), [(4, 4, 2)],
                         False),
+    "RandomPosterization": (lambda: L.RandomPosterization(5, value_range=(-3, 3)), [(4, 4, 2)],
+                            False),
+    "Solarization": (lambda: L.Solarization(0.2, (0.1, 0.6), value_range=(-3, 3)), [(4, 4, 2)],
+                     False),
+    "AutoContrast": (lambda: L.AutoContrast(value_range=(-3, 3)), [(4, 4, 2)], False),
+    "Equalization": (lambda: L.Equalization(value_range=(-3, 3), bins=64), [(4, 4, 2)], False),
 }
