@@ -12,5 +12,7 @@ CASES = {
     "AdaptiveMaxPooling2D": (lambda: L.AdaptiveMaxPooling2D(3), [(7, 5, 2)], False),
     "DepthwiseConv1D": (lambda: L.DepthwiseConv1D(3, depth_multiplier=2), [(6, 2)], False),
     "SeparableConv1D": (lambda: L.SeparableConv1D(3, 2, padding="same"), [(6, 2)], False),
+    "EinsumDense": (lambda: L.EinsumDense("abc,cde->abde", (None, 2, 3), bias_axes="de"),
+                    [(4, 5)], False),
 }
 NOT_IN_TABLE = set()

@@ -11,3 +11,6 @@ from .pooling_adaptive_2d import AdaptiveAveragePooling2D, AdaptiveMaxPooling2D
 
 __all__ += ["AdaptiveAveragePooling2D", "AdaptiveMaxPooling2D", "DepthwiseConv1D",
             "SeparableConv1D", "SeparableConvolution1D"]
+from .einsum_dense import EinsumDense
+
+__all__ += ["EinsumDense"]
