@@ -185,3 +185,18 @@ def test_disabled_interactive_logging_goes_to_logging(capsys, caplog):
     messages = [r.getMessage() for r in caplog.records if r.name == "kerasnp"]
     assert messages[0::2] == ["Epoch 1/2", "Epoch 2/2"]
     assert all(m.startswith("4/4 - ") and "loss: " in m for m in messages[1::2])
+
+
+def test_callback_messages_follow_the_interactive_logging_switch(capsys, caplog):
+    x, y = data()
+    stop = callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0, verbose=1)
+    try:
+        utils.disable_interactive_logging()
+        with caplog.at_level(logging.INFO, logger="kerasnp"):
+            model().fit(x, y, epochs=5, batch_size=16, verbose=0, callbacks=[stop])
+    finally:
+        utils.enable_interactive_logging()
+    assert capsys.readouterr().out == ""
+    assert any("early stopping" in r.getMessage() for r in caplog.records)
+    model().fit(x, y, epochs=5, batch_size=16, verbose=0, callbacks=[stop])
+    assert "early stopping" in capsys.readouterr().out

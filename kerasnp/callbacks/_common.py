@@ -83,10 +83,17 @@ def safe_to_write(model, owner):
     for var in model.weights:
         if not np.isfinite(var.value).all():
             model.stop_training = True
-            print(f"{owner}: weight '{var.path}' is not finite (NaN or inf); not writing it, "
+            say(f"{owner}: weight '{var.path}' is not finite (NaN or inf); not writing it, "
                   "terminating training.")
             return False
     return True
+
+
+def say(message):
+    """Print a callback's message as Keras does: to stdout, or to the "kerasnp" logger after
+    `kerasnp.utils.disable_interactive_logging()`."""
+    from ..utils.interactive_logging import print_msg     # lazy: utils imports the models
+    print_msg(message)
 
 
 def _multi_process():

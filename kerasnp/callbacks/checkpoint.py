@@ -5,7 +5,7 @@ import os
 from .. import _validate
 from . import _state
 from ._common import (is_chief, monitor_name, monitored_value, path_arg, resolve_mode,
-                      safe_to_write, save_freq_arg, verbose_arg, write_once)
+                      safe_to_write, save_freq_arg, say, verbose_arg, write_once)
 from .base import Callback
 
 _OWNER = "ModelCheckpoint"
@@ -113,20 +113,20 @@ class ModelCheckpoint(Callback):
                 return
             if not self._better(current):
                 if self.verbose and is_chief():
-                    print(f"Epoch {epoch + 1}: {self.monitor} did not improve from "
+                    say(f"Epoch {epoch + 1}: {self.monitor} did not improve from "
                           f"{self.best:.5f}")
                 return
             if not safe_to_write(self.model, _OWNER):
                 return
             if self.verbose and is_chief():
-                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                say(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
                       f"{current:.5f}, saving model to {path}")
             self.best = current
         else:
             if not safe_to_write(self.model, _OWNER):
                 return
             if self.verbose and is_chief():
-                print(f"Epoch {epoch + 1}: saving model to {path}")
+                say(f"Epoch {epoch + 1}: saving model to {path}")
         write_once(lambda: self._write(path), path)     # process 0 only, the others wait
 
     def _write(self, path):

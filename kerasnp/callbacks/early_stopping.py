@@ -1,7 +1,7 @@
 """EarlyStopping: stop training when a monitored quantity has stopped improving."""
 from .. import _validate
 from . import _state
-from ._common import is_chief, monitor_name, monitored_value, resolve_mode, verbose_arg
+from ._common import is_chief, monitor_name, monitored_value, resolve_mode, say, verbose_arg
 from .base import Callback
 
 _OWNER = "EarlyStopping"
@@ -109,9 +109,9 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose and is_chief():
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+            say(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose and is_chief():
-                print("Restoring model weights from the end of the best epoch: "
+                say("Restoring model weights from the end of the best epoch: "
                       f"{self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)

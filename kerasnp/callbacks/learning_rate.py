@@ -5,7 +5,7 @@ import numbers
 
 from .. import _validate
 from . import _state
-from ._common import is_chief, monitor_name, monitored_value, resolve_mode, verbose_arg
+from ._common import is_chief, monitor_name, monitored_value, resolve_mode, say, verbose_arg
 from .base import Callback
 
 
@@ -105,7 +105,7 @@ class ReduceLROnPlateau(Callback):
                     new = max(old * self.factor, self.min_lr)
                     opt.learning_rate = new
                     if self.verbose and is_chief():
-                        print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                        say(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
                               f"to {new}.")
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
@@ -148,7 +148,7 @@ class LearningRateScheduler(Callback):
                              f"{new!r}")
         opt.learning_rate = float(new)
         if self.verbose and is_chief():
-            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+            say(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to "
                   f"{float(new)}.")
 
     def on_epoch_end(self, epoch, logs=None):

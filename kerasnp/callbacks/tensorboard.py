@@ -97,7 +97,8 @@ class TensorBoard(Callback):
             return
         values = {f"batch_{k}": v for k, v in _scalars(logs).items()}
         if self.write_steps_per_second:
-            values["batch_steps_per_second"] = 1.0 / max(time.perf_counter() - self._batch_start, 1e-9)
+            seconds = max(time.perf_counter() - self._batch_start, 1e-9)
+            values["batch_steps_per_second"] = 1.0 / seconds
         self._writer("train").scalars(self._global_train_batch, values)
 
     def on_epoch_end(self, epoch, logs=None):

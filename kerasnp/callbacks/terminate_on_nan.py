@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ._common import say
 from .base import Callback
 
 
@@ -27,5 +28,5 @@ class TerminateOnNaN(Callback):
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and np.size(loss) == 1 and not math.isfinite(float(loss)):
-            print(f"Batch {batch}: invalid loss, terminating training")
+            say(f"Batch {batch}: invalid loss, terminating training")
             self.model.stop_training = True
