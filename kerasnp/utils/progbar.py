@@ -72,8 +72,9 @@ class Progbar:
         verbose: 0 silent, 1 a live bar (one line at the end when not on a terminal), 2 one
             line when the bar completes.
         interval: minimum seconds between two redraws of the live bar.
-        stateful_metrics: names whose values are shown as given; every other value is averaged
-            over the steps since the start.
+        stateful_metrics: names whose values are shown as given; every other value is shown
+            as its average over the steps so far, except in the last update (`finalize`),
+            whose values are shown as given (as in Keras).
         stateless_metrics: the other way round (averaged names; the rest shown as given). Give
             at most one of the two.
         unit_name: what a step is called in `12ms/step`.
