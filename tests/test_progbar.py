@@ -171,3 +171,16 @@ def test_format_helpers():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         utils.Progbar(**kwargs)
+
+
+def test_notebook_output_redraws_one_line_without_cursor_codes(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ipykernel", sys.modules.get("ipykernel", object()))
+    monkeypatch.setenv("COLUMNS", "30")
+    bar = utils.Progbar(3, verbose=1, interval=0.0)
+    for step in range(1, 4):
+        bar.update(step, [("loss", 1.0), ("val_accuracy_of_a_long_name", 0.5)])
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and out.count("\r") == 3 and out.endswith("\n")
+    last = out.split("\r")[-1]
+    assert "\n" not in last[:-1]                    # one line: the output area wraps it
+    assert last.startswith("3/3 [====================]") and "val_accuracy_of_a_long_name" in last

@@ -70,16 +70,19 @@ def print_msg(message, line_break=True, file=None):
         flush()
 
 
-def is_terminal(file=None):
-    """Whether live (carriage-return) updates can be drawn: interactive logging on and the
-    stream a terminal (or a Jupyter kernel, whose output area redraws `\\r` lines)."""
+def live_display(file=None):
+    """How a live bar can be drawn on `file` (default `sys.stdout`): "terminal" (carriage
+    return and cursor movement), "notebook" (a Jupyter output area: carriage return only, and it
+    wraps long lines itself), or "" (a file, a pipe, or interactive logging off: no live bar)."""
     if not _STATE["interactive"]:
-        return False
+        return ""
     out = file if file is not None else sys.stdout
     isatty = getattr(out, "isatty", None)
     try:
         if isatty is not None and isatty():
-            return True
+            return "terminal"
     except ValueError:             # a closed stream
-        return False
-    return "ipykernel" in sys.modules and out is sys.stdout
+        return ""
+    if "ipykernel" in sys.modules and out is sys.stdout:
+        return "notebook"
+    return ""

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from .interactive_logging import is_terminal, print_msg
+from .interactive_logging import live_display, print_msg
 
 _UP, _CLEAR_DOWN = "\x1b[{}A", "\x1b[J"      # cursor up n rows; erase to the end of the screen
 
@@ -123,6 +123,7 @@ class Progbar:
         self._last_update = 0.0
         self._time_after_first_step = None
         self._rows = 0                # rows of the live bar drawn last (to redraw in place)
+        self._width_drawn = 0         # length of the notebook line drawn last
 
     # -- state ------------------------------------------------------------------------------
     def _averaged(self, name):
@@ -176,8 +177,8 @@ class Progbar:
         body = "=" * max(done - len(arrow), 0) + arrow
         return " [" + body + "." * (width - len(body)) + "]"
 
-    def _live_rows(self, current, now, per_unit, finalize):
-        columns = max(shutil.get_terminal_size().columns - 1, 20)   # -1: no auto-wrap
+    def _live_rows(self, current, now, per_unit, finalize, wrap=True):
+        """The bar's head and metric pieces, wrapped to the terminal's rows when `wrap`."""
         if finalize or self.target is None or not self.target:
             timing = f"{now - self._start:.0f}s"
         else:
@@ -185,6 +186,9 @@ class Progbar:
         tail = f" {timing} {format_time(per_unit, self.unit_name)}"
         count = self._count(current)
         # the bar gives way first, so the count and timing always fit on the first row
+        if not wrap:
+            return [count + self._bar(current, self.width) + tail] + self._pieces()
+        columns = max(shutil.get_terminal_size().columns - 1, 20)     # -1: no auto-wrap
         width = min(self.width, max(columns - len(count) - len(tail) - 3, 0))
         return wrap_pieces(count + self._bar(current, width) + tail, self._pieces(), columns)
 
@@ -211,13 +215,20 @@ class Progbar:
         if self.verbose == 0 or (self.verbose == 1 and not finalize
                                  and now - self._last_update < self.interval):
             return
-        live = self.verbose == 1 and is_terminal(self.file)
-        if live:
+        live = live_display(self.file) if self.verbose == 1 else ""
+        if live == "terminal":
             rows = self._live_rows(current, now, per_unit, finalize)
             erase = "\r" + (_UP.format(self._rows - 1) if self._rows > 1 else "") + _CLEAR_DOWN
             print_msg(erase + "\n".join(rows) + ("\n" if finalize else ""), line_break=False,
                       file=self.file)
             self._rows = 0 if finalize else len(rows)
+        elif live == "notebook":     # no cursor movement there; the output area wraps lines
+            line = " - ".join(self._live_rows(current, now, per_unit, finalize, wrap=False))
+            pad = " " * max(self._width_drawn - len(line), 0)
+            print_msg("\r" + line + pad + ("\n" if finalize else ""), line_break=False,
+                      file=self.file)
+            self._width_drawn = 0 if finalize else len(line)
+            self._rows = 0 if finalize else 1
         elif finalize:           # not a terminal: one finished line, no `\r` updates
             print_msg(self._final_line(current, now, per_unit), file=self.file)
         self._last_update = now
