@@ -39,6 +39,7 @@ from .reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
 from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from .noise import GaussianNoise
 from .normalization import LayerNormalization
+from .serialization import deserialize, serialize
 from . import augment_audio, more_core, volumetric
 from .augment_audio import *  # noqa: F401,F403
 from .more_core import *  # noqa: F401,F403
@@ -70,6 +71,7 @@ __all__ = ["Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D
            "RandomZoom", "Resizing", "Convolution1D", "Convolution2D",
            "Convolution1DTranspose", "Convolution2DTranspose", "SeparableConvolution2D"]
 __all__ += more_core.__all__ + volumetric.__all__ + augment_audio.__all__
+__all__ += ["deserialize", "serialize"]
 
 # Keras's long spellings of the convolution layers are the same classes.
 Convolution1D, Convolution2D = Conv1D, Conv2D

@@ -69,3 +69,57 @@ def _layer_class(entry, where, custom_objects):
         raise ConfigError(f"{where}: {class_name!r} resolves to {cls!r}, which is not a Layer "
                           "class.")
     return cls
+
+
+# ----------------------------------------------------------------------------- Keras's names
+# Keras's dict layout is written and read by `kerasnp.saving.keras_objects`, which sits above the
+# layers; `kerasnp.saving` registers it here when imported (as it does for models' files).
+_KERAS_OBJECTS = []
+
+
+def register_keras_objects(module):
+    """Called by `kerasnp.saving`: the module with `serialize_keras_object` and
+    `deserialize_keras_object`."""
+    _KERAS_OBJECTS[:] = [module]
+
+
+def _keras_objects():
+    if not _KERAS_OBJECTS:
+        raise RuntimeError("layers.serialize/deserialize need kerasnp.saving: import kerasnp "
+                           "(or kerasnp.saving) first.")
+    return _KERAS_OBJECTS[0]
+
+
+def serialize(layer):
+    """Keras's `layers.serialize`: the layer (or model) as `{"module", "class_name", "config",
+    "registered_name"}`, the dict `keras.layers.deserialize` reads.
+
+    Example:
+        >>> import kerasnp as keras
+        >>> keras.layers.serialize(keras.layers.Dense(4, name="d"))["config"]["units"]
+        4
+    """
+    if not isinstance(layer, Layer):
+        raise TypeError(f"layers.serialize expects a Layer. Received: layer={layer!r}")
+    return _keras_objects().serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """Keras's `layers.deserialize`: a new layer (or model) from the dict `serialize` (or Keras)
+    wrote. Classes are found in `custom_objects`, the active `custom_object_scope`, the
+    registered custom objects and kerasnp's layers; nothing is imported by name.
+
+    Example:
+        >>> import kerasnp as keras
+        >>> layer = keras.layers.deserialize({"class_name": "Dense", "config": {"units": 2}})
+        >>> layer.units
+        2
+    """
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise TypeError("layers.deserialize expects a dict with 'class_name' and 'config'. "
+                        f"Received: config={config!r}")
+    out = _keras_objects().deserialize_keras_object(config, custom_objects=custom_objects)
+    if not isinstance(out, Layer):
+        raise TypeError(f"layers.deserialize: {config['class_name']!r} is not a layer. "
+                        f"Received: {out!r}")
+    return out
