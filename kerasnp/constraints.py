@@ -156,3 +156,7 @@ def serialize(constraint):
 def deserialize(config):
     """Inverse of `serialize`."""
     return get(config)
+
+
+# Keras 3's lowercase spellings are the classes themselves (`max_norm(2.0)` is a MaxNorm).
+max_norm, min_max_norm, non_neg, unit_norm = MaxNorm, MinMaxNorm, NonNeg, UnitNorm
