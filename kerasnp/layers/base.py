@@ -202,6 +202,33 @@ class Layer:
     def non_trainable_variables(self):
         return self.non_trainable_weights
 
+    # -- symbolic endpoints (set by the first call on symbolic tensors, models/graph.py) -----
+    @property
+    def input(self):
+        """The symbolic input tensor(s) of the layer's first call on symbolic tensors."""
+        return self._endpoint("input")
+
+    @input.setter
+    def input(self, value):
+        self.__dict__["input"] = value
+
+    @property
+    def output(self):
+        """The symbolic output tensor(s) of the layer's first call on symbolic tensors."""
+        return self._endpoint("output")
+
+    @output.setter
+    def output(self, value):
+        self.__dict__["output"] = value
+
+    def _endpoint(self, which):
+        if which not in self.__dict__:     # AttributeError, as Keras's, so hasattr() is False
+            raise AttributeError(f"The layer '{self.name}' ({type(self).__name__}) has never "
+                                 f"been called on a symbolic tensor and thus has no defined "
+                                 f"{which}. Call it on a kerasnp.Input(...) (or a tensor of "
+                                 f"a functional model) first.")
+        return self.__dict__[which]
+
     # -- losses -----------------------------------------------------------------------------
     def add_loss(self, loss):
         """Add a scalar (a tensor made with ops) to the training loss of the current call.
