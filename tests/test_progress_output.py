@@ -200,3 +200,19 @@ def test_callback_messages_follow_the_interactive_logging_switch(capsys, caplog)
     assert any("early stopping" in r.getMessage() for r in caplog.records)
     model().fit(x, y, epochs=5, batch_size=16, verbose=0, callbacks=[stop])
     assert "early stopping" in capsys.readouterr().out
+
+
+def test_a_callback_message_during_the_live_bar_goes_on_its_own_row(monkeypatch, tmp_path):
+    tty = FakeTTY()
+    monkeypatch.setattr(sys, "stdout", tty)
+    x, y = data()
+    save = callbacks.ModelCheckpoint(str(tmp_path / "m.weights.npz"), monitor="loss",
+                                     save_weights_only=True, verbose=1)
+    model().fit(x, y, epochs=2, batch_size=16, verbose=1, callbacks=[save])
+    text = tty.getvalue()
+    for epoch in (1, 2):
+        start = text.index(f"Epoch {epoch}: ")
+        assert text[start - 1] == "\n"                  # the bar's open row was ended first
+        after = text[start:].split("\n", 1)[1]
+        assert after.startswith("\r\x1b[J4/4 [====================]")    # redrawn below
+    assert text.endswith("\n") and "\x1b[A" not in text  # never moved up over the message

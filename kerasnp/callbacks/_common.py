@@ -84,7 +84,7 @@ def safe_to_write(model, owner):
         if not np.isfinite(var.value).all():
             model.stop_training = True
             say(f"{owner}: weight '{var.path}' is not finite (NaN or inf); not writing it, "
-                  "terminating training.")
+                "terminating training.")
             return False
     return True
 

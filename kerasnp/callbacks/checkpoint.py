@@ -114,13 +114,13 @@ class ModelCheckpoint(Callback):
             if not self._better(current):
                 if self.verbose and is_chief():
                     say(f"Epoch {epoch + 1}: {self.monitor} did not improve from "
-                          f"{self.best:.5f}")
+                        f"{self.best:.5f}")
                 return
             if not safe_to_write(self.model, _OWNER):
                 return
             if self.verbose and is_chief():
                 say(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
-                      f"{current:.5f}, saving model to {path}")
+                    f"{current:.5f}, saving model to {path}")
             self.best = current
         else:
             if not safe_to_write(self.model, _OWNER):

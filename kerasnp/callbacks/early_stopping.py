@@ -113,5 +113,5 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose and is_chief():
                 say("Restoring model weights from the end of the best epoch: "
-                      f"{self.best_epoch + 1}.")
+                    f"{self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)

@@ -113,9 +113,9 @@ class ProgbarLogger(Callback):
 
     def on_train_end(self, logs=None):
         # an epoch cut short (stop_training, Ctrl-C, a non-finite loss): end the live bar's row
-        if self.progbar is not None and self.progbar._rows:
-            from ..utils.interactive_logging import print_msg
-            print_msg("", file=self.file)
+        if self.progbar is not None:
+            from ..utils.interactive_logging import end_live_bar
+            end_live_bar()
         self.progbar = None
 
     # evaluate / predict (validation inside fit is silent)

@@ -106,7 +106,7 @@ class ReduceLROnPlateau(Callback):
                     opt.learning_rate = new
                     if self.verbose and is_chief():
                         say(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
-                              f"to {new}.")
+                            f"to {new}.")
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
 
@@ -149,7 +149,7 @@ class LearningRateScheduler(Callback):
         opt.learning_rate = float(new)
         if self.verbose and is_chief():
             say(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to "
-                  f"{float(new)}.")
+                f"{float(new)}.")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:

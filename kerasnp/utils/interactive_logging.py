@@ -51,7 +51,9 @@ def is_interactive_logging_enabled():
 
 def print_msg(message, line_break=True, file=None):
     """Write `message` to `file` (default: the current `sys.stdout`) or, with interactive logging
-    off, log it as one INFO record (trailing line breaks dropped)."""
+    off, log it as one INFO record (trailing line breaks dropped). A message written while a live
+    progress bar is drawn on the same stream goes on the row below it (the bar is redrawn under
+    the message at its next update), as a callback's message during an epoch does."""
     message = str(message)
     if not _STATE["interactive"]:
         message = message.rstrip("\n")
@@ -59,15 +61,40 @@ def print_msg(message, line_break=True, file=None):
             _LOGGER.info(message)
         return
     out = file if file is not None else sys.stdout
-    text = message + "\n" if line_break else message
+    end_live_bar(out)
+    write(message + "\n" if line_break else message, out)
+
+
+def write(text, out):
+    """Write and flush, degrading characters that the stream's encoding lacks."""
     try:
         out.write(text)
-    except UnicodeEncodeError:     # a stream with a narrow encoding (cp1252...): drop what it lacks
+    except UnicodeEncodeError:     # a stream with a narrow encoding (cp1252...)
         encoding = getattr(out, "encoding", None) or "ascii"
         out.write(text.encode(encoding, errors="replace").decode(encoding))
     flush = getattr(out, "flush", None)
     if flush is not None:
         flush()
+
+
+# The live bar whose last row has no line break yet, and its stream: (bar, stream) or None.
+_LIVE = {"bar": None}
+
+
+def set_live_bar(bar, out):
+    """Called by Progbar: `bar` is drawn on `out` and its row is open (None when closed)."""
+    _LIVE["bar"] = None if bar is None else (bar, out)
+
+
+def end_live_bar(out=None):
+    """End the open row of a live bar drawn on `out` (any stream when None) with a line break;
+    the bar then redraws below whatever is written next."""
+    live = _LIVE["bar"]
+    if live is None or (out is not None and live[1] is not out):
+        return
+    _LIVE["bar"] = None
+    live[0]._detach()
+    write("\n", live[1])
 
 
 def live_display(file=None):

@@ -9,11 +9,12 @@ Keras's arguments and averaging rules, with three differences in how it draws:
 """
 import numbers
 import shutil
+import sys
 import time
 
 import numpy as np
 
-from .interactive_logging import live_display, print_msg
+from .interactive_logging import live_display, print_msg, set_live_bar, write
 
 _UP, _CLEAR_DOWN = "\x1b[{}A", "\x1b[J"      # cursor up n rows; erase to the end of the screen
 
@@ -216,22 +217,30 @@ class Progbar:
                                  and now - self._last_update < self.interval):
             return
         live = live_display(self.file) if self.verbose == 1 else ""
-        if live == "terminal":
-            rows = self._live_rows(current, now, per_unit, finalize)
-            erase = "\r" + (_UP.format(self._rows - 1) if self._rows > 1 else "") + _CLEAR_DOWN
-            print_msg(erase + "\n".join(rows) + ("\n" if finalize else ""), line_break=False,
-                      file=self.file)
-            self._rows = 0 if finalize else len(rows)
-        elif live == "notebook":     # no cursor movement there; the output area wraps lines
-            line = " - ".join(self._live_rows(current, now, per_unit, finalize, wrap=False))
-            pad = " " * max(self._width_drawn - len(line), 0)
-            print_msg("\r" + line + pad + ("\n" if finalize else ""), line_break=False,
-                      file=self.file)
-            self._width_drawn = 0 if finalize else len(line)
-            self._rows = 0 if finalize else 1
+        if live:
+            out = self.file if self.file is not None else sys.stdout
+            if live == "terminal":
+                rows = self._live_rows(current, now, per_unit, finalize)
+                erase = "\r" + (_UP.format(self._rows - 1) if self._rows > 1 else "")
+                write(erase + _CLEAR_DOWN + "\n".join(rows), out)
+                self._rows, self._width_drawn = len(rows), 0
+            else:                    # a notebook: no cursor movement, the output area wraps
+                line = " - ".join(self._live_rows(current, now, per_unit, finalize, wrap=False))
+                write("\r" + line + " " * max(self._width_drawn - len(line), 0), out)
+                self._rows, self._width_drawn = 1, len(line)
+            if finalize:
+                write("\n", out)
+                self._detach()
+                set_live_bar(None, None)
+            else:
+                set_live_bar(self, out)
         elif finalize:           # not a terminal: one finished line, no `\r` updates
             print_msg(self._final_line(current, now, per_unit), file=self.file)
         self._last_update = now
+
+    def _detach(self):
+        """The rows drawn so far are final (a line break followed them): draw anew below."""
+        self._rows, self._width_drawn = 0, 0
 
     def add(self, n, values=None):
         """Advance by `n` steps: `update(steps_so_far + n, values)`."""
