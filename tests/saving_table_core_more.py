@@ -14,5 +14,10 @@ CASES = {
     "SeparableConv1D": (lambda: L.SeparableConv1D(3, 2, padding="same"), [(6, 2)], False),
     "EinsumDense": (lambda: L.EinsumDense("abc,cde->abde", (None, 2, 3), bias_axes="de"),
                     [(4, 5)], False),
+    "CategoryEncoding": (lambda: L.CategoryEncoding(10, output_mode="count"), [(4,)], True),
+    "Hashing": (lambda: L.Hashing(5, salt=7, output_mode="multi_hot"), [(4,)], True),
+    "HashedCrossing": (lambda: L.HashedCrossing(6), [(1,), (1,)], True),
+    "Discretization": (lambda: L.Discretization([2.0, 5.0], output_mode="one_hot"), [(4,)],
+                       True),
 }
 NOT_IN_TABLE = set()

@@ -14,3 +14,8 @@ __all__ += ["AdaptiveAveragePooling2D", "AdaptiveMaxPooling2D", "DepthwiseConv1D
 from .einsum_dense import EinsumDense
 
 __all__ += ["EinsumDense"]
+from .category_encoding import CategoryEncoding
+from .discretization import Discretization
+from .hashing import HashedCrossing, Hashing
+
+__all__ += ["CategoryEncoding", "Discretization", "HashedCrossing", "Hashing"]
