@@ -184,3 +184,13 @@ def test_notebook_output_redraws_one_line_without_cursor_codes(monkeypatch, caps
     last = out.split("\r")[-1]
     assert "\n" not in last[:-1]                    # one line: the output area wraps it
     assert last.startswith("3/3 [====================]") and "val_accuracy_of_a_long_name" in last
+
+
+def test_windows_console_without_escape_codes_redraws_one_line(monkeypatch):
+    from kerasnp.utils import interactive_logging
+    monkeypatch.setattr(interactive_logging, "_escape_codes_work", lambda: False)
+    tty = FakeTTY()
+    bar = utils.Progbar(2, verbose=1, interval=0.0, file=tty)
+    bar.update(1, [("loss", 1.0)])
+    bar.update(2, [("loss", 1.0)])
+    assert "\x1b" not in tty.getvalue() and tty.getvalue().count("\r") == 2

@@ -7,6 +7,7 @@ carriage returns (Keras sends them to absl logging; plain `logging` is the NumPy
 equivalent and what a server's log handlers already read).
 """
 import logging
+import os
 import sys
 
 _STATE = {"interactive": True}
@@ -99,17 +100,37 @@ def end_live_bar(out=None):
 
 def live_display(file=None):
     """How a live bar can be drawn on `file` (default `sys.stdout`): "terminal" (carriage
-    return and cursor movement), "notebook" (a Jupyter output area: carriage return only, and it
-    wraps long lines itself), or "" (a file, a pipe, or interactive logging off: no live bar)."""
+    return and cursor movement), "line" (carriage return only: a Jupyter output area, which wraps
+    long lines itself, or a Windows console without escape codes), or "" (a file, a pipe, or
+    interactive logging off: no live bar)."""
     if not _STATE["interactive"]:
         return ""
     out = file if file is not None else sys.stdout
     isatty = getattr(out, "isatty", None)
     try:
         if isatty is not None and isatty():
-            return "terminal"
+            return "terminal" if _escape_codes_work() else "line"
     except ValueError:             # a closed stream
         return ""
     if "ipykernel" in sys.modules and out is sys.stdout:
-        return "notebook"
+        return "line"
     return ""
+
+
+def _escape_codes_work():
+    """True except on a Windows console that cannot be switched to escape-code processing."""
+    if os.name != "nt":
+        return True
+    if "vt" not in _STATE:
+        try:
+            import ctypes
+            kernel32 = ctypes.windll.kernel32
+            handle = kernel32.GetStdHandle(-11)          # the standard output's console
+            mode = ctypes.c_uint32()
+            enable = 0x0004                              # ENABLE_VIRTUAL_TERMINAL_PROCESSING
+            _STATE["vt"] = bool(kernel32.GetConsoleMode(handle, ctypes.byref(mode))) and (
+                bool(mode.value & enable) or bool(kernel32.SetConsoleMode(handle,
+                                                                          mode.value | enable)))
+        except (AttributeError, OSError):
+            _STATE["vt"] = False
+    return _STATE["vt"]

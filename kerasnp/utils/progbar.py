@@ -224,7 +224,7 @@ class Progbar:
                 erase = "\r" + (_UP.format(self._rows - 1) if self._rows > 1 else "")
                 write(erase + _CLEAR_DOWN + "\n".join(rows), out)
                 self._rows, self._width_drawn = len(rows), 0
-            else:                    # a notebook: no cursor movement, the output area wraps
+            else:                    # one line, no cursor movement (a notebook wraps it)
                 line = " - ".join(self._live_rows(current, now, per_unit, finalize, wrap=False))
                 write("\r" + line + " " * max(self._width_drawn - len(line), 0), out)
                 self._rows, self._width_drawn = 1, len(line)
