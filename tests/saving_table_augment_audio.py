@@ -15,4 +15,9 @@ CASES = {
                      False),
     "AutoContrast": (lambda: L.AutoContrast(value_range=(-3, 3)), [(4, 4, 2)], False),
     "Equalization": (lambda: L.Equalization(value_range=(-3, 3), bins=64), [(4, 4, 2)], False),
+    "STFTSpectrogram": (lambda: L.STFTSpectrogram(mode="psd", frame_length=8, frame_step=3),
+                        [(40, 2)], False),
+    "MelSpectrogram": (lambda: L.MelSpectrogram(fft_length=16, sequence_stride=4,
+                                                num_mel_bins=5, sampling_rate=1000),
+                       [(48,)], False),
 }
