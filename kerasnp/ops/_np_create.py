@@ -3,7 +3,7 @@ logspace, dtype, view, saturate_cast. `copy` and float-to-float `saturate_cast` 
 gradients; the rest make constants or reinterpret bits."""
 import numpy as np
 
-from ._dispatch import op, value
+from ._dispatch import OPS, op, value
 from ._helpers import floatx, is_floating, record, record_float
 
 
@@ -58,11 +58,16 @@ def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
 
 
 def dtype(x):
-    """The dtype of `x` as a string (`"float32"`), as Keras's `ops.dtype` answers."""
+    """The dtype of `x` as a string (`"float32"`), as Keras's `ops.dtype` answers; a query, so
+    a symbolic tensor answers from its own dtype without a graph node."""
     d = getattr(x, "dtype", None)
     if d is None:
         d = np.asarray(value(x)).dtype
     return np.dtype(d).name if not isinstance(d, str) else d
+
+
+dtype.raw = dtype
+OPS["dtype"] = dtype
 
 
 @op
