@@ -29,7 +29,8 @@ _NO_KERAS = {
                          "checked yet (Keras's lookup layers need TensorFlow)",
 }
 # Arguments of kerasnp's config that Keras's class does not take.
-_NOT_IN_KERAS = {"SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",)}
+_NOT_IN_KERAS = {"SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",),
+                 "SpatialDropout3D": ("trainable",)}
 _FUNCTIONAL_MODULE = "keras.src.models.functional"
 
 
