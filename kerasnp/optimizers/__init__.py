@@ -11,16 +11,20 @@ Example:
 """
 from kerasnp._registry import resolve, serialize_object
 from kerasnp.optimizers import schedules
+from kerasnp.optimizers.adafactor import Adafactor
 from kerasnp.optimizers.adagrad import Adadelta, Adagrad
 from kerasnp.optimizers.adam import Adam, Adamax, AdamW, Nadam
 from kerasnp.optimizers.base import NonFiniteUpdateError, Optimizer, registry
+from kerasnp.optimizers.ftrl import Ftrl
+from kerasnp.optimizers.lion import Lamb, Lion
 from kerasnp.optimizers.rmsprop import RMSprop
+from kerasnp.optimizers.schedule_free import ScheduleFreeAdamW
 from kerasnp.optimizers.schedules import LearningRateSchedule
 from kerasnp.optimizers.sgd import SGD
 
 __all__ = ["Optimizer", "NonFiniteUpdateError", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
            "Nadam", "LearningRateSchedule", "schedules", "registry", "get", "serialize",
-           "deserialize"]
+           "deserialize", "Lion", "Lamb", "Ftrl", "Adafactor", "ScheduleFreeAdamW"]
 
 
 def serialize(optimizer):

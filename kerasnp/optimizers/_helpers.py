@@ -8,8 +8,7 @@ from kerasnp import _validate as validate
 from kerasnp.optimizers import schedules
 
 # Keras config keys for features kerasnp does not implement, with their inert values.
-INERT = {"use_ema": False, "ema_momentum": None, "ema_overwrite_frequency": None,
-          "loss_scale_factor": None, "gradient_accumulation_steps": None, "jit_compile": None,
+INERT = {"loss_scale_factor": None, "gradient_accumulation_steps": None, "jit_compile": None,
           "is_legacy_optimizer": None}
 
 
@@ -49,6 +48,6 @@ def check_inert_kwargs(owner, kwargs):
         if key not in INERT:
             raise TypeError(f"{type(owner).__name__} got an unexpected argument `{key}`. "
                             f"Received: {key}={value!r}")
-        if key in ("use_ema", "loss_scale_factor", "gradient_accumulation_steps") and value:
+        if key in ("loss_scale_factor", "gradient_accumulation_steps") and value:
             raise ValueError(f"{type(owner).__name__}: `{key}` is not supported by kerasnp "
                              f"(only its inert value is accepted). Received: {key}={value!r}")

@@ -257,3 +257,7 @@ def adadelta(p, bp, g, acc_g, acc_d, acc_g2, acc_d2, keep, scale, clip, lr, rho,
         p[i] = pi
         ok &= _finite(pi) & _finite(ag) & _finite(ad)
     return ok
+
+
+from kerasnp.optimizers._kernels_more import (ftrl, lamb, lion,  # noqa: E402,F401
+                                              schedule_free_adamw)

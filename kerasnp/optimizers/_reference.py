@@ -113,3 +113,7 @@ def adadelta(p, bp, g, acc_g, acc_d, acc_g2, acc_d2, keep, scale, clip, lr, rho,
     d = -np.sqrt(acc_d + eps) * g / np.sqrt(acc_g2 + eps)
     acc_d2[...] = rho * acc_d + c_rho * d * d
     return _step(p, bp, keep * p + lr * d, acc_g2, acc_d2)
+
+
+from kerasnp.optimizers._reference_more import (ftrl, lamb, lion,  # noqa: E402,F401
+                                                schedule_free_adamw)

@@ -19,9 +19,9 @@ class State:
     the weight from before the step, and the kernel to run."""
 
     __slots__ = ("var", "value", "flat", "arrays", "flats", "spare", "spare_flats", "backup",
-                 "kernel", "decay")
+                 "kernel", "decay", "n_update")
 
-    def __init__(self, var, arrays, kernel, decay):
+    def __init__(self, var, arrays, kernel, decay, n_update):
         self.var = var
         self.value = var.value
         self.flat = var.value.reshape(-1)
@@ -32,6 +32,7 @@ class State:
         self.backup = np.empty_like(self.flat)
         self.kernel = kernel
         self.decay = decay
+        self.n_update = n_update            # the first slots are the kernel's; then the EMA
 
     def undo(self):
         """Give the weight its value from before the step (the slots were not touched)."""
@@ -39,8 +40,24 @@ class State:
 
 
 class SlotsMixin:
-    """The slot state of `Optimizer` (which defines `_slot_names`, `_slot_init`, `_variant`,
-    `_decays` and `iterations`)."""
+    """The slot state of `Optimizer` (which defines `_slot_names`, `_update_slot_names`,
+    `_slot_init`, `_variant`, `_decays` and `iterations`).
+
+    Hooks for optimizers whose slots are not all filled with a constant of the weight's shape
+    (Adafactor's factored moments, ScheduleFreeAdamW's copy of the weight): `_slot_shape`,
+    `_initial_slot`; and `_kernel_for` for a kernel that needs more than flat arrays.
+    """
+
+    def _slot_shape(self, name, shape):
+        return shape
+
+    def _initial_slot(self, name, value):
+        return np.full(self._slot_shape(name, value.shape), self._slot_init(name),
+                       dtype=value.dtype)
+
+    def _kernel_for(self, value):
+        module = _kernels if value.dtype in NUMBA_DTYPES else _reference
+        return getattr(module, self._variant())
 
     def _state(self, var):
         st = self._states.get(id(var))
@@ -54,13 +71,13 @@ class SlotsMixin:
         value = var.value
         arrays = []
         for i, name in enumerate(self._slot_names()):
-            if old is not None and old.arrays[i].shape == value.shape:
+            if old is not None and i < len(old.arrays) and \
+                    old.arrays[i].shape == self._slot_shape(name, value.shape):
                 arrays.append(old.arrays[i].astype(value.dtype))
             else:
-                arrays.append(np.full(value.shape, self._slot_init(name), dtype=value.dtype))
-        module = _kernels if value.dtype in NUMBA_DTYPES else _reference
-        kernel = getattr(module, self._variant())
-        st = State(var, tuple(arrays), kernel, self._decays(var))
+                arrays.append(self._initial_slot(name, value))
+        st = State(var, tuple(arrays), self._kernel_for(value), self._decays(var),
+                   len(self._update_slot_names()))
         self._states[id(var)] = st
         return st
 

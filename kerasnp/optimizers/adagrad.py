@@ -26,7 +26,7 @@ class Adagrad(Optimizer):
             initial_accumulator_value, "initial_accumulator_value", self, low=0.0)
         self.epsilon = validate.number(epsilon, "epsilon", self, low=0.0)
 
-    def _slot_names(self):
+    def _update_slot_names(self):
         return ("accumulator",)
 
     def _slot_init(self, name):
@@ -68,7 +68,7 @@ class Adadelta(Optimizer):
         self.rho = validate.number(rho, "rho", self, low=0.0, high=1.0)
         self.epsilon = validate.number(epsilon, "epsilon", self, low=0.0)
 
-    def _slot_names(self):
+    def _update_slot_names(self):
         return ("accumulated_grad", "accumulated_delta_var")
 
     def _variant(self):

@@ -47,7 +47,7 @@ class Adam(_AdamBase):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
         self.amsgrad = validate.boolean(amsgrad, "amsgrad", self)
 
-    def _slot_names(self):
+    def _update_slot_names(self):
         return ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
 
     def _variant(self):
@@ -108,7 +108,7 @@ class Adamax(_AdamBase):
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
 
-    def _slot_names(self):
+    def _update_slot_names(self):
         return ("momentum", "norm")
 
     def _variant(self):
@@ -157,7 +157,7 @@ class Nadam(_AdamBase):
         self._u_memo = (n, prod)
         return prod
 
-    def _slot_names(self):
+    def _update_slot_names(self):
         return ("momentum", "velocity")
 
     def _variant(self):

@@ -7,8 +7,13 @@ after the step) and reports whether every value it wrote is finite; a step that 
 or inf is undone exactly and raises `NonFiniteUpdateError`. Per-step scalars (bias corrections, `1 - lr * weight_decay`, clip scales) are computed
 once in Python floats and cast to the weight's dtype, so float32 weights stay float32.
 
+With `use_ema`, each variable also gets an `average` slot (Keras's name), updated after the
+kernels with `ema_momentum` (written aside and swapped in with the other slots) and copied into
+the weights every `ema_overwrite_frequency` steps; `callbacks.SwapEMAWeights` swaps it in for
+evaluation.
+
 Subclasses declare their slots and kernel through three small hooks:
-`_slot_names()` (ordered, Keras names), `_variant()` (kernel name in `_kernels`/`_reference`) and
+`_update_slot_names()` (ordered, Keras names; the kernel's slots), `_variant()` (kernel name in `_kernels`/`_reference`) and
 `_hyper(lr, step)` (the kernel's trailing scalars for 1-based `step`); `_slot_init(name)` gives a
 slot's initial fill (0 by default).
 """
@@ -24,12 +29,13 @@ from kerasnp._registry import Registry
 from kerasnp.optimizers import schedules
 from kerasnp.optimizers._helpers import (check_inert_kwargs, check_lr, clip_scale, optional,
                                          sq_norm)
+from kerasnp.optimizers._ema import EmaMixin
 from kerasnp.optimizers._slots import SlotsMixin
 
 registry = Registry("optimizer")
 
 
-class Optimizer(SlotsMixin):
+class Optimizer(EmaMixin, SlotsMixin):
     """Base class of all optimizers (Keras 3 semantics).
 
     Args:
@@ -41,6 +47,12 @@ class Optimizer(SlotsMixin):
         clipvalue: None or float > 0; each gradient element is clipped to [-clipvalue, clipvalue].
         global_clipnorm: None or float > 0; all gradients are rescaled together so that their
             joint norm is <= global_clipnorm. At most one of the three clip options may be set.
+        use_ema: keep an exponential moving average of each variable (`average` slot):
+            `average = ema_momentum * average + (1 - ema_momentum) * var` after each step
+            (the first step copies the variable).
+        ema_momentum: float in [0, 1], the EMA's momentum.
+        ema_overwrite_frequency: None or int >= 1; every that many steps the variables are
+            overwritten with their averages.
         name: the optimizer's name (default: the Keras name of the class).
 
     Attributes:
@@ -50,8 +62,10 @@ class Optimizer(SlotsMixin):
     _default_name = "optimizer"
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, name=None, **kwargs):
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, name=None, **kwargs):
         check_inert_kwargs(self, kwargs)
+        self._init_ema(use_ema, ema_momentum, ema_overwrite_frequency)
         self.name = self._default_name if name is None else str(name)
         self.iterations = 0
         self._learning_rate = check_lr(learning_rate, self)
@@ -91,8 +105,12 @@ class Optimizer(SlotsMixin):
         self._learning_rate = check_lr(value, self)
 
     # ----------------------------------------------------------------- subclass hooks
-    def _slot_names(self):
+    def _update_slot_names(self):
         return ()
+
+    def _slot_names(self):
+        """Every slot of a variable: the kernel's, then the EMA's `average`."""
+        return self._update_slot_names() + (("average",) if self.use_ema else ())
 
     def _slot_init(self, name):
         return 0.0
@@ -205,12 +223,15 @@ class Optimizer(SlotsMixin):
             # The kernel backs the weight up and writes the new slots aside as it goes, and
             # says whether every value it wrote is finite: checking costs nothing, undoing
             # happens only on failure.
-            if not st.kernel(st.flat, st.backup, gf, *st.flats, *st.spare_flats,
+            k = st.n_update
+            if not st.kernel(st.flat, st.backup, gf, *st.flats[:k], *st.spare_flats[:k],
                              consts[0] if st.decay else consts[1], t(scale), consts[2],
                              *consts[3]):
                 self._undo(done, gf, lr)
             if var.constraint is not None:
                 var.value[...] = var.constraint(var.value)
+        if self.use_ema:
+            self._update_ema(done)
         for st in done:          # the slots the kernel just wrote become the current ones
             st.arrays, st.spare = st.spare, st.arrays
             st.flats, st.spare_flats = st.spare_flats, st.flats
@@ -247,7 +268,9 @@ class Optimizer(SlotsMixin):
             lr = self.learning_rate
         return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
                 "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
-                "clipvalue": self.clipvalue}
+                "clipvalue": self.clipvalue, "use_ema": self.use_ema,
+                "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency}
 
     @classmethod
     def from_config(cls, config):

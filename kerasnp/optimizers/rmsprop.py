@@ -33,7 +33,7 @@ class RMSprop(Optimizer):
         self.epsilon = validate.number(epsilon, "epsilon", self, low=0.0)
         self.centered = validate.boolean(centered, "centered", self)
 
-    def _slot_names(self):
+    def _update_slot_names(self):
         return (("velocity",) + (("average_gradient",) if self.centered else ())
                 + (("momentum",) if self.momentum else ()))
 

@@ -28,7 +28,7 @@ class SGD(Optimizer):
         self.momentum = validate.number(momentum, "momentum", self, low=0.0, high=1.0)
         self.nesterov = validate.boolean(nesterov, "nesterov", self)
 
-    def _slot_names(self):
+    def _update_slot_names(self):
         return ("momentum",) if self.momentum else ()
 
     def _variant(self):
