@@ -212,6 +212,18 @@ def test_tensorboard_files_open_in_tensorboard(tmp_path):
     val.Reload()
     np.testing.assert_allclose([e.value for e in val.Scalars("epoch_loss")],
                                hist.history["val_loss"], rtol=1e-6)
+    # what the TensorBoard server reads: the plugin accumulator (scalars/histograms plugins)
+    from tensorboard.backend.event_processing import plugin_event_accumulator as pea
+    from tensorboard.util import tensor_util
+    acc = pea.EventAccumulator(str(tmp_path / "train"))
+    acc.Reload()
+    assert acc.SummaryMetadata("epoch_loss").plugin_data.plugin_name == "scalars"
+    assert acc.SummaryMetadata("dense/kernel/histogram").plugin_data.plugin_name == "histograms"
+    np.testing.assert_allclose([tensor_util.make_ndarray(e.tensor_proto)
+                                for e in acc.Tensors("epoch_loss")], hist.history["loss"],
+                               rtol=1e-6)
+    buckets = tensor_util.make_ndarray(acc.Tensors("dense/bias/histogram")[-1].tensor_proto)
+    assert buckets.shape[1] == 3 and buckets[:, 2].sum() == 2      # 2 biases counted
 
 
 def test_tensorboard_arguments():
