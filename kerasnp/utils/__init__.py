@@ -9,6 +9,8 @@ from .sequence import pad_sequences
 from .session import clear_session
 from .split import split_dataset, train_test_split
 from .timeseries import timeseries_dataset_from_array
+from .file_utils import get_file
+from .tensor_utils import get_source_inputs, is_keras_tensor, standardize_dtype
 from . import progress_names, saving_names
 from .progress_names import *  # noqa: F401,F403
 from .saving_names import *  # noqa: F401,F403
@@ -16,6 +18,10 @@ from ..models.steps import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 __all__ = [
     "clear_session",
+    "get_file",
+    "get_source_inputs",
+    "is_keras_tensor",
+    "standardize_dtype",
     "normalize",
     "pad_sequences",
     "pack_x_y_sample_weight",
