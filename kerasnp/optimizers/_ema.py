@@ -38,3 +38,28 @@ class EmaMixin:
             if overwrite:
                 st.flat[...] = new
 
+
+    def _averages(self, var_list, who):
+        if not self.use_ema:
+            raise ValueError(f"{who} needs an optimizer created with use_ema=True. Received: "
+                             f"{type(self).__name__} with use_ema={self.use_ema}")
+        return [(var, self._state(var).arrays[-1]) for var in var_list]
+
+    def _swap_ema(self, var_list, who="SwapEMAWeights"):
+        """Exchange each variable's value with its moving average (a second call undoes it)."""
+        for var, avg in self._averages(var_list, who):
+            held = var.value.copy()
+            var.value[...] = avg
+            avg[...] = held
+
+    def _ema_from_weights(self, var_list, who="SwapEMAWeights"):
+        """Set each moving average to its variable's value."""
+        for var, avg in self._averages(var_list, who):
+            avg[...] = var.value
+
+    def finalize_variable_values(self, var_list):
+        """End of training (Keras API): with `use_ema`, each variable takes its moving average;
+        otherwise nothing happens."""
+        if self.use_ema:
+            for var, avg in self._averages(var_list, "finalize_variable_values"):
+                var.value[...] = avg
