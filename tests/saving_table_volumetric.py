@@ -18,4 +18,11 @@ CASES = {
     "ZeroPadding3D": (lambda: L.ZeroPadding3D(((1, 0), 2, (0, 1))), [(2, 2, 2, 2)], False),
     "Cropping3D": (lambda: L.Cropping3D(((1, 0), 1, (0, 2))), [(3, 4, 5, 2)], False),
     "SpatialDropout3D": (lambda: L.SpatialDropout3D(0.5, seed=3), [(2, 2, 2, 4)], False),
+    "ConvLSTM1D": (lambda: L.ConvLSTM1D(2, 3, padding="same", dropout=0.3,
+                                        recurrent_dropout=0.2, return_sequences=True),
+                   [(3, 5, 2)], False),
+    "ConvLSTM2D": (lambda: L.ConvLSTM2D(2, (2, 3), strides=(1, 2), go_backwards=True),
+                   [(3, 4, 5, 2)], False),
+    "ConvLSTM3D": (lambda: L.ConvLSTM3D(2, 2, padding="same", return_state=True),
+                   [(2, 3, 2, 3, 1)], False),
 }
