@@ -18,10 +18,16 @@ def fpair(x1, x2):
         dt = config.floatx()
         return np.asarray(a, dtype=dt), np.asarray(b, dtype=dt)
     if ka not in "fc":
-        a = np.asarray(a, dtype=np.result_type(b))
+        a = np.asarray(a, dtype=_float_of(b))
     elif kb not in "fc":
-        b = np.asarray(b, dtype=np.result_type(a))
+        b = np.asarray(b, dtype=_float_of(a))
     return a, b
+
+
+def _float_of(v):
+    """The float dtype an operand imposes: its own, or floatx for a (weak) Python float."""
+    return config.floatx() if isinstance(v, (float, complex)) and not isinstance(v, np.generic) \
+        else np.result_type(v)
 
 
 def record2(y, x1, x2, a, b, da, db):
