@@ -30,6 +30,7 @@ def test_copy_is_new_and_passes_the_gradient():
     y = ops.copy(x)
     assert y is not x and np.shares_memory(y, x) is False
     check_grad(ops.copy, x)
+    check_grad(ops.array, x)
 
 
 def test_saturate_cast_clips_to_the_target_range():

@@ -13,12 +13,17 @@ def _shape(shape):
 
 @op
 def array(x, dtype=None):
-    """`x` as a new array (a Python list of floats gives floatx, of ints int32, as in Keras)."""
+    """`x` as a new array (a Python list of floats gives floatx, of ints int32, as in Keras).
+    A float tensor keeps its gradient (cast between float dtypes passes it too)."""
     a = value(x)
     if dtype is None and isinstance(x, (list, tuple, int, float)):
         kind = np.asarray(a).dtype.kind if np.size(a) else "f"
         dtype = floatx() if kind == "f" else ("int32" if kind in "iu" else None)
-    return np.array(a, dtype=dtype)
+    y = np.array(a, dtype=dtype)
+    if not (is_floating(y) and is_floating(np.asarray(a))):
+        return y
+    src = np.asarray(a).dtype
+    return record(y, lambda dy: np.asarray(dy).astype(src), x)
 
 
 @op
