@@ -20,4 +20,10 @@ CASES = {
     "MelSpectrogram": (lambda: L.MelSpectrogram(fft_length=16, sequence_stride=4,
                                                 num_mel_bins=5, sampling_rate=1000),
                        [(48,)], False),
+    "RandomShear": (lambda: L.RandomShear(0.3, (-0.2, 0.1), fill_mode="wrap"), [(5, 5, 1)],
+                    False),
+    "RandomPerspective": (lambda: L.RandomPerspective(0.8, 0.5, fill_value=1.0), [(5, 5, 2)],
+                          False),
+    "RandomElasticTransform": (lambda: L.RandomElasticTransform(value_range=(-3, 3)),
+                               [(8, 8, 1)], False),
 }
