@@ -3,7 +3,8 @@
 The convolution is im2col over volumes: a strided view of the padded input holds every window
 `(n, od, oh, ow, kd, kh, kw, c)`; one copy of it times the kernel `(kd·kh·kw·c, cout)` is the
 output, one GEMM. Its adjoint col2im adds the window gradients back, one strided slice per
-kernel offset (kd·kh·kw NumPy adds, each over the whole batch). The transposed convolution is the
+kernel offset (kd·kh·kw NumPy adds, each over the whole batch, reading a contiguous block: the
+window gradients are computed taps first, one batched product `dZ·W_tapᵀ`). The transposed convolution is the
 adjoint of the convolution from its output space, as in `_conv_fused`.
 
 Geometry arrives resolved: `strides`, `dilation` as 3-tuples, `pads` as three `(before, after)`
@@ -66,11 +67,11 @@ def _offset_slices(out, window, strides, dilation):
 
 
 def _col2im(dcols, padded_shape, pads, out, window, strides, dilation):
-    """Adjoint of `_windows`: adds `dcols (n, od, oh, ow, kd, kh, kw, c)` back onto the padded
-    input, then crops the padding."""
+    """Adjoint of `_windows`: adds `dcols (kd, kh, kw, n, od, oh, ow, c)` (taps first, so each
+    tap's block is contiguous) back onto the padded input, then crops the padding."""
     dxp = np.zeros(padded_shape, dtype=dcols.dtype)
     for idx, where in _offset_slices(out, window, strides, dilation):
-        dxp[where] += dcols[(slice(None),) * 4 + idx]             # dX[tap] += dcols[..., tap, :]
+        dxp[where] += dcols[idx]                                  # dX[tap] += dcols[tap]
     shape = (padded_shape[0],) + tuple(p - b - e for p, (b, e) in zip(padded_shape[1:4], pads)) \
         + (padded_shape[-1],)
     return np.ascontiguousarray(dxp[_inner(shape, pads)])
@@ -112,12 +113,17 @@ def _conv_backward(dz, w, cols, a_shape, padded, pads, out, strides, dilation, g
                                             @ dz2[:, g * og:(g + 1) * og]).reshape(
                                                 *window, cg, og)
     if need_dx:
-        dcols = np.empty((dz2.shape[0], taps, c), dtype=np.result_type(dz, w))
-        for g in range(groups):                                   # dcols_g = dZ_g·W_gᵀ
-            dcols[:, :, g * cg:(g + 1) * cg] = (dz2[:, g * og:(g + 1) * og]
-                                                @ w[..., g * og:(g + 1) * og].reshape(-1, og).T
-                                                ).reshape(-1, taps, cg)
-        dx = _col2im(dcols.reshape(a_shape[0], *out, *window, c), padded, pads, out, window,
+        # per tap Wᵀ (cout, cg), contiguous: the batched product is slow on a transposed view
+        wt = np.ascontiguousarray(w.reshape(taps, cg, cout).transpose(0, 2, 1))
+        if groups == 1:
+            dcols = np.matmul(dz2, wt)                            # dcols = dZ·Wᵀ, per tap
+        else:
+            dcols = np.empty((taps, dz2.shape[0], c), dtype=np.result_type(dz, w))
+            for g in range(groups):                               # dcols_g = dZ_g·W_gᵀ
+                dcols[:, :, g * cg:(g + 1) * cg] = np.matmul(
+                    dz2[:, g * og:(g + 1) * og],
+                    np.ascontiguousarray(wt[:, g * og:(g + 1) * og]))
+        dx = _col2im(dcols.reshape(*window, a_shape[0], *out, c), padded, pads, out, window,
                      strides, dilation)
     return dx, dw
 
@@ -173,8 +179,9 @@ def conv3d_transpose_bias_act(x, kernel, bias, activation, out_size, strides, pa
     out_shape = (a.shape[0], *out_size, cout)
     padded = (a.shape[0],) + tuple(o + p + q for o, (p, q) in zip(out_size, pads)) + (cout,)
     window, inner = w.shape[:3], a.shape[1:4]
-    dcols = (a.reshape(-1, a.shape[-1]) @ w.reshape(-1, w.shape[-1]).T)   # X·Wᵀ, then col2im
-    z = _col2im(dcols.reshape(a.shape[0], *inner, *window, cout), padded, pads, inner, window,
+    wt = np.ascontiguousarray(w.reshape(-1, cout, w.shape[-1]).transpose(0, 2, 1))
+    dcols = np.matmul(a.reshape(-1, a.shape[-1]), wt)             # X·Wᵀ per tap, then col2im
+    z = _col2im(dcols.reshape(*window, a.shape[0], *inner, cout), padded, pads, inner, window,
                 strides, dilation)
     y = _bias_relu(z, b, relu)
 
@@ -210,8 +217,10 @@ def pool3d(x, mode, pool_size, strides, pads):
             dcols = np.zeros(win.shape, dtype=dy.dtype)
             np.put_along_axis(dcols, arg[:, :, :, :, None], dy.reshape(y.shape)[:, :, :, :, None],
                               axis=4)
-            return _col2im(dcols.reshape(a.shape[0], *out, *pool_size, a.shape[-1]), xp.shape,
-                           pads, out, pool_size, strides, ones).astype(a.dtype, copy=False)
+            taps_first = np.moveaxis(dcols.reshape(a.shape[0], *out, *pool_size, a.shape[-1]),
+                                     (4, 5, 6), (0, 1, 2))
+            return _col2im(taps_first, xp.shape, pads, out, pool_size, strides,
+                           ones).astype(a.dtype, copy=False)
         return record(y, vjp, x)
     xp = _pad(a, pads)
     out = _out_size(xp.shape[1:4], pool_size, strides, ones)
@@ -220,8 +229,8 @@ def pool3d(x, mode, pool_size, strides, pads):
     y = _windows(xp, out, pool_size, strides, ones).sum(axis=(4, 5, 6)) / count   # Σ x / count
 
     def vjp(dy):                                                  # dX[window] += dY / count
-        g = (dy.reshape(y.shape) / count)[:, :, :, :, None, None, None, :]
-        dcols = np.broadcast_to(g, (a.shape[0], *out, *pool_size, a.shape[-1]))
+        g = dy.reshape(y.shape) / count
+        dcols = np.broadcast_to(g, (*pool_size, *g.shape))        # every tap gets dY / count
         return _col2im(dcols, xp.shape, pads, out, pool_size, strides,
                        ones).astype(a.dtype, copy=False)
     return record(y.astype(a.dtype, copy=False), vjp, x)
