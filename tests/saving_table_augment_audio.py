@@ -26,4 +26,9 @@ CASES = {
                           False),
     "RandomElasticTransform": (lambda: L.RandomElasticTransform(value_range=(-3, 3)),
                                [(8, 8, 1)], False),
+    "RandomGaussianBlur": (lambda: L.RandomGaussianBlur(0.8, kernel_size=(3, 5),
+                                                        value_range=(-3, 3)), [(6, 6, 2)], False),
+    "RandomErasing": (lambda: L.RandomErasing(0.9, value_range=(-3, 3)), [(6, 6, 2)], False),
+    "RandomColorJitter": (lambda: L.RandomColorJitter((-3, 3), 0.1, 0.2, 0.6, 0.1),
+                          [(4, 4, 3)], False),
 }

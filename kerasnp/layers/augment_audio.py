@@ -3,10 +3,12 @@ from .audio_mel import MelSpectrogram
 from .audio_stft import STFTSpectrogram
 from .augment_color import (RandomColorDegeneration, RandomGrayscale, RandomHue, RandomInvert,
                             RandomSaturation, RandomSharpness)
+from .augment_filters import RandomColorJitter, RandomErasing, RandomGaussianBlur
 from .augment_geometry import RandomElasticTransform, RandomPerspective, RandomShear
 from .augment_tone import AutoContrast, Equalization, RandomPosterization, Solarization
 
 __all__ = ["AutoContrast", "Equalization", "MelSpectrogram", "RandomColorDegeneration",
+           "RandomColorJitter", "RandomErasing", "RandomGaussianBlur",
            "RandomElasticTransform", "RandomGrayscale", "RandomHue", "RandomInvert",
            "RandomPerspective", "RandomPosterization", "RandomSaturation", "RandomSharpness",
            "RandomShear", "STFTSpectrogram", "Solarization"]
