@@ -11,13 +11,23 @@ from .split import split_dataset, train_test_split
 from .timeseries import timeseries_dataset_from_array
 from .file_utils import get_file
 from .tensor_utils import get_source_inputs, is_keras_tensor, standardize_dtype
+from .directory_datasets import audio_dataset_from_directory, image_dataset_from_directory, \
+    text_dataset_from_directory
+from .image_utils import array_to_img, img_to_array, load_img, save_img
 from . import progress_names, saving_names
 from .progress_names import *  # noqa: F401,F403
 from .saving_names import *  # noqa: F401,F403
 from ..models.steps import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 __all__ = [
+    "array_to_img",
+    "audio_dataset_from_directory",
     "clear_session",
+    "image_dataset_from_directory",
+    "img_to_array",
+    "load_img",
+    "save_img",
+    "text_dataset_from_directory",
     "get_file",
     "get_source_inputs",
     "is_keras_tensor",
