@@ -225,7 +225,7 @@ def test_variables_for_round_trip_continues_identically(name, ema):
         assert "average" in fresh.get_slots(vs2[0])
 
 
-@pytest.mark.parametrize("name", ["lion", "lamb", "ftrl", "schedulefreeadamw"])
+@pytest.mark.parametrize("name", ["lion", "lamb", "ftrl", "schedulefreeadamw", "muon"])
 def test_model_save_load_resumes_exactly(name, tmp_path):
     x = rng.normal(size=(32, 4))
     y = x @ rng.normal(size=(4, 2))
@@ -262,3 +262,4 @@ def test_adafactor_model_save_load(tmp_path):
     for a, b in zip(loaded.optimizer.variables_for(loaded.trainable_weights),
                     m.optimizer.variables_for(m.trainable_weights)):
         np.testing.assert_array_equal(a[1], b[1])
+

@@ -17,6 +17,7 @@ from kerasnp.optimizers.adam import Adam, Adamax, AdamW, Nadam
 from kerasnp.optimizers.base import NonFiniteUpdateError, Optimizer, registry
 from kerasnp.optimizers.ftrl import Ftrl
 from kerasnp.optimizers.lion import Lamb, Lion
+from kerasnp.optimizers.muon import Muon
 from kerasnp.optimizers.rmsprop import RMSprop
 from kerasnp.optimizers.schedule_free import ScheduleFreeAdamW
 from kerasnp.optimizers.schedules import LearningRateSchedule
@@ -24,7 +25,7 @@ from kerasnp.optimizers.sgd import SGD
 
 __all__ = ["Optimizer", "NonFiniteUpdateError", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
            "Nadam", "LearningRateSchedule", "schedules", "registry", "get", "serialize",
-           "deserialize", "Lion", "Lamb", "Ftrl", "Adafactor", "ScheduleFreeAdamW"]
+           "deserialize", "Lion", "Lamb", "Ftrl", "Adafactor", "ScheduleFreeAdamW", "Muon"]
 
 
 def serialize(optimizer):

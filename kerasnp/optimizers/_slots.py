@@ -55,8 +55,8 @@ class SlotsMixin:
         return np.full(self._slot_shape(name, value.shape), self._slot_init(name),
                        dtype=value.dtype)
 
-    def _kernel_for(self, value):
-        module = _kernels if value.dtype in NUMBA_DTYPES else _reference
+    def _kernel_for(self, var):
+        module = _kernels if var.value.dtype in NUMBA_DTYPES else _reference
         return getattr(module, self._variant())
 
     def _state(self, var):
@@ -76,7 +76,7 @@ class SlotsMixin:
                 arrays.append(old.arrays[i].astype(value.dtype))
             else:
                 arrays.append(self._initial_slot(name, value))
-        st = State(var, tuple(arrays), self._kernel_for(value), self._decays(var),
+        st = State(var, tuple(arrays), self._kernel_for(var), self._decays(var),
                    len(self._update_slot_names()))
         self._states[id(var)] = st
         return st

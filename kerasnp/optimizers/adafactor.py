@@ -60,8 +60,8 @@ class Adafactor(Optimizer):
             return ()
         return shape[:-1] if name == "r" else shape[:-2] + shape[-1:]
 
-    def _kernel_for(self, value):
-        return functools.partial(_adafactor, value.shape)
+    def _kernel_for(self, var):
+        return functools.partial(_adafactor, var.value.shape)
 
     def _variant(self):
         return "adafactor"
