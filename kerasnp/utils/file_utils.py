@@ -54,6 +54,7 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
         >>> src = pathlib.Path(tempfile.mkdtemp()) / "data.csv"
         >>> _ = src.write_text("a,b\\n1,2\\n")
         >>> path = keras.utils.get_file(origin=src.as_uri(), cache_dir=tempfile.mkdtemp())
+        Downloading data from file:///...
         >>> open(path).read()
         'a,b\\n1,2\\n'
     """
