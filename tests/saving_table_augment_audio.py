@@ -31,4 +31,6 @@ CASES = {
     "RandomErasing": (lambda: L.RandomErasing(0.9, value_range=(-3, 3)), [(6, 6, 2)], False),
     "RandomColorJitter": (lambda: L.RandomColorJitter((-3, 3), 0.1, 0.2, 0.6, 0.1),
                           [(4, 4, 3)], False),
+    "MixUp": (lambda: L.MixUp(0.5), [(4, 4, 2)], False),
+    "CutMix": (lambda: L.CutMix(0.8), [(6, 6, 2)], False),
 }

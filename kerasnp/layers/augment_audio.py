@@ -5,9 +5,10 @@ from .augment_color import (RandomColorDegeneration, RandomGrayscale, RandomHue,
                             RandomSaturation, RandomSharpness)
 from .augment_filters import RandomColorJitter, RandomErasing, RandomGaussianBlur
 from .augment_geometry import RandomElasticTransform, RandomPerspective, RandomShear
+from .augment_mix import CutMix, MixUp
 from .augment_tone import AutoContrast, Equalization, RandomPosterization, Solarization
 
-__all__ = ["AutoContrast", "Equalization", "MelSpectrogram", "RandomColorDegeneration",
+__all__ = ["AutoContrast", "CutMix", "MixUp", "Equalization", "MelSpectrogram", "RandomColorDegeneration",
            "RandomColorJitter", "RandomErasing", "RandomGaussianBlur",
            "RandomElasticTransform", "RandomGrayscale", "RandomHue", "RandomInvert",
            "RandomPerspective", "RandomPosterization", "RandomSaturation", "RandomSharpness",
