@@ -19,5 +19,10 @@ CASES = {
     "HashedCrossing": (lambda: L.HashedCrossing(6), [(1,), (1,)], True),
     "Discretization": (lambda: L.Discretization([2.0, 5.0], output_mode="one_hot"), [(4,)],
                        True),
+    "ReversibleEmbedding": (lambda: L.ReversibleEmbedding(10, 3, tie_weights=False), [(4,)],
+                            True),
+    "SpectralNormalization": (lambda: L.SpectralNormalization(L.Dense(3)), [(4,)], False),
 }
-NOT_IN_TABLE = set()
+# GroupQueryAttention takes query and value as separate arguments: its round trip is in
+# tests/test_layers_core_more_attn.py.
+NOT_IN_TABLE = {"GroupQueryAttention"}

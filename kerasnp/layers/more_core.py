@@ -19,3 +19,10 @@ from .discretization import Discretization
 from .hashing import HashedCrossing, Hashing
 
 __all__ += ["CategoryEncoding", "Discretization", "HashedCrossing", "Hashing"]
+from .reversible_embedding import ReversibleEmbedding
+from .spectral_norm import SpectralNormalization
+
+__all__ += ["ReversibleEmbedding", "SpectralNormalization"]
+from .attention_gqa import GroupQueryAttention
+
+__all__ += ["GroupQueryAttention"]
