@@ -1,0 +1,164 @@
+"""ops.image: values against torch (interpolate, unfold, conv2d, grid arithmetic) and NumPy
+references in float64, Keras's layouts (checked with Keras 3.15, torch backend), gradients
+against central differences, errors."""
+import numpy as np
+import pytest
+
+from kerasnp import ops
+from tests._ops_check import check_grad
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+I = ops.image
+rng = np.random.default_rng(0)
+X = rng.random((2, 7, 9, 3))
+
+
+def _nchw(a):
+    return torch.tensor(np.moveaxis(a, -1, 1))
+
+
+def _nhwc(t):
+    return np.moveaxis(t.numpy(), 1, -1)
+
+
+def test_namespace():
+    assert set(I.__all__) == {"affine_transform", "crop_images", "extract_patches",
+                              "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images",
+                              "resize", "rgb_to_grayscale", "rgb_to_hsv"}
+    assert not hasattr(ops, "resize")                     # as Keras: only under ops.image
+
+
+def test_colour_conversions():
+    gray = I.rgb_to_grayscale(X)
+    np.testing.assert_allclose(gray[..., 0], X @ np.array([0.2989, 0.5870, 0.1140]))
+    assert I.rgb_to_grayscale(np.moveaxis(X, -1, 1), data_format="channels_first").shape == \
+        (2, 1, 7, 9)
+    hsv = I.rgb_to_hsv(X)
+    import colorsys
+    for idx in [(0, 0, 0), (1, 3, 4), (0, 6, 8)]:
+        np.testing.assert_allclose(hsv[idx], colorsys.rgb_to_hsv(*X[idx]), atol=1e-12)
+    np.testing.assert_allclose(I.hsv_to_rgb(hsv), X, atol=1e-12)
+    check_grad(I.rgb_to_grayscale, X[0, :2, :2])
+    check_grad(I.rgb_to_hsv, X[0, :2, :2])
+    check_grad(I.hsv_to_rgb, X[0, :2, :2])
+    with pytest.raises(ValueError, match="rgb_to_grayscale: expected 3 channels"):
+        I.rgb_to_grayscale(X[..., :2])
+
+
+def test_pad_and_crop():
+    y = I.pad_images(X, 1, 2, target_height=10, right_padding=0)
+    np.testing.assert_array_equal(y, np.pad(X, [(0, 0), (1, 2), (2, 0), (0, 0)]))
+    y = I.crop_images(X, 1, 2, target_height=4, right_cropping=1)
+    np.testing.assert_array_equal(y, X[:, 1:5, 2:8])
+    check_grad(lambda x: I.pad_images(x, 1, 1, 1, 1), X[0, :3, :3])
+    check_grad(lambda x: I.crop_images(x, 1, 0, 1, 1), X[0, :4, :4])
+    with pytest.raises(ValueError, match="pad_images: give exactly two of the padding"):
+        I.pad_images(X, 1, 1, 1, 1, target_height=12)
+    with pytest.raises(ValueError, match="crop_images: the cropping must be >= 0"):
+        I.crop_images(X, 5, 0, 5, 0)
+
+
+@pytest.mark.parametrize("method", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("antialias", [False, True])
+def test_resize_against_torch_interpolate(method, antialias):
+    mode = "nearest-exact" if method == "nearest" else method
+    for size in [(3, 4), (11, 13), (7, 5)]:
+        aa = antialias and method != "nearest"
+        want = F.interpolate(_nchw(X), size=size, mode=mode, antialias=aa,
+                             **({} if method == "nearest" else {"align_corners": False}))
+        np.testing.assert_allclose(I.resize(X, size, interpolation=method, antialias=antialias),
+                                   _nhwc(want), atol=1e-12)
+    check_grad(lambda x: I.resize(x, (3, 5), interpolation=method, antialias=antialias),
+               X[:1, :5, :4, :2])
+
+
+def test_resize_aspect_ratio_and_errors():
+    y = I.resize(X, (4, 4), crop_to_aspect_ratio=True)      # centre 7x7 crop, then resize
+    np.testing.assert_allclose(y, I.resize(X[:, :, 1:8], (4, 4)), atol=1e-12)
+    y = I.resize(X, (4, 4), pad_to_aspect_ratio=True, fill_value=0.5)
+    padded = np.pad(X, [(0, 0), (1, 1), (0, 0), (0, 0)], constant_values=0.5)
+    np.testing.assert_allclose(y, I.resize(padded, (4, 4)), atol=1e-12)
+    with pytest.raises(ValueError, match="resize: interpolation must be one of"):
+        I.resize(X, (2, 2), interpolation="lanczos3")
+    with pytest.raises(ValueError, match="only one of crop_to_aspect_ratio"):
+        I.resize(X, (2, 2), crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
+    with pytest.raises(ValueError, match="expected rank 3 .* or rank 4"):
+        I.resize(X[0, 0], (2, 2))
+
+
+def test_extract_patches():
+    # Keras's layout: (patch_row, patch_col, channel) flattened into the last axis.
+    x = np.arange(2 * 4 * 4 * 2, dtype=float).reshape(2, 4, 4, 2)
+    np.testing.assert_array_equal(I.extract_patches(x, 2)[0, 0, 0], [0, 1, 2, 3, 8, 9, 10, 11])
+    for kw in [dict(size=2), dict(size=(2, 3), strides=(1, 2)), dict(size=2, dilation_rate=2,
+                                                                        strides=1)]:
+        k = (kw["size"],) * 2 if np.isscalar(kw["size"]) else kw["size"]
+        s = kw.get("strides", k)
+        s = (s,) * 2 if np.isscalar(s) else s
+        cols = F.unfold(_nchw(X), k, dilation=kw.get("dilation_rate", 1), stride=s)
+        p = I.extract_patches(X, **kw)
+        want = cols.reshape(2, 3, k[0], k[1], p.shape[1], p.shape[2]).permute(0, 4, 5, 2, 3, 1)
+        np.testing.assert_allclose(p, want.reshape(p.shape).numpy())
+    same = I.extract_patches(X, 3, strides=2, padding="same")  # TF split: (0, 1) rows here
+    assert same.shape == (2, 4, 5, 27)
+    np.testing.assert_allclose(same[0, 0, 0].reshape(3, 3, 3)[1:, 1:], X[0, :2, :2])
+    check_grad(lambda x: I.extract_patches(x, 3, strides=2, padding="same"), X[:1, :5, :4, :2])
+    check_grad(lambda x: I.extract_patches(x, 2, strides=1), X[0, :4, :4, :2])
+
+
+def test_gaussian_blur_against_conv2d():
+    def kern(n, s):
+        t = np.arange(n) - (n - 1) / 2
+        k = np.exp(-0.5 * (t / s) ** 2)
+        return k / k.sum()
+    # Keras's reference: kernel_size[0]/sigma[0] along the width, [1] along the height.
+    k2 = np.outer(kern(5, 2.0), kern(3, 1.0))
+    w = torch.tensor(np.tile(k2, (3, 1, 1, 1)))
+    want = F.conv2d(_nchw(X), w, padding=(2, 1), groups=3)
+    np.testing.assert_allclose(I.gaussian_blur(X, (3, 5), (1.0, 2.0)), _nhwc(want), atol=1e-12)
+    check_grad(lambda x: I.gaussian_blur(x, (3, 5), (1.0, 2.0)), X[0, :5, :4, :1])
+
+
+M = np.arange(12.0).reshape(3, 4)
+CO = np.array([[-0.6, 2.7, 3.5, -1.5], [0.5, 3.4, 1.0, 4.2]])
+
+
+def test_map_coordinates_fill_modes():
+    # Values computed with Keras 3.15 (torch backend), fill_value=-1.
+    want = {"constant": [-0.4, 1.16, -1.0, -1.0], "nearest": [0.5, 11.0, 9.0, 3.0],
+            "wrap": [5.3, 4.2, 3.0, 6.2], "mirror": [2.9, 7.8, 3.0, 7.8],
+            "reflect": [0.5, 11.0, 7.0, 4.8]}
+    for mode, w in want.items():
+        np.testing.assert_allclose(I.map_coordinates(M, CO, 1, fill_mode=mode, fill_value=-1),
+                                   w, atol=1e-12)
+    np.testing.assert_allclose(I.map_coordinates(M, np.array([[0.5, 1.5], [0.5, 2.5]]), 0),
+                               [0.0, 10.0])                   # halves round to even
+    co = np.array([[0.3, 1.7, 0.2], [0.6, 2.2, 2.9]])
+    check_grad(lambda m, c: I.map_coordinates(m, c, 1, fill_mode="nearest"), M, co)
+    check_grad(lambda m: I.map_coordinates(m, co, 0), M)
+    with pytest.raises(ValueError, match="map_coordinates: order must be 0 or 1"):
+        I.map_coordinates(M, CO, 3)
+    with pytest.raises(ValueError, match="fill_mode must be one of"):
+        I.map_coordinates(M, CO, 1, fill_mode="edge")
+    with pytest.raises(ValueError, match=r"coordinates must have shape \(2, \.\.\.\)"):
+        I.map_coordinates(M, CO[:1], 1)
+
+
+def test_affine_transform():
+    img = rng.random((2, 5, 6, 2))
+    shift = np.array([1, 0, 0.5, 0, 1, -0.7, 0, 0.0])
+    y = I.affine_transform(img, shift)
+    xx, yy = np.meshgrid(np.arange(6), np.arange(5))
+    for c in range(2):
+        want = I.map_coordinates(img[0, :, :, c], np.stack([yy - 0.7, xx + 0.5]), 1)
+        np.testing.assert_allclose(y[0, :, :, c], want, atol=1e-12)
+    np.testing.assert_allclose(I.affine_transform(img, np.array([1, 0, 0, 0, 1, 0, 0, 0.0])),
+                               img, atol=1e-12)
+    zoom = np.array([2.0, 0, 0, 0, 2.0, 0, 0, 0])           # output (x, y) reads input (2x, 2y)
+    np.testing.assert_allclose(I.affine_transform(img, zoom, interpolation="nearest")[:, :3, :3],
+                               img[:, ::2, ::2], atol=1e-12)
+    tr = np.array([[1, 0.1, 0.5, 0, 1, -0.7, 0, 0], [0.9, -0.2, 1.3, 0.1, 1.1, -0.2, 0, 0]])
+    check_grad(lambda x: I.affine_transform(x, tr, fill_mode="reflect"), img[:, :3, :4, :1])
+    with pytest.raises(ValueError, match=r"transform must have shape \(8,\) or \(batch, 8\)"):
+        I.affine_transform(img, np.ones(6))
