@@ -241,3 +241,20 @@ def test_bad_arguments_say_what_was_received():
     layer = L.ConvLSTM1D(2, 3)
     with pytest.raises(ValueError, match=r"initial_state \[h, c\].*\(1, 3, 2\)"):
         layer(np.ones((1, 2, 5, 1), "float32"), initial_state=[np.zeros((1, 5, 2))] * 2)
+
+
+def test_convlstm_saves_in_keras_format_without_falling_back(tmp_path):
+    """ConvLSTM's weights sit under its cell in Keras's layout (`conv_lstm2d/cell/vars`), so
+    `.keras` is written in Keras's format (no fallback warning) and loads back the same."""
+    import warnings
+    import zipfile
+    import kerasnp as keras
+    model = keras.Sequential([keras.Input((3, 6, 6, 2)), keras.layers.ConvLSTM2D(3, 3),
+                              keras.layers.Flatten(), keras.layers.Dense(2)])
+    x = np.random.default_rng(0).normal(size=(2, 3, 6, 6, 2)).astype("float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.save(tmp_path / "m.keras")
+    assert "model.weights.h5" in zipfile.ZipFile(tmp_path / "m.keras").namelist()
+    back = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_array_equal(back.predict(x, verbose=0), model.predict(x, verbose=0))

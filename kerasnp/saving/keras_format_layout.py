@@ -138,7 +138,7 @@ _RENAMED = {"MultiHeadAttention": (("key_dense", "_key_dense"), ("output_dense",
 # Built-in layers whose sublayers sit under the same attribute names in both (as Keras saves
 # them: `cell`, `forward_layer` / `backward_layer`, `layer`, `cells`).
 _SAME_NAMES = {"SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional", "TimeDistributed", "Wrapper",
-               "StackedRNNCells"}
+               "StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
 _INTERNAL = {"_sublayers", "_all_layers", "_stack", "_input_layer", "_nodes", "_tensors"}
 
 
