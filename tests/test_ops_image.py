@@ -25,7 +25,7 @@ def _nhwc(t):
 def test_namespace():
     assert set(I.__all__) == {"affine_transform", "crop_images", "extract_patches",
                               "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images",
-                              "resize", "rgb_to_grayscale", "rgb_to_hsv"}
+                              "resize", "rgb_to_grayscale", "rgb_to_hsv", "sobel_edges", "ssim"}
     assert not hasattr(ops, "resize")                     # as Keras: only under ops.image
 
 
@@ -162,3 +162,43 @@ def test_affine_transform():
     check_grad(lambda x: I.affine_transform(x, tr, fill_mode="reflect"), img[:, :3, :4, :1])
     with pytest.raises(ValueError, match=r"transform must have shape \(8,\) or \(batch, 8\)"):
         I.affine_transform(img, np.ones(6))
+
+
+def test_sobel_edges_against_conv2d():
+    kx = np.array([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+    t = _nchw(X)
+    gx = F.conv2d(t, torch.tensor(np.tile(kx, (3, 1, 1, 1))), padding=1, groups=3)
+    gy = F.conv2d(t, torch.tensor(np.tile(kx.T, (3, 1, 1, 1))), padding=1, groups=3)
+    want = np.stack([_nhwc(gy), _nhwc(gx)], axis=-1)           # Keras's order: [d/dy, d/dx]
+    np.testing.assert_allclose(I.sobel_edges(X), want, atol=1e-12)
+    cf = I.sobel_edges(np.moveaxis(X, -1, 1), data_format="channels_first")
+    np.testing.assert_allclose(cf, np.moveaxis(want, 3, 1), atol=1e-12)
+    check_grad(I.sobel_edges, X[:1, :4, :5, :2])
+
+
+def _ssim_ref(a, b, max_val=1.0, size=11, sigma=1.5):
+    t = np.arange(size) - (size - 1) / 2
+    g = np.exp(-t * t / (2 * sigma * sigma))
+    g /= g.sum()
+    k = torch.tensor(np.tile(np.outer(g, g), (a.shape[-1], 1, 1, 1)))
+
+    def filt(v):
+        return F.conv2d(_nchw(v), k, groups=a.shape[-1]).numpy()
+    c1, c2 = (0.01 * max_val) ** 2, (0.03 * max_val) ** 2
+    m1, m2 = filt(a), filt(b)
+    s11, s22, s12 = filt(a * a) - m1 ** 2, filt(b * b) - m2 ** 2, filt(a * b) - m1 * m2
+    ssim_map = (2 * m1 * m2 + c1) * (2 * s12 + c2) / ((m1 ** 2 + m2 ** 2 + c1) * (s11 + s22 + c2))
+    return ssim_map.mean(axis=(1, 2, 3))
+
+
+def test_ssim():
+    a = rng.random((2, 13, 14, 3))
+    b = np.clip(a + 0.1 * rng.standard_normal(a.shape), 0, 1)
+    np.testing.assert_allclose(I.ssim(a, b), _ssim_ref(a, b), rtol=1e-10)
+    np.testing.assert_allclose(I.ssim(a, a), [1.0, 1.0])
+    single = I.ssim(a[0], b[0], max_val=2.0, filter_size=7)
+    assert np.ndim(single) == 0
+    np.testing.assert_allclose(single, _ssim_ref(a[:1], b[:1], 2.0, 7)[0], rtol=1e-10)
+    check_grad(lambda p, q: I.ssim(p, q, filter_size=3), a[:1, :4, :5, :2], b[:1, :4, :5, :2])
+    with pytest.raises(ValueError, match="ssim: the images .* must be at least filter_size=11"):
+        I.ssim(a[:, :5], b[:, :5])

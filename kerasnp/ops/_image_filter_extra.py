@@ -1,0 +1,115 @@
+"""`ops.image` filters (Keras 3 names): sobel_edges and ssim.
+
+Both are built on separable per-axis matrices (a filter along the height times one along the
+width), so the linear parts are one tape node whose VJP is the transposed matrices; ssim's
+formula on top is written with ops.
+"""
+import numpy as np
+
+from ._dispatch import is_tracked, op, value
+from ._helpers import floating, record
+from ._arith import add, divide, multiply, subtract
+from ._image_extra import image_format, image_rank
+from ._reduce import mean
+from ._shape import moveaxis, reshape
+
+
+def _band(n, taps, before, valid=False):
+    """The matrix of a 1-D correlation with `taps`: 'same' size with zero padding (`before`
+    samples of the window left of the centre), or 'valid' (`valid=True`)."""
+    k = len(taps)
+    if valid:
+        m = np.zeros((n - k + 1, n))
+        for j, t in enumerate(taps):
+            m[np.arange(n - k + 1), np.arange(n - k + 1) + j] += t
+        return m
+    m = np.zeros((n, n))
+    idx = np.arange(n)
+    for j, t in enumerate(taps):
+        src = idx + j - before
+        ok = (src >= 0) & (src < n)
+        m[idx[ok], src[ok]] += t
+    return m
+
+
+def _separable(a, mh, mw, hx, wx):
+    out = np.moveaxis(np.tensordot(mh, a, (1, hx)), 0, hx)
+    return np.moveaxis(np.tensordot(mw, out, (1, wx)), 0, wx)
+
+
+@op(name="image.sobel_edges")
+def sobel_edges(images, data_format=None):
+    """Sobel gradients of each channel (zero padding, same size), stacked on a new last axis
+    as `[d/dy, d/dx]`: `(N, H, W, C, 2)` channels-last, `(N, C, H, W, 2)` channels-first."""
+    fmt = image_format(data_format, "sobel_edges")
+    a, diff = floating(images)
+    image_rank(a, "sobel_edges")
+    hx, wx = (a.ndim - 3, a.ndim - 2) if fmt == "channels_last" else (a.ndim - 2, a.ndim - 1)
+    smooth, deriv = [1.0, 2.0, 1.0], [-1.0, 0.0, 1.0]
+    mats = [(_band(a.shape[hx], deriv, 1), _band(a.shape[wx], smooth, 1)),     # d/dy
+            (_band(a.shape[hx], smooth, 1), _band(a.shape[wx], deriv, 1))]     # d/dx
+    mats = [(m1.astype(a.dtype), m2.astype(a.dtype)) for m1, m2 in mats]
+    y = np.stack([_separable(a, m1, m2, hx, wx) for m1, m2 in mats], axis=-1)
+    if not (diff and is_tracked(images)):
+        return y
+
+    def vjp(dy):
+        dy = np.asarray(dy)
+        return sum(_separable(dy[..., i], m1.T, m2.T, hx, wx) for i, (m1, m2) in enumerate(mats))
+    return record(y, vjp, images)
+
+
+def _gaussian_valid(x, size, sigma):
+    """Valid 2-D Gaussian filtering of `(B, H, W)` as one node (separable matrices)."""
+    a = np.asarray(value(x))
+    t = np.arange(size) - (size - 1) / 2
+    g = np.exp(-t * t / (2.0 * sigma * sigma))
+    g /= g.sum()
+    mh = _band(a.shape[1], g, 0, valid=True).astype(a.dtype)
+    mw = _band(a.shape[2], g, 0, valid=True).astype(a.dtype)
+    y = _separable(a, mh, mw, 1, 2)
+    return record(y, lambda dy: _separable(np.asarray(dy), mh.T, mw.T, 1, 2), x)
+
+
+@op(name="image.ssim")
+def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03,
+         data_format=None):
+    """Structural similarity of two images (or batches): local statistics under a valid
+    `filter_size` Gaussian window, the SSIM map averaged over space and channels; one value per
+    image (a scalar for single images). Differentiable in both images."""
+    fmt = image_format(data_format, "ssim")
+    a, _ = floating(image1)
+    b, _ = floating(image2)
+    image_rank(a, "ssim")
+    if a.shape != b.shape:
+        raise ValueError("ssim: image1 and image2 must have the same shape. Received: "
+                         f"image1.shape={a.shape}, image2.shape={b.shape}")
+    hw = a.shape[-3:-1] if fmt == "channels_last" else a.shape[-2:]
+    if min(hw) < filter_size:
+        raise ValueError(f"ssim: the images ({hw[0]}x{hw[1]}) must be at least filter_size="
+                         f"{filter_size} in height and width. Received: image1.shape={a.shape}")
+    single = a.ndim == 3
+    x1, x2 = image1, image2
+    if single:
+        x1, x2 = reshape(x1, (1,) + a.shape), reshape(x2, (1,) + b.shape)
+    if fmt == "channels_last":                     # (B, H, W, C) -> (B, C, H, W)
+        x1, x2 = moveaxis(x1, -1, 1), moveaxis(x2, -1, 1)
+    shape = np.shape(value(x1))
+    n, c = shape[0], shape[1]
+    x1, x2 = reshape(x1, (n * c,) + shape[2:]), reshape(x2, (n * c,) + shape[2:])
+
+    def filt(v):
+        return _gaussian_valid(v, filter_size, filter_sigma)
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    mu1, mu2 = filt(x1), filt(x2)
+    mu11, mu22, mu12 = multiply(mu1, mu1), multiply(mu2, mu2), multiply(mu1, mu2)
+    s11 = subtract(filt(multiply(x1, x1)), mu11)
+    s22 = subtract(filt(multiply(x2, x2)), mu22)
+    s12 = subtract(filt(multiply(x1, x2)), mu12)
+    num = multiply(add(multiply(mu12, 2.0), c1), add(multiply(s12, 2.0), c2))
+    den = multiply(add(add(mu11, mu22), c1), add(add(s11, s22), c2))
+    per = mean(reshape(mean(divide(num, den), axis=(1, 2)), (n, c)), axis=-1)
+    return reshape(per, ()) if single else per
+
+
+__all__ = ["sobel_edges", "ssim"]
