@@ -66,3 +66,24 @@ def get_num_threads():
     """Return the number of threads kerasnp computes on (see `set_num_threads`)."""
     from .kernels import threads
     return threads.num_threads()
+
+
+def enable_interactive_logging():
+    """Progress bars and messages print to the terminal (the default); see
+    `kerasnp.utils.enable_interactive_logging`."""
+    from .utils.interactive_logging import enable_interactive_logging as enable
+    enable()
+
+
+def disable_interactive_logging():
+    """Progress output goes to the `"kerasnp"` logger instead of the terminal; see
+    `kerasnp.utils.disable_interactive_logging`."""
+    from .utils.interactive_logging import disable_interactive_logging as disable
+    disable()
+
+
+def is_interactive_logging_enabled():
+    """Whether progress output prints to the terminal (see `enable_interactive_logging`)."""
+    from .utils.interactive_logging import is_interactive_logging_enabled as enabled
+    return enabled()
+

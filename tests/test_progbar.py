@@ -194,3 +194,14 @@ def test_windows_console_without_escape_codes_redraws_one_line(monkeypatch):
     bar.update(1, [("loss", 1.0)])
     bar.update(2, [("loss", 1.0)])
     assert "\x1b" not in tty.getvalue() and tty.getvalue().count("\r") == 2
+
+
+def test_config_has_keras_spelling_of_the_logging_switches():
+    import kerasnp as keras
+    try:
+        keras.config.disable_interactive_logging()
+        assert not keras.config.is_interactive_logging_enabled()
+        assert not keras.utils.is_interactive_logging_enabled()
+    finally:
+        keras.config.enable_interactive_logging()
+    assert keras.config.is_interactive_logging_enabled()
