@@ -33,4 +33,6 @@ CASES = {
                           [(4, 4, 3)], False),
     "MixUp": (lambda: L.MixUp(0.5), [(4, 4, 2)], False),
     "CutMix": (lambda: L.CutMix(0.8), [(6, 6, 2)], False),
+    "RandAugment": (lambda: L.RandAugment((-3, 3), num_ops=3, factor=0.3), [(6, 6, 3)], False),
+    "AugMix": (lambda: L.AugMix((-3, 3), num_chains=2, chain_depth=2), [(6, 6, 3)], False),
 }

@@ -3,12 +3,13 @@ from .audio_mel import MelSpectrogram
 from .audio_stft import STFTSpectrogram
 from .augment_color import (RandomColorDegeneration, RandomGrayscale, RandomHue, RandomInvert,
                             RandomSaturation, RandomSharpness)
+from .augment_compound import AugMix, RandAugment
 from .augment_filters import RandomColorJitter, RandomErasing, RandomGaussianBlur
 from .augment_geometry import RandomElasticTransform, RandomPerspective, RandomShear
 from .augment_mix import CutMix, MixUp
 from .augment_tone import AutoContrast, Equalization, RandomPosterization, Solarization
 
-__all__ = ["AutoContrast", "CutMix", "MixUp", "Equalization", "MelSpectrogram", "RandomColorDegeneration",
+__all__ = ["AugMix", "RandAugment", "AutoContrast", "CutMix", "MixUp", "Equalization", "MelSpectrogram", "RandomColorDegeneration",
            "RandomColorJitter", "RandomErasing", "RandomGaussianBlur",
            "RandomElasticTransform", "RandomGrayscale", "RandomHue", "RandomInvert",
            "RandomPerspective", "RandomPosterization", "RandomSaturation", "RandomSharpness",
