@@ -84,7 +84,7 @@ def test_seeded_reproducible_identity_at_inference_in_range(make):
 def test_augmix_without_color_ops_takes_one_channel():
     x = RNG.uniform(0, 255, (2, 6, 6, 1))
     assert L.AugMix(all_ops=False, seed=0)(x, training=True).shape == x.shape
-    with pytest.raises(ValueError, match=r"RandomColorDegeneration.*3 channels"):
+    with pytest.raises(ValueError, match=r"AugMix.*3 channels"):
         L.AugMix(seed=0)(x, training=True)
 
 
