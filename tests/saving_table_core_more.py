@@ -22,7 +22,9 @@ CASES = {
     "ReversibleEmbedding": (lambda: L.ReversibleEmbedding(10, 3, tie_weights=False), [(4,)],
                             True),
     "SpectralNormalization": (lambda: L.SpectralNormalization(L.Dense(3)), [(4,)], False),
+    "Pipeline": (lambda: L.Pipeline([L.GaussianNoise(0.2), L.Dense(3)]), [(4,)], False),
 }
 # GroupQueryAttention takes query and value as separate arguments: its round trip is in
-# tests/test_layers_core_more_attn.py.
-NOT_IN_TABLE = {"GroupQueryAttention"}
+# tests/test_layers_core_more_attn.py. InputSpec is not a layer
+# (tests/test_layers_core_more_misc.py).
+NOT_IN_TABLE = {"GroupQueryAttention", "InputSpec"}

@@ -26,3 +26,7 @@ __all__ += ["ReversibleEmbedding", "SpectralNormalization"]
 from .attention_gqa import GroupQueryAttention
 
 __all__ += ["GroupQueryAttention"]
+from .input_spec import InputSpec
+from .pipeline import Pipeline
+
+__all__ += ["InputSpec", "Pipeline"]
