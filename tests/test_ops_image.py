@@ -25,7 +25,8 @@ def _nhwc(t):
 def test_namespace():
     assert set(I.__all__) == {"affine_transform", "crop_images", "extract_patches",
                               "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images",
-                              "resize", "rgb_to_grayscale", "rgb_to_hsv", "sobel_edges", "ssim"}
+                              "resize", "rgb_to_grayscale", "rgb_to_hsv", "sobel_edges", "ssim",
+                              "extract_patches_3d"}
     assert not hasattr(ops, "resize")                     # as Keras: only under ops.image
 
 
@@ -202,3 +203,30 @@ def test_ssim():
     check_grad(lambda p, q: I.ssim(p, q, filter_size=3), a[:1, :4, :5, :2], b[:1, :4, :5, :2])
     with pytest.raises(ValueError, match="ssim: the images .* must be at least filter_size=11"):
         I.ssim(a[:, :5], b[:, :5])
+
+
+def _patches_3d_ref(v, k, s, d):
+    """Loop reference: (depth, row, column, channel) order, valid padding."""
+    n, dd, hh, ww, c = v.shape
+    outs = [(size - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i, size in enumerate((dd, hh, ww))]
+    out = np.zeros((n, *outs, k[0] * k[1] * k[2] * c))
+    for o in np.ndindex(*outs):
+        patch = [v[:, o[0] * s[0] + i * d[0], o[1] * s[1] + j * d[1], o[2] * s[2] + m * d[2]]
+                 for i in range(k[0]) for j in range(k[1]) for m in range(k[2])]
+        out[(slice(None),) + o] = np.concatenate(patch, axis=-1)
+    return out
+
+
+def test_extract_patches_3d():
+    v = rng.random((2, 5, 6, 7, 2))
+    np.testing.assert_array_equal(I.extract_patches_3d(v, 2), _patches_3d_ref(v, (2,) * 3,
+                                                                              (2,) * 3, (1,) * 3))
+    got = I.extract_patches_3d(v, (2, 3, 2), strides=(1, 2, 3), dilation_rate=1)
+    np.testing.assert_array_equal(got, _patches_3d_ref(v, (2, 3, 2), (1, 2, 3), (1, 1, 1)))
+    got = I.extract_patches_3d(v, 2, strides=1, dilation_rate=2)
+    np.testing.assert_array_equal(got, _patches_3d_ref(v, (2,) * 3, (1,) * 3, (2,) * 3))
+    assert I.extract_patches_3d(v, 3, strides=2, padding="same").shape == (2, 3, 3, 4, 54)
+    check_grad(lambda x: I.extract_patches_3d(x, 2, strides=1, padding="same"),
+               v[:1, :3, :3, :2, :1])
+    with pytest.raises(ValueError, match="extract_patches_3d: expected rank 4"):
+        I.extract_patches_3d(v[0, 0], 2)

@@ -1,4 +1,4 @@
-"""`ops.image` filters (Keras 3 names): sobel_edges and ssim.
+"""`ops.image` filters (Keras 3 names): sobel_edges and ssim; and extract_patches_3d.
 
 Both are built on separable per-axis matrices (a filter along the height times one along the
 width), so the linear parts are one tape node whose VJP is the transposed matrices; ssim's
@@ -112,4 +112,68 @@ def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01,
     return reshape(per, ()) if single else per
 
 
-__all__ = ["sobel_edges", "ssim"]
+def _triple(v, arg):
+    t = (v,) * 3 if np.isscalar(v) else tuple(v)
+    if len(t) != 3 or any(int(i) < 1 for i in t):
+        raise ValueError(f"extract_patches_3d: {arg} must be a positive int or 3 of them. "
+                         f"Received: {arg}={v!r}")
+    return tuple(int(i) for i in t)
+
+
+@op(name="image.extract_patches_3d")
+def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="valid",
+                       data_format=None):
+    """Patches of `size = (d, h, w)` (or an int) from volumes `(N, D, H, W, C)` (channels-last)
+    every `strides` (default: `size`), flattened in (depth, row, column, channel) order:
+    `(N, out_d, out_h, out_w, d·h·w·C)`. `padding`: `"valid"` or `"same"` (zeros, TF's split)."""
+    fmt = image_format(data_format, "extract_patches_3d")
+    a, diff = floating(volumes)
+    if a.ndim not in (4, 5):
+        raise ValueError("extract_patches_3d: expected rank 4 (one volume) or 5 (a batch). "
+                         f"Received: volumes.shape={a.shape}")
+    if padding not in ("valid", "same"):
+        raise ValueError("extract_patches_3d: padding must be 'valid' or 'same'. "
+                         f"Received: padding={padding!r}")
+    k = _triple(size, "size")
+    st = k if strides is None else _triple(strides, "strides")
+    dl = _triple(dilation_rate, "dilation_rate")
+    single = a.ndim == 4
+    x = a[None] if single else a
+    x = np.moveaxis(x, 1, -1) if fmt == "channels_first" else x          # (N, D, H, W, C)
+    pads = [(0, 0)] * 3
+    if padding == "same":
+        for i in range(3):
+            out = -(-x.shape[1 + i] // st[i])
+            total = max((out - 1) * st[i] + (k[i] - 1) * dl[i] + 1 - x.shape[1 + i], 0)
+            pads[i] = (total // 2, total - total // 2)
+    xp = np.pad(x, [(0, 0)] + pads + [(0, 0)])
+    outs = [(xp.shape[1 + i] - dl[i] * (k[i] - 1) - 1) // st[i] + 1 for i in range(3)]
+    if min(outs) < 1:
+        raise ValueError(f"extract_patches_3d: no patch fits the volume. Received: "
+                         f"volumes.shape={a.shape}, size={size!r}")
+    windows = []
+    for off in np.ndindex(*k):
+        windows.append(tuple(slice(off[i] * dl[i], off[i] * dl[i] + st[i] * (outs[i] - 1) + 1,
+                                   st[i]) for i in range(3)))
+    y = np.stack([xp[(slice(None),) + w] for w in windows], axis=-2)
+    y = y.reshape(y.shape[:4] + (-1,))
+    y = np.moveaxis(y, -1, 1) if fmt == "channels_first" else y
+    y = y[0] if single else y
+    if not (diff and is_tracked(volumes)):
+        return y
+
+    def vjp(dy):
+        g = np.asarray(dy)[None] if single else np.asarray(dy)
+        g = np.moveaxis(g, 1, -1) if fmt == "channels_first" else g
+        g = g.reshape(g.shape[:4] + (len(windows), x.shape[-1]))
+        full = np.zeros(xp.shape, dtype=g.dtype)
+        for j, w in enumerate(windows):
+            full[(slice(None),) + w] += g[..., j, :]
+        full = full[(slice(None),) + tuple(slice(p[0], p[0] + x.shape[1 + i])
+                                           for i, p in enumerate(pads))]
+        full = np.moveaxis(full, -1, 1) if fmt == "channels_first" else full
+        return full[0] if single else full
+    return record(y, vjp, volumes)
+
+
+__all__ = ["extract_patches_3d", "sobel_edges", "ssim"]
