@@ -139,3 +139,27 @@ def test_needs_use_ema():
     avg = opt.get_slots(v)["average"]
     opt.finalize_variable_values([v])
     np.testing.assert_array_equal(v.value, avg)
+
+
+class _Crash(callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 2:
+            raise RuntimeError("simulated crash")
+
+
+def test_resume_after_a_crash_with_swap_on_epoch(tmp_path):
+    ref = _model()
+    ref.fit(X, Y, epochs=4, batch_size=8, shuffle=False, verbose=0,
+            callbacks=[callbacks.SwapEMAWeights(swap_on_epoch=True)])
+    backup = str(tmp_path / "backup")
+    m = _model()
+    with pytest.raises(RuntimeError, match="simulated"):
+        m.fit(X, Y, epochs=4, batch_size=8, shuffle=False, verbose=0,
+              callbacks=[callbacks.SwapEMAWeights(swap_on_epoch=True), _Crash(),
+                         callbacks.BackupAndRestore(backup)])
+    m = _model()                      # a new process would start from scratch like this
+    m.fit(X, Y, epochs=4, batch_size=8, shuffle=False, verbose=0,
+          callbacks=[callbacks.SwapEMAWeights(swap_on_epoch=True),
+                     callbacks.BackupAndRestore(backup)])
+    for a, b in zip(m.get_weights(), ref.get_weights()):
+        np.testing.assert_array_equal(a, b)

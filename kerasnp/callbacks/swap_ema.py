@@ -32,6 +32,14 @@ class SwapEMAWeights(Callback):
         self.swap_on_epoch = swap_on_epoch
         self._ema_weights_in_model = False
 
+    def get_state(self):
+        """Whether the model holds the averages (kept by `BackupAndRestore`: a run resumed
+        after an epoch end with `swap_on_epoch` swaps the trained values back in)."""
+        return {"ema_weights_in_model": self._ema_weights_in_model}
+
+    def set_state(self, state):
+        self._ema_weights_in_model = bool(state.get("ema_weights_in_model", False))
+
     def _optimizer(self):
         opt = getattr(self.model, "optimizer", None)
         if opt is None or not getattr(opt, "use_ema", False):
