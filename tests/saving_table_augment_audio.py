@@ -35,4 +35,7 @@ CASES = {
     "CutMix": (lambda: L.CutMix(0.8), [(6, 6, 2)], False),
     "RandAugment": (lambda: L.RandAugment((-3, 3), num_ops=3, factor=0.3), [(6, 6, 3)], False),
     "AugMix": (lambda: L.AugMix((-3, 3), num_chains=2, chain_depth=2), [(6, 6, 3)], False),
+    "ContrastLimitedAdaptiveHistogramEqualization": (
+        lambda: L.ContrastLimitedAdaptiveHistogramEqualization((-3, 3), 2.0, (2, 2)),
+        [(6, 6, 2)], False),
 }

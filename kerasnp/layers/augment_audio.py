@@ -1,6 +1,7 @@
 """Keras 3's image-augmentation and audio front-end layers: re-exported by kerasnp.layers."""
 from .audio_mel import MelSpectrogram
 from .audio_stft import STFTSpectrogram
+from .augment_clahe import ContrastLimitedAdaptiveHistogramEqualization
 from .augment_color import (RandomColorDegeneration, RandomGrayscale, RandomHue, RandomInvert,
                             RandomSaturation, RandomSharpness)
 from .augment_compound import AugMix, RandAugment
@@ -9,8 +10,28 @@ from .augment_geometry import RandomElasticTransform, RandomPerspective, RandomS
 from .augment_mix import CutMix, MixUp
 from .augment_tone import AutoContrast, Equalization, RandomPosterization, Solarization
 
-__all__ = ["AugMix", "RandAugment", "AutoContrast", "CutMix", "MixUp", "Equalization", "MelSpectrogram", "RandomColorDegeneration",
-           "RandomColorJitter", "RandomErasing", "RandomGaussianBlur",
-           "RandomElasticTransform", "RandomGrayscale", "RandomHue", "RandomInvert",
-           "RandomPerspective", "RandomPosterization", "RandomSaturation", "RandomSharpness",
-           "RandomShear", "STFTSpectrogram", "Solarization"]
+__all__ = [
+    "AugMix",
+    "AutoContrast",
+    "ContrastLimitedAdaptiveHistogramEqualization",
+    "CutMix",
+    "Equalization",
+    "MelSpectrogram",
+    "MixUp",
+    "RandAugment",
+    "RandomColorDegeneration",
+    "RandomColorJitter",
+    "RandomElasticTransform",
+    "RandomErasing",
+    "RandomGaussianBlur",
+    "RandomGrayscale",
+    "RandomHue",
+    "RandomInvert",
+    "RandomPerspective",
+    "RandomPosterization",
+    "RandomSaturation",
+    "RandomSharpness",
+    "RandomShear",
+    "STFTSpectrogram",
+    "Solarization",
+]
