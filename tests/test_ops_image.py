@@ -26,7 +26,7 @@ def test_namespace():
     assert set(I.__all__) == {"affine_transform", "crop_images", "extract_patches",
                               "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images",
                               "resize", "rgb_to_grayscale", "rgb_to_hsv", "sobel_edges", "ssim",
-                              "extract_patches_3d"}
+                              "extract_patches_3d", "scale_and_translate"}
     assert not hasattr(ops, "resize")                     # as Keras: only under ops.image
 
 
@@ -230,3 +230,28 @@ def test_extract_patches_3d():
                v[:1, :3, :3, :2, :1])
     with pytest.raises(ValueError, match="extract_patches_3d: expected rank 4"):
         I.extract_patches_3d(v[0, 0], 2)
+
+
+def test_scale_and_translate():
+    x = rng.random((2, 7, 9, 3))
+    same = I.scale_and_translate(x, x.shape, np.ones(2), np.zeros(2), (1, 2), "linear")
+    np.testing.assert_allclose(same, x, atol=1e-12)
+    # Upscaling with the triangle kernel is half-pixel bilinear resizing.
+    up = I.scale_and_translate(x, (2, 11, 13, 3), np.array([11 / 7, 13 / 9]), np.zeros(2),
+                               (1, 2), "bilinear", antialias=False)
+    np.testing.assert_allclose(up, I.resize(x, (11, 13)), atol=1e-12)
+    # A loop reference of the definition (triangle kernel widened by 1/scale, normalised).
+    out = I.scale_and_translate(x[0, :, 0, 0], (4,), np.array([0.5]), np.array([0.3]), (0,),
+                                "linear")
+    want = []
+    for o in range(4):
+        pos = (o + 0.5) / 0.5 - 0.3 / 0.5 - 0.5
+        w = np.maximum(0, 1 - np.abs(pos - np.arange(7)) / 2.0)
+        want.append((w / w.sum()) @ x[0, :, 0, 0] if -0.5 <= pos <= 6.5 else 0.0)
+    np.testing.assert_allclose(out, want, atol=1e-12)
+    for method in ("linear", "cubic", "lanczos3"):
+        check_grad(lambda v: I.scale_and_translate(v, (1, 3, 5, 1), np.array([0.6, 1.4]),
+                                                   np.array([0.2, -0.4]), (1, 2), method),
+                   x[:1, :4, :4, :1])
+    with pytest.raises(ValueError, match="scale_and_translate: method must be one of"):
+        I.scale_and_translate(x, x.shape, np.ones(2), np.zeros(2), (1, 2), "nearest")

@@ -1,4 +1,5 @@
-"""`ops.image` filters (Keras 3 names): sobel_edges and ssim; and extract_patches_3d.
+"""`ops.image` filters (Keras 3 names): sobel_edges and ssim; extract_patches_3d and
+scale_and_translate.
 
 Both are built on separable per-axis matrices (a filter along the height times one along the
 width), so the linear parts are one tape node whose VJP is the transposed matrices; ssim's
@@ -176,4 +177,72 @@ def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="va
     return record(y, vjp, volumes)
 
 
-__all__ = ["extract_patches_3d", "sobel_edges", "ssim"]
+def _kernel(method, x):
+    """Resampling kernels of `scale_and_translate` at distances `x >= 0`."""
+    if method == "linear":
+        return np.maximum(0.0, 1 - x)
+    if method == "cubic":                               # Keys, a = -0.5
+        near = ((1.5 * x - 2.5) * x) * x + 1.0
+        far = ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0
+        return np.where(x >= 2.0, 0.0, np.where(x >= 1.0, far, near))
+    r = 3.0 if method == "lanczos3" else 5.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = r * np.sin(np.pi * x) * np.sin(np.pi * x / r) / (np.pi * np.pi * x * x)
+    return np.where(x > r, 0.0, np.where(x > 1e-3, y, 1.0))
+
+
+_SCALE_METHODS = {"linear": "linear", "bilinear": "linear", "trilinear": "linear",
+                  "triangle": "linear", "cubic": "cubic", "bicubic": "cubic",
+                  "tricubic": "cubic", "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
+
+
+def _scale_matrix(n_in, n_out, scale, shift, method, antialias):
+    """`(n_out, n_in)`: output sample `o` sits at input position `(o + ½)/scale - shift/scale
+    - ½`; the kernel is widened by `1/scale` when shrinking with `antialias`, weights are
+    normalised, and samples outside `[-½, n_in - ½]` are zero."""
+    inv = 1.0 / scale
+    width = max(inv, 1.0) if antialias else 1.0
+    pos = (np.arange(n_out) + 0.5) * inv - shift * inv - 0.5
+    w = _kernel(method, np.abs(pos[:, None] - np.arange(n_in)[None, :]) / width)
+    total = w.sum(axis=1, keepdims=True)
+    w = np.where(np.abs(total) > 1000.0 * np.finfo(np.float32).eps,
+                 w / np.where(total != 0, total, 1.0), 0.0)
+    return np.where(((pos >= -0.5) & (pos <= n_in - 0.5))[:, None], w, 0.0)
+
+
+@op(name="image.scale_and_translate")
+def scale_and_translate(images, output_shape, scale, translation, spatial_dims, method,
+                        antialias=True):
+    """Resample `images` along `spatial_dims` to `output_shape` with a per-axis `scale` and
+    `translation` (JAX's definition): `method` is `"linear"` (also `"bilinear"`,
+    `"trilinear"`, `"triangle"`), `"cubic"` (`"bicubic"`, `"tricubic"`), `"lanczos3"` or
+    `"lanczos5"`. Linear in the images (one node, transposed matrices as VJP); no gradient for
+    `scale`/`translation`."""
+    if method not in _SCALE_METHODS:
+        raise ValueError(f"scale_and_translate: method must be one of {sorted(_SCALE_METHODS)}. "
+                         f"Received: method={method!r}")
+    a, diff = floating(images)
+    dims = [int(d) % a.ndim for d in spatial_dims]
+    sc = np.atleast_1d(np.asarray(value(scale), dtype=np.float64))
+    tr = np.atleast_1d(np.asarray(value(translation), dtype=np.float64))
+    if len(output_shape) != a.ndim or len(sc) != len(dims) or len(tr) != len(dims):
+        raise ValueError("scale_and_translate: output_shape needs one size per image axis and "
+                         "scale/translation one value per spatial dim. Received: "
+                         f"images.shape={a.shape}, output_shape={tuple(output_shape)}, "
+                         f"spatial_dims={tuple(spatial_dims)}, scale={sc.tolist()}, "
+                         f"translation={tr.tolist()}")
+    kind = _SCALE_METHODS[method]
+    mats = [(d, _scale_matrix(a.shape[d], int(output_shape[d]), sc[i], tr[i], kind,
+                              antialias).astype(a.dtype)) for i, d in enumerate(dims)]
+
+    def apply(arr, transpose):
+        for d, m in (reversed(mats) if transpose else mats):
+            arr = np.moveaxis(np.tensordot(m.T if transpose else m, arr, (1, d)), 0, d)
+        return arr
+    y = apply(a, False)
+    if not (diff and is_tracked(images)):
+        return y
+    return record(y, lambda dy: apply(np.asarray(dy), True), images)
+
+
+__all__ = ["extract_patches_3d", "scale_and_translate", "sobel_edges", "ssim"]

@@ -1,9 +1,9 @@
 """`kerasnp.ops.image`: Keras 3's `keras.ops.image` namespace (channels-last images by default,
 `data_format="channels_first"` accepted). Colour, crop/pad and resize ops are in
 `_image_extra`; patches, blur and coordinate sampling in `_image_sample_extra`; sobel_edges,
-ssim and extract_patches_3d in `_image_filter_extra`.
+ssim, extract_patches_3d and scale_and_translate in `_image_filter_extra`.
 
-Not offered (see docs): elastic_transform, perspective_transform, scale_and_translate.
+Not offered (see docs): elastic_transform, perspective_transform.
 """
 from ._image_extra import *  # noqa: F401,F403
 from ._image_sample_extra import *  # noqa: F401,F403
