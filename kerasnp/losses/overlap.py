@@ -70,9 +70,9 @@ def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal
     `a_p = max(m + d, 0)`, `a_n = max(1 + m - d, 0)`. A row with no positive pair gives 0.
 
     Example:
-        >>> e = np.eye(2)[[0, 0, 1]]
-        >>> circle([0, 0, 1], e).round(4)
-        array([0.0052, 0.0052, 0.    ])
+        >>> e = np.array([[1.0, 0.0], [0.6, 0.8], [0.8, 0.6]])
+        >>> circle([0, 0, 1], e).round(3)
+        array([38.4  , 60.928,  0.   ])
     """
     t, p = _prepare(y_true, y_pred)
     labels = t.reshape(-1).astype(np.int64)
@@ -128,8 +128,8 @@ class Tversky(Loss):
         axis: None, an int or a tuple of ints, as in `Dice`.
 
     Example:
-        >>> round(Tversky(alpha=0.7, beta=0.3)([[1, 0]], [[0.8, 0.2]]), 4)
-        0.1628
+        >>> round(Tversky(alpha=0.7, beta=0.3)([[1, 0, 1]], [[0.6, 0.3, 0.9]]), 4)
+        0.2268
     """
 
     def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky",
@@ -160,8 +160,9 @@ class Circle(Loss):
 
     Example:
         >>> import numpy as np
-        >>> round(Circle()([0, 0, 1], np.eye(2)[[0, 0, 1]]), 4)
-        0.0052
+        >>> e = np.array([[1.0, 0.0], [0.6, 0.8], [0.8, 0.6]])
+        >>> round(Circle()([0, 0, 1], e), 3)     # the mean of the two rows with pairs
+        49.664
     """
 
     def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True,
