@@ -86,7 +86,10 @@ class RandomShear(_RandomAffine):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update(x_factor=self.x_factor, y_factor=self.y_factor,
+        # Keras writes (-f, f) but its own constructor refuses negative pair entries: write the
+        # number f for a symmetric range, which Keras and this layer both read as [-f, f].
+        sym = lambda r: r[1] if r[0] == -r[1] else r                   # noqa: E731
+        cfg.update(x_factor=sym(self.x_factor), y_factor=sym(self.y_factor),
                    data_format=self.data_format or "channels_last")
         return cfg
 
