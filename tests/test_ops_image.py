@@ -26,7 +26,8 @@ def test_namespace():
     assert set(I.__all__) == {"affine_transform", "crop_images", "extract_patches",
                               "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images",
                               "resize", "rgb_to_grayscale", "rgb_to_hsv", "sobel_edges", "ssim",
-                              "extract_patches_3d", "scale_and_translate"}
+                              "extract_patches_3d", "scale_and_translate",
+                              "perspective_transform"}
     assert not hasattr(ops, "resize")                     # as Keras: only under ops.image
 
 
@@ -255,3 +256,27 @@ def test_scale_and_translate():
                    x[:1, :4, :4, :1])
     with pytest.raises(ValueError, match="scale_and_translate: method must be one of"):
         I.scale_and_translate(x, x.shape, np.ones(2), np.zeros(2), (1, 2), "nearest")
+
+
+def test_perspective_transform():
+    from kerasnp.ops._image_warp_extra import homography
+    img = rng.random((2, 5, 7, 2))
+    pts = np.array([[0, 0], [6, 0], [0, 4], [6, 4.0]])
+    np.testing.assert_allclose(I.perspective_transform(img, pts, pts), img, atol=1e-12)
+    shifted = I.perspective_transform(img, pts, pts + [1.0, 0.0], fill_value=0.5)
+    np.testing.assert_allclose(shifted[:, :, 1:], img[:, :, :-1], atol=1e-12)
+    np.testing.assert_allclose(shifted[:, :, 0], 0.5)
+    end = pts + np.array([[0.5, 0.2], [-0.3, 0.1], [0.2, -0.4], [0.1, 0.3]])
+    t = homography(pts[None], end[None])[0]                     # end points map onto start
+    k = t[6] * end[:, 0] + t[7] * end[:, 1] + 1
+    np.testing.assert_allclose((t[0] * end[:, 0] + t[1] * end[:, 1] + t[2]) / k, pts[:, 0],
+                               atol=1e-12)
+    np.testing.assert_allclose((t[3] * end[:, 0] + t[4] * end[:, 1] + t[5]) / k, pts[:, 1],
+                               atol=1e-12)
+    np.testing.assert_allclose(I.perspective_transform(img, pts, end),
+                               I.affine_transform(img, t), atol=1e-12)
+    check_grad(lambda x: I.perspective_transform(x, pts / 2, end / 2), img[:1, :3, :4, :1])
+    with pytest.raises(ValueError, match="three of them are collinear"):
+        I.perspective_transform(img, np.array([[0, 0], [1, 1], [2, 2], [3, 3.0]]), pts)
+    with pytest.raises(ValueError, match=r"start_points must have shape \(4, 2\)"):
+        I.perspective_transform(img, pts[:3], pts[:3])
