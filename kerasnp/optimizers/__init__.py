@@ -23,9 +23,10 @@ from kerasnp.optimizers.schedule_free import ScheduleFreeAdamW
 from kerasnp.optimizers.schedules import LearningRateSchedule
 from kerasnp.optimizers.sgd import SGD
 
-__all__ = ["Optimizer", "NonFiniteUpdateError", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
-           "Nadam", "LearningRateSchedule", "schedules", "registry", "get", "serialize",
-           "deserialize", "Lion", "Lamb", "Ftrl", "Adafactor", "ScheduleFreeAdamW", "Muon"]
+__all__ = ["Optimizer", "NonFiniteUpdateError", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad",
+           "Adadelta", "Adamax", "Nadam", "Lion", "Lamb", "Ftrl", "Adafactor",
+           "ScheduleFreeAdamW", "Muon", "LearningRateSchedule", "schedules", "registry", "get",
+           "serialize", "deserialize"]
 
 
 def serialize(optimizer):

@@ -4,8 +4,9 @@ A step is one fused kernel call per variable (see `_kernels.py`): clipping, weig
 update happen in a single pass over the weight, its gradient and its slots, with no temporary
 arrays. The pass also backs the weight up, writes the new slots aside (`_slots.py` swaps them in
 after the step) and reports whether every value it wrote is finite; a step that would leave NaN
-or inf is undone exactly and raises `NonFiniteUpdateError`. Per-step scalars (bias corrections, `1 - lr * weight_decay`, clip scales) are computed
-once in Python floats and cast to the weight's dtype, so float32 weights stay float32.
+or inf is undone exactly and raises `NonFiniteUpdateError`. Per-step scalars (bias corrections,
+`1 - lr * weight_decay`, clip scales) are computed once in Python floats and cast to the weight's
+dtype, so float32 weights stay float32.
 
 With `use_ema`, each variable also gets an `average` slot (Keras's name), updated after the
 kernels with `ema_momentum` (written aside and swapped in with the other slots) and copied into
@@ -13,9 +14,10 @@ the weights every `ema_overwrite_frequency` steps; `callbacks.SwapEMAWeights` sw
 evaluation.
 
 Subclasses declare their slots and kernel through three small hooks:
-`_update_slot_names()` (ordered, Keras names; the kernel's slots), `_variant()` (kernel name in `_kernels`/`_reference`) and
-`_hyper(lr, step)` (the kernel's trailing scalars for 1-based `step`); `_slot_init(name)` gives a
-slot's initial fill (0 by default).
+`_update_slot_names()` (ordered, Keras names; the kernel's slots), `_variant()` (kernel name in
+`_kernels`/`_reference`) and `_hyper(lr, step)` (the kernel's trailing scalars for 1-based
+`step`); `_slot_init(name)` gives a slot's initial fill (0 by default). Optimizers whose slots are
+not weight-shaped constants or whose step is not a flat kernel use the hooks of `_slots.py`.
 """
 import math
 import re
