@@ -27,7 +27,7 @@ def test_namespace():
                               "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images",
                               "resize", "rgb_to_grayscale", "rgb_to_hsv", "sobel_edges", "ssim",
                               "extract_patches_3d", "scale_and_translate",
-                              "perspective_transform"}
+                              "perspective_transform", "elastic_transform"}
     assert not hasattr(ops, "resize")                     # as Keras: only under ops.image
 
 
@@ -280,3 +280,25 @@ def test_perspective_transform():
         I.perspective_transform(img, np.array([[0, 0], [1, 1], [2, 2], [3, 3.0]]), pts)
     with pytest.raises(ValueError, match=r"start_points must have shape \(4, 2\)"):
         I.perspective_transform(img, pts[:3], pts[:3])
+
+
+def test_elastic_transform():
+    img = rng.random((2, 8, 9, 2))
+    a = I.elastic_transform(img, alpha=3.0, sigma=1.0, seed=1)
+    np.testing.assert_array_equal(a, I.elastic_transform(img, alpha=3.0, sigma=1.0, seed=1))
+    np.testing.assert_allclose(I.elastic_transform(img, alpha=0.0, seed=2), img, atol=1e-12)
+    # Reference: the same draws (N(0, 1)·sigma, x then y), a 'same' zero-padded Gaussian blur
+    # with int(6·sigma) | 1 taps, then map_coordinates with reflect filling.
+    gen = np.random.default_rng(1)
+    for b in range(2):
+        dx = I.gaussian_blur(gen.standard_normal((8, 9, 1)), (7, 7), (1.0, 1.0))[..., 0]
+        dy = I.gaussian_blur(gen.standard_normal((8, 9, 1)), (7, 7), (1.0, 1.0))[..., 0]
+        yy, xx = np.meshgrid(np.arange(8), np.arange(9), indexing="ij")
+        for c in range(2):
+            want = I.map_coordinates(img[b, ..., c], np.stack([yy + 3 * dy, xx + 3 * dx]), 1,
+                                     fill_mode="reflect")
+            np.testing.assert_allclose(a[b, ..., c], want, atol=1e-12)
+    check_grad(lambda x: I.elastic_transform(x, alpha=2.0, sigma=1.0, seed=3),
+               img[:1, :4, :5, :1])
+    with pytest.raises(ValueError, match="elastic_transform: sigma must be > 0"):
+        I.elastic_transform(img, sigma=0.0)

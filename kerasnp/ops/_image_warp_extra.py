@@ -1,11 +1,13 @@
-"""`ops.image.perspective_transform` (Keras 3 name): the homography that maps the four
-`end_points` onto the `start_points`, applied with `affine_transform`'s projective sampling
-(so the gradient to the images is that op's VJP)."""
+"""`ops.image` warps (Keras 3 names): `perspective_transform`, the homography that maps the
+four `end_points` onto the `start_points`, applied with `affine_transform`'s projective sampling
+(so the gradient to the images is that op's VJP); `elastic_transform`, a smoothed random
+displacement field sampled as `map_coordinates` does (one node, scatter VJP)."""
 import numpy as np
 
-from ._dispatch import op, value
-from ._image_extra import image_format
-from ._image_sample_extra import affine_transform
+from ._dispatch import is_tracked, op, value
+from ._helpers import floating, record
+from ._image_extra import image_format, image_rank
+from ._image_sample_extra import _FILL_MODES, _blur_matrix, _sample, affine_transform
 
 
 def homography(start, end):
@@ -55,4 +57,59 @@ def perspective_transform(images, start_points, end_points, interpolation="bilin
                                 data_format=data_format)
 
 
-__all__ = ["perspective_transform"]
+@op(name="image.elastic_transform")
+def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
+                      fill_mode="reflect", fill_value=0.0, seed=None, data_format=None):
+    """Elastic distortion: per image, two N(0, sigma²) displacement fields smoothed by a
+    Gaussian of `sigma` (kernel `int(6·sigma) | 1`, zero padding), scaled by `alpha`, move each
+    output pixel's sampling point (`interpolation` `"bilinear"` or `"nearest"`, `fill_mode` as
+    `map_coordinates`). `seed`: None, an int or a `kerasnp.random.SeedGenerator`; the draws
+    come from kerasnp's generators, so values differ from Keras's for the same seed."""
+    from ..random.seeding import generator_for      # late: random sits beside ops
+    fmt = image_format(data_format, "elastic_transform")
+    if interpolation not in ("bilinear", "nearest"):
+        raise ValueError("elastic_transform: interpolation must be 'bilinear' or 'nearest'. "
+                         f"Received: interpolation={interpolation!r}")
+    if fill_mode not in _FILL_MODES:
+        raise ValueError(f"elastic_transform: fill_mode must be one of {_FILL_MODES}. "
+                         f"Received: fill_mode={fill_mode!r}")
+    if not sigma > 0:
+        raise ValueError(f"elastic_transform: sigma must be > 0. Received: sigma={sigma!r}")
+    a, diff = floating(images)
+    image_rank(a, "elastic_transform")
+    single = a.ndim == 3
+    x = a[None] if single else a
+    x = np.moveaxis(x, 1, -1) if fmt == "channels_first" else x        # (N, H, W, C)
+    n, h, w = x.shape[:3]
+    rng = generator_for(seed, "elastic_transform")
+    size = int(6 * sigma) | 1
+    mh, mw = _blur_matrix(h, size, sigma, np.float64), _blur_matrix(w, size, sigma, np.float64)
+    yy, xx = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    order = 1 if interpolation == "bilinear" else 0
+    outs, saved = [], []
+    for b in range(n):
+        d_x, d_y = (mh @ (rng.standard_normal((h, w)) * sigma) @ mw.T for _ in range(2))
+        out, corners, _ = _sample(x[b], [yy + alpha * d_y, xx + alpha * d_x], order, fill_mode,
+                                  fill_value)
+        outs.append(out)
+        saved.append(corners)
+    y = np.stack(outs).astype(a.dtype)
+    y = np.moveaxis(y, -1, 1) if fmt == "channels_first" else y
+    y = y[0] if single else y
+    if not (diff and is_tracked(images)):
+        return y
+
+    def vjp(dy):
+        g = np.asarray(dy)[None] if single else np.asarray(dy)
+        g = np.moveaxis(g, 1, -1) if fmt == "channels_first" else g
+        dx = np.zeros_like(x)
+        for b, corners in enumerate(saved):
+            for idx, valid, wt, _ in corners:
+                np.add.at(dx[b], tuple(i[valid] for i in idx),
+                          (np.asarray(wt)[..., None] * g[b])[valid])
+        dx = np.moveaxis(dx, -1, 1) if fmt == "channels_first" else dx
+        return dx[0] if single else dx
+    return record(y, vjp, images)
+
+
+__all__ = ["elastic_transform", "perspective_transform"]

@@ -2,9 +2,7 @@
 `data_format="channels_first"` accepted). Colour, crop/pad and resize ops are in
 `_image_extra`; patches, blur and coordinate sampling in `_image_sample_extra`; sobel_edges,
 ssim, extract_patches_3d and scale_and_translate in `_image_filter_extra`;
-perspective_transform in `_image_warp_extra`.
-
-Not offered (see docs): elastic_transform.
+perspective_transform and elastic_transform in `_image_warp_extra`.
 """
 from ._image_extra import *  # noqa: F401,F403
 from ._image_sample_extra import *  # noqa: F401,F403
