@@ -24,8 +24,8 @@ def _tile_luts(tiles, clip_limit):
     """`(..., pixels)` integer levels -> `(..., 256)` normalised cumulative histograms."""
     count = tiles.shape[-1]
     flat = tiles.reshape(-1, count)
-    hist = np.zeros((len(flat), 256))
-    np.add.at(hist, (np.arange(len(flat))[:, None], flat), 1.0)
+    keys = (np.arange(len(flat))[:, None] * 256 + flat).ravel()      # one bincount for all
+    hist = np.bincount(keys, minlength=len(flat) * 256).reshape(-1, 256).astype(np.float64)
     if clip_limit > 0:
         limit = clip_limit * count / 256.0
         clipped = np.minimum(hist, limit)
