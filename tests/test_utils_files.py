@@ -179,3 +179,17 @@ def test_is_keras_tensor_and_get_source_inputs():
     assert keras.utils.get_source_inputs(a) == [a]
     arr = np.ones(2)
     assert keras.utils.get_source_inputs(arr) is arr
+
+
+def test_deprecated_untar_and_md5_hash(tmp_path):
+    tgz = tmp_path / "d.tar.gz"
+    _tar(tgz, [("x.txt", b"x", "file")])
+    md5 = hashlib.md5(tgz.read_bytes()).hexdigest()
+    out = get_file("d.tar.gz", tgz.as_uri(), untar=True, md5_hash=md5,
+                   cache_dir=str(tmp_path / "c"))
+    assert open(os.path.join(out, "x.txt"), "rb").read() == b"x"
+    os.remove(os.path.join(out, "x.txt"))          # cached and extracted: left as it is
+    assert get_file("d.tar.gz", tgz.as_uri(), extract=True, cache_dir=str(tmp_path / "c")) == out
+    assert not os.path.exists(os.path.join(out, "x.txt"))
+    with pytest.raises(ValueError, match="md5 file hash does not match"):
+        get_file("e.tar.gz", tgz.as_uri(), md5_hash="0" * 32, cache_dir=str(tmp_path / "c"))
