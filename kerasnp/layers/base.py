@@ -415,7 +415,7 @@ class Layer:
         with _context.Call(self, training):
             y = self.call(*args, **kwargs)
             if self.activity_regularizer is not None:
-                self.add_loss(regularizer_penalty(self.activity_regularizer, y))
+                self._add_activity_loss(y)
         return y
 
     def _call_fast(self, x, training):
@@ -430,8 +430,16 @@ class Layer:
         with _context.Call(self, training):
             y = self.call(x, training=training) if takes_training else self.call(x)
             if self.activity_regularizer is not None:
-                self.add_loss(regularizer_penalty(self.activity_regularizer, y))
+                self._add_activity_loss(y)
         return y
+
+    def _add_activity_loss(self, y):
+        """The activity regularizer's penalty of each output, divided by the batch size as in
+        Keras 3 (so its strength does not depend on the batch size)."""
+        for out in (y if isinstance(y, (list, tuple)) else [y]):
+            penalty = regularizer_penalty(self.activity_regularizer, out)
+            n = np.ndim(unwrap(out))
+            self.add_loss(penalty / np.shape(unwrap(out))[0] if n > 0 else penalty)
 
     # -- masking (Keras's rules) ---------------------------------------------------------------
     #: Whether the layer passes a mask on (through `compute_mask`). A layer that does not
