@@ -27,9 +27,10 @@ B = rng.standard_normal((3, 2))
 
 def test_namespace_mirrors_keras():
     assert set(ops.linalg.__all__) == {
-        "cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lstsq", "lu_factor",
+        "cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "jvp", "lstsq", "lu_factor",
         "matrix_rank", "norm", "pinv", "qr", "solve", "solve_triangular", "svd"}
     assert ops.linalg.solve is ops.solve and ops.linalg.norm is ops.norm
+    assert ops.linalg.jvp is ops.jvp
 
 
 def test_values_against_torch():
@@ -148,3 +149,25 @@ def test_errors():
 def test_integer_input_gets_floats_and_no_tape_node():
     assert ops.inv(np.array([[2, 0], [0, 4]])).dtype == np.float32
     assert ops.matrix_rank(np.eye(3, dtype=int)).dtype == np.int32
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")     # torch.func's own jit use
+def test_jvp_against_torch_func():
+    x, t = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+
+    def f(a):
+        return ops.matmul(ops.tanh(a), ops.inv(a + 3 * np.eye(3)))
+    out, tan = ops.jvp(f, (x,), (t,))
+    want_out, want_tan = torch.func.jvp(
+        lambda a: torch.tanh(a) @ torch.linalg.inv(a + 3 * torch.eye(3, dtype=torch.float64)),
+        (_t(x),), (_t(t),))
+    np.testing.assert_allclose(out, want_out.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(tan, want_tan.numpy(), rtol=1e-10, atol=1e-12)
+    y = rng.standard_normal(2)
+    out, tan, aux = ops.jvp(lambda a, b: ({"p": a * b, "s": ops.sum(a)}, "aux"),
+                            (y, 3.0), (np.ones(2), 1.0), has_aux=True)
+    np.testing.assert_allclose(tan["p"], 3.0 + y)                # t_a·b + a·t_b
+    np.testing.assert_allclose(tan["s"], 2.0)
+    assert aux == "aux"
+    with pytest.raises(ValueError, match="jvp: each tangent must have its primal's shape"):
+        ops.jvp(ops.square, (np.ones(2),), (np.ones(3),))
