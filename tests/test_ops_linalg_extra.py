@@ -128,6 +128,10 @@ def test_gradients_of_decompositions():
 def test_errors():
     with pytest.raises(ValueError, match=r"inv: `x` must be a square matrix.*\(2, 3\)"):
         ops.inv(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="inv: Singular matrix"):
+        ops.inv(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="solve: Singular matrix"):
+        ops.solve(np.zeros((2, 2)), np.ones(2))
     with pytest.raises(ValueError, match="cholesky: the input is not positive definite"):
         ops.cholesky(-np.eye(2))
     with pytest.raises(ValueError, match="eig: this matrix has complex eigenvalues"):

@@ -96,7 +96,8 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
     fmt = image_format(data_format, "gaussian_blur")
     a, diff = floating(images)
     image_rank(a, "gaussian_blur")
-    ks = tuple(int(v) for v in (kernel_size if not np.isscalar(kernel_size) else (kernel_size,) * 2))
+    ks = (kernel_size,) * 2 if np.isscalar(kernel_size) else kernel_size
+    ks = tuple(int(v) for v in ks)
     sg = tuple(float(v) for v in (sigma if not np.isscalar(sigma) else (sigma,) * 2))
     if len(ks) != 2 or len(sg) != 2 or min(ks) < 1 or min(sg) <= 0:
         raise ValueError("gaussian_blur: kernel_size must be two positive ints and sigma two "

@@ -29,6 +29,16 @@ def matrices(a, name, arg="x"):
                          f"matrices). Received: {arg}.shape={a.shape}")
 
 
+def checked(fn, name, *args):
+    """`fn(*args)`, a LAPACK failure (a singular matrix...) raised as a ValueError naming the
+    op instead of NumPy's LinAlgError."""
+    try:
+        return fn(*args)
+    except np.linalg.LinAlgError as e:
+        raise ValueError(f"{name}: {e} (the input matrix is singular or ill-posed). "
+                         f"Received shapes: {[np.shape(a) for a in args]}") from None
+
+
 def record_outputs(ys, vjp, inputs, differentiable=None):
     """Record each output of a multi-output op on the tape (see module doc).
 
@@ -60,7 +70,7 @@ def inv(x):
     """
     a, diff = floating(x)
     square_matrices(a, "inv")
-    y = np.linalg.inv(a)
+    y = checked(np.linalg.inv, "inv", a)
     if not (diff and is_tracked(x)):
         return y
     return record(y, lambda dy: -T(y) @ dy @ T(y), x)                # dA = -Yᵀ·dY·Yᵀ
@@ -158,7 +168,7 @@ def solve(a, b):
     bv, _ = floating(b)
     square_matrices(av, "solve", "a")
     bm, vec = _rhs(av, bv, "solve")
-    xm = np.linalg.solve(av, bm)
+    xm = checked(np.linalg.solve, "solve", av, bm)
     y = xm[..., 0] if vec else xm
     return _solve_node(y, vec, av, bm, a, b, lambda d: np.linalg.solve(T(av), d))
 
@@ -173,7 +183,7 @@ def solve_triangular(a, b, lower=False):
     bm, vec = _rhs(av, bv, "solve_triangular")
     tri = np.tril if lower else np.triu
     at = tri(av)
-    xm = np.linalg.solve(at, bm)
+    xm = checked(np.linalg.solve, "solve_triangular", at, bm)
     y = xm[..., 0] if vec else xm
     return _solve_node(y, vec, av, bm, a, b, lambda d: np.linalg.solve(T(at), d), tri)
 
@@ -186,7 +196,7 @@ def cholesky_inverse(x, upper=False):
     square_matrices(f, "cholesky_inverse")
     f = np.triu(f) if upper else np.tril(f)
     m = T(f) @ f if upper else f @ T(f)
-    y = np.linalg.inv(m)
+    y = checked(np.linalg.inv, "cholesky_inverse", m)
     if not (diff and is_tracked(x)):
         return y
 
