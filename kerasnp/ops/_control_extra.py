@@ -83,7 +83,12 @@ def vectorized_map(function, elements):
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     """`carry, y = f(carry, x)` for each `x` along the first axis of `xs` (or `length` times
     with `x = None`); returns `(final_carry, stacked ys)`. `reverse=True` runs from the end
-    (the ys stay in input order). `unroll` is accepted for Keras compatibility."""
+    (the ys stay in input order). `unroll` is accepted for Keras compatibility.
+
+    Example:
+        >>> ops.scan(lambda c, x: (c + x, c * x), 0.0, np.array([1.0, 2.0, 3.0]))
+        (np.float64(6.0), array([0., 2., 9.]))
+    """
     if xs is None:
         if length is None:
             raise ValueError("scan: pass xs or length. Received: xs=None, length=None")
@@ -114,7 +119,12 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
 def associative_scan(f, elems, reverse=False, axis=0):
     """The inclusive scan `out[i] = f(out[i-1], elems[i])` along `axis` for an associative
     `f` (elems a tensor or a structure of them). `f` receives slices that keep `axis` (size
-    1), so an element-wise `f` (`ops.add`, `ops.maximum`...) works as in Keras."""
+    1), so an element-wise `f` (`ops.add`, `ops.maximum`...) works as in Keras.
+
+    Example:
+        >>> ops.associative_scan(ops.add, np.array([1.0, 2.0, 3.0]))
+        array([1., 3., 6.])
+    """
     leaves, rebuild = _flatten(elems)
     nd = np.ndim(value(leaves[0]))
     ax = axis % nd if nd else 0

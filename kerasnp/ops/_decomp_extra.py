@@ -168,7 +168,13 @@ def _svd_grad(a, u, s, vh, du, ds, dvh):
 def svd(x, full_matrices=True, compute_uv=True):
     """Singular value decomposition: `(u, s, vh)` with `x = u @ diag(s) @ vh`, `s` descending
     (`compute_uv=False`: `s` only). The gradient assumes distinct singular values; through `u`
-    or `vh` it needs `full_matrices=False` or a square matrix."""
+    or `vh` it needs `full_matrices=False` or a square matrix.
+
+    Example:
+        >>> u, s, vh = ops.svd(np.array([[3.0, 0.0], [0.0, -2.0]]))
+        >>> s
+        array([3., 2.])
+    """
     a, diff = floating(x)
     matrices(a, "svd")
     if not compute_uv:

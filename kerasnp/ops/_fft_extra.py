@@ -183,7 +183,13 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
     """The short-time Fourier transform over the last axis: frames of `fft_length` samples
     every `sequence_stride` (the window of `sequence_length` centred in each; `center=True`
     reflect-pads `fft_length // 2` on both sides first). Returns a `(real, imag)` pair of shape
-    `(..., frames, fft_length // 2 + 1)`."""
+    `(..., frames, fft_length // 2 + 1)`.
+
+    Example:
+        >>> re, im = ops.stft(np.zeros(16), 8, 4, 8)
+        >>> re.shape
+        (5, 5)
+    """
     _check_frames(sequence_length, sequence_stride, fft_length, "stft")
     a, _ = floating(x)
     n = a.shape[-1]

@@ -204,7 +204,12 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
     """Resize images to `size = (height, width)` with `bilinear`, `nearest` or `bicubic`
     interpolation (half-pixel centres; `antialias` filters when downscaling).
     `crop_to_aspect_ratio` / `pad_to_aspect_ratio` first centre-crop / pad (with `fill_value`)
-    to the target's aspect ratio."""
+    to the target's aspect ratio.
+
+    Example:
+        >>> ops.image.resize(np.ones((1, 8, 8, 3)), (4, 4)).shape
+        (1, 4, 4, 3)
+    """
     fmt = image_format(data_format, "resize")
     if interpolation not in _METHODS:
         raise ValueError(f"resize: interpolation must be one of {_METHODS} (lanczos is not "

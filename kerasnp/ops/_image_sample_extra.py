@@ -26,7 +26,12 @@ def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid"
                     data_format=None):
     """Patches of `size = (h, w)` (or an int) every `strides` (default: `size`), flattened into
     the channel axis in (row, column, channel) order: `(N, out_h, out_w, h·w·C)` channels-last.
-    `padding`: `"valid"` or `"same"` (zeros, TF's split)."""
+    `padding`: `"valid"` or `"same"` (zeros, TF's split).
+
+    Example:
+        >>> ops.image.extract_patches(np.zeros((1, 6, 6, 3)), 2).shape
+        (1, 3, 3, 12)
+    """
     fmt = image_format(data_format, "extract_patches")
     a, diff = floating(images)
     image_rank(a, "extract_patches")

@@ -112,7 +112,12 @@ def sparse_sigmoid(x):
 @op
 def sparsemax(x, axis=-1):
     """The Euclidean projection of `x` onto the probability simplex along `axis`: like
-    softmax, but exactly zero outside a support (Martins & Astudillo, 2016)."""
+    softmax, but exactly zero outside a support (Martins & Astudillo, 2016).
+
+    Example:
+        >>> ops.sparsemax(np.array([1.0, 2.0, 3.5]))
+        array([0., 0., 1.])
+    """
     a, diff = floating(x)
     ax = _axes(axis, a.ndim)[0]
     z = np.moveaxis(a, ax, -1)

@@ -60,7 +60,12 @@ def _block(x, block_size, data_format, name, to_depth):
 
 @op
 def depth_to_space(x, block_size, data_format="channels_last"):
-    """Move channel blocks into `block_size × block_size` spatial blocks (4-D input)."""
+    """Move channel blocks into `block_size × block_size` spatial blocks (4-D input).
+
+    Example:
+        >>> ops.depth_to_space(np.zeros((1, 2, 3, 8)), 2).shape
+        (1, 4, 6, 2)
+    """
     return _block(x, block_size, data_format, "depth_to_space", False)
 
 
@@ -139,7 +144,12 @@ def _scatter_add(full, src, g, ax):
 @op
 def adaptive_average_pool(inputs, output_size, data_format=None):
     """Average pooling to a fixed `output_size` (1-D to 3-D, channels-last by default): output
-    cell `i` averages input cells `floor(i·L/out)` to `ceil((i+1)·L/out) - 1`, as torch."""
+    cell `i` averages input cells `floor(i·L/out)` to `ceil((i+1)·L/out) - 1`, as torch.
+
+    Example:
+        >>> ops.adaptive_average_pool(np.arange(5.0).reshape(1, 5, 1), 2)[0, :, 0]
+        array([1., 3.])
+    """
     return _adaptive(inputs, output_size, data_format, "adaptive_average_pool", "average")
 
 
@@ -191,7 +201,12 @@ def _fold(cols, size, k, d, p, s):
 @op
 def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
     """Sliding patches of a channels-first `(N, C, H, W)` input as columns:
-    `(N, C·kh·kw, L)` (torch's `unfold`)."""
+    `(N, C·kh·kw, L)` (torch's `unfold`).
+
+    Example:
+        >>> ops.unfold(np.zeros((1, 3, 4, 4)), 2).shape
+        (1, 12, 9)
+    """
     a, diff = floating(x)
     if a.ndim != 4:
         raise ValueError(f"unfold: expected a 4-D (N, C, H, W) input. Received: x.shape={a.shape}")
