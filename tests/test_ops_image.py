@@ -302,3 +302,14 @@ def test_elastic_transform():
                img[:1, :4, :5, :1])
     with pytest.raises(ValueError, match="elastic_transform: sigma must be > 0"):
         I.elastic_transform(img, sigma=0.0)
+
+
+def test_on_symbolic_tensors_in_a_functional_model():
+    import kerasnp
+    inp = kerasnp.Input((7, 9, 3))
+    y = I.resize(inp, (4, 5))
+    assert tuple(y.shape) == (None, 4, 5, 3)
+    model = kerasnp.Model(inp, [y, I.rgb_to_grayscale(inp)])
+    out = model(X)
+    np.testing.assert_allclose(out[0], I.resize(X, (4, 5)))
+    assert out[1].shape == (2, 7, 9, 1)

@@ -175,3 +175,13 @@ def test_jvp_against_torch_func():
     assert aux == "aux"
     with pytest.raises(ValueError, match="jvp: each tangent must have its primal's shape"):
         ops.jvp(ops.square, (np.ones(2),), (np.ones(3),))
+
+
+def test_multi_output_ops_on_symbolic_tensors():
+    import kerasnp
+    inp = kerasnp.Input((3, 3))
+    q, r = ops.qr(inp)
+    model = kerasnp.Model(inp, [q, r, ops.det(inp)])
+    got_q, got_r, got_d = model(BATCH)
+    np.testing.assert_allclose(got_q @ got_r, BATCH, atol=1e-12)
+    np.testing.assert_allclose(got_d, np.linalg.det(BATCH))

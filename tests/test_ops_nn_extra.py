@@ -172,3 +172,13 @@ def test_errors():
         ops.adaptive_max_pool(np.ones((1, 4, 4, 1)), 2, data_format="nhwc")
     with pytest.raises(ValueError, match="multi_hot: num_classes is required"):
         ops.multi_hot(np.array([0, 1]))
+
+
+def test_on_symbolic_tensors_in_a_functional_model():
+    import kerasnp
+    inp = kerasnp.Input((6,))
+    model = kerasnp.Model(inp, [ops.sparsemax(inp), ops.glu(inp), ops.layer_normalization(inp)])
+    out = model(X)
+    np.testing.assert_allclose(out[0], ops.sparsemax(X))
+    assert out[1].shape == (2, 3)
+    np.testing.assert_allclose(out[2], ops.layer_normalization(X))
