@@ -172,6 +172,11 @@ def test_errors():
         ops.adaptive_max_pool(np.ones((1, 4, 4, 1)), 2, data_format="nhwc")
     with pytest.raises(ValueError, match="multi_hot: num_classes is required"):
         ops.multi_hot(np.array([0, 1]))
+    np.testing.assert_array_equal(ops.multi_hot(np.array([0, 1]), num_tokens=3), [1, 1, 0])
+    with pytest.raises(ValueError, match="use ops.rms_normalization"):
+        ops.layer_normalization(X, rms_scaling=True)
+    with pytest.raises(TypeError, match="layer_normalization: unexpected arguments"):
+        ops.layer_normalization(X, center=False)
 
 
 def test_on_symbolic_tensors_in_a_functional_model():

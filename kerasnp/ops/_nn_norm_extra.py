@@ -31,6 +31,9 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
         >>> ops.layer_normalization(np.array([1.0, 2.0, 3.0]))    # doctest: +ELLIPSIS
         array([-1.22..., 0. ..., 1.22...])
     """
+    if kwargs.pop("rms_scaling", False):
+        raise ValueError("layer_normalization: rms_scaling=True (deprecated in Keras, it scaled "
+                         "by the variance) is not supported; use ops.rms_normalization.")
     if kwargs:
         raise TypeError(f"layer_normalization: unexpected arguments {sorted(kwargs)}.")
     a, diff = floating(x)
