@@ -73,3 +73,15 @@ def test_in_a_dense_layer_and_errors():
         A.glu(np.ones((2, 3)))
     with pytest.raises(TypeError, match="argument `axis` must be an integer"):
         A.sparsemax.with_params(axis="x")
+
+
+def test_on_symbolic_tensors():
+    import kerasnp
+    inp = kerasnp.Input((6,))
+    model = kerasnp.Model(inp, [A.threshold(inp), A.threshold(inp, 0.25, -3.0), A.glu(inp),
+                                A.sparsemax(inp)])
+    out = model(X)
+    np.testing.assert_allclose(out[0], np.where(X > 0, X, 0.0))    # the registered defaults
+    np.testing.assert_allclose(out[1], np.where(X > 0.25, X, -3.0))
+    np.testing.assert_allclose(out[2], A.glu(X))
+    np.testing.assert_allclose(out[3], A.sparsemax(X))

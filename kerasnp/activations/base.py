@@ -202,8 +202,12 @@ def _symbolic(act, x):
     import inspect
     from ..ops._dispatch import OPS
     op = OPS.get(act.name)
-    changed = {k: getattr(act, k) for k, (d, _) in act._params.items() if getattr(act, k) != d}
-    if op is None or not set(changed) <= set(inspect.signature(op.raw).parameters):
+    params = inspect.signature(op.raw).parameters if op is not None else {}
+    # Parameters that differ from the defaults, and those the op requires (threshold's).
+    changed = {k: getattr(act, k) for k, (d, _) in act._params.items()
+               if getattr(act, k) != d or (k in params and
+                                           params[k].default is inspect.Parameter.empty)}
+    if op is None or not set(changed) <= set(params):
         raise TypeError(f"Activation '{act.name}' with {changed} cannot be applied to a symbolic "
                         f"tensor; use layers.Activation(...) in a functional model. "
                         f"Received: x={x!r}")
