@@ -62,7 +62,12 @@ def keras_class_name(layer):
     cls = type(layer)
     if cls is Model:
         return "Functional"
-    return cls.__name__
+    return _KERAS_CLASS.get(cls.__name__, cls.__name__)
+
+
+# kerasnp classes whose Keras class has another name (Keras exports ours as an alias of it);
+# the HDF5 group of a layer is named after Keras's class.
+_KERAS_CLASS = {"GroupQueryAttention": "GroupedQueryAttention"}
 
 
 def own_variables(layer):
@@ -134,11 +139,15 @@ def _container(items, path, out, seen, orders):
 # Built-in layers whose sublayers Keras keeps under other attribute names than kerasnp's.
 _RENAMED = {"MultiHeadAttention": (("key_dense", "_key_dense"), ("output_dense", "_output_dense"),
                                    ("query_dense", "_query_dense"),
-                                   ("value_dense", "_value_dense"))}
+                                   ("value_dense", "_value_dense")),
+            "GroupQueryAttention": (("_gate_dense", "_gate_dense"), ("_key_dense", "_key_dense"),
+                                    ("_output_dense", "_output_dense"),
+                                    ("_query_dense", "_query_dense"),
+                                    ("_value_dense", "_value_dense"))}
 # Built-in layers whose sublayers sit under the same attribute names in both (as Keras saves
 # them: `cell`, `forward_layer` / `backward_layer`, `layer`, `cells`).
 _SAME_NAMES = {"SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional", "TimeDistributed", "Wrapper",
-               "StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
+               "StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Pipeline"}
 _INTERNAL = {"_sublayers", "_all_layers", "_stack", "_input_layer", "_nodes", "_tensors"}
 
 
@@ -152,7 +161,8 @@ def children(layer):
     cn = type(layer).__name__
     builtin = LAYERS.get(cn) is type(layer)
     if builtin and cn in _RENAMED:
-        return [(key, getattr(layer, attr)) for key, attr in _RENAMED[cn]]
+        return [(key, getattr(layer, attr)) for key, attr in _RENAMED[cn]
+                if getattr(layer, attr) is not None]          # (GroupQueryAttention's gate)
     if builtin and cn not in _SAME_NAMES:
         raise Unsupported(
             f"layer '{layer.name}' ({cn}) holds sublayers whose place in Keras's HDF5 layout is "

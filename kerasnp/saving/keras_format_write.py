@@ -30,7 +30,7 @@ _NO_KERAS = {
 }
 # Arguments of kerasnp's config that Keras's class does not take.
 _NOT_IN_KERAS = {"SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",),
-                 "SpatialDropout3D": ("trainable",)}
+                 "SpatialDropout3D": ("trainable",), "Pipeline": ("trainable", "dtype")}
 _FUNCTIONAL_MODULE = "keras.src.models.functional"
 
 
@@ -86,7 +86,8 @@ class Exporter:
             cfg["batch_shape"] = [batch] + list(shape)
             cfg["dtype"] = dtype or self.dtype
             return cfg
-        cfg["dtype"] = policy(dtype or self.dtype)
+        if "dtype" not in _NOT_IN_KERAS.get(cn, ()):
+            cfg["dtype"] = policy(dtype or self.dtype)
         return cfg
 
     def _nested_layers(self, value):
