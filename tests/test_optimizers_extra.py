@@ -250,9 +250,6 @@ def test_model_save_load_resumes_exactly(name, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.xfail(reason="the kerasnp-format reader (saving/state.py) expects every slot to "
-                          "have its weight's shape; Adafactor's factored r and c do not "
-                          "(reported to the lead: read opt._slot_shape(slot, var.shape))")
 def test_adafactor_model_save_load(tmp_path):
     m = kerasnp.Sequential([kerasnp.layers.Input((4,)), kerasnp.layers.Dense(3)])
     m.compile(optimizer="adafactor", loss="mse")
@@ -263,3 +260,24 @@ def test_adafactor_model_save_load(tmp_path):
                     m.optimizer.variables_for(m.trainable_weights)):
         np.testing.assert_array_equal(a[1], b[1])
 
+
+
+def test_adafactor_file_with_wrong_factored_shape_is_refused(tmp_path):
+    import io
+    import zipfile
+    m = kerasnp.Sequential([kerasnp.layers.Input((4,)), kerasnp.layers.Dense(3)])
+    m.compile(optimizer="adafactor", loss="mse")
+    m.fit(rng.normal(size=(8, 4)), rng.normal(size=(8, 3)), epochs=1, verbose=0)
+    m.save(tmp_path / "m.kerasnp")
+    # Rewrite the kernel's row slot `r` (shape (4,)) with the weight's shape (4, 3).
+    bad = tmp_path / "bad.kerasnp"
+    with zipfile.ZipFile(tmp_path / "m.kerasnp") as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "optimizer/00001.npy":
+                buf = io.BytesIO()
+                np.save(buf, np.zeros((4, 3), np.float32))
+                data = buf.getvalue()
+            dst.writestr(info, data)
+    with pytest.raises(kerasnp.saving.ModelFileError, match=r"slot 'r'.*\(4, 3\).*\(4,\)"):
+        kerasnp.models.load_model(bad)

@@ -146,7 +146,10 @@ def _read_optimizer(ar, model, opt, member_names, cast):
             if saved.rpartition("/")[2] != slot:
                 fail(ar.source, f"optimizer variable '{saved}' is not slot '{slot}' of "
                                 f"'{var.path}' as {type(opt).__name__} expects.", members[k])
-            arrays.append(ar.read_array(members[k], var.shape, None if cast else var.dtype,
+            # Adafactor's factored moments have their own shape; the header is checked
+            # against it before any data is read.
+            shape = tuple(opt._slot_shape(slot, tuple(var.shape)))
+            arrays.append(ar.read_array(members[k], shape, None if cast else var.dtype,
                                         f"optimizer slot '{slot}' of {_label(var.path)}"))
             k += 1
     return opt, var_list, arrays
