@@ -8,76 +8,16 @@ already resolved by the caller, `dilation=(dh, dw)`. Group `g` reads input chann
 The column matrix has shape `(groups, n·oh·ow, kh·kw·cg)`, its rows ordered like the output
 pixels and its columns like `w.reshape(kh·kw·cg, cout)`, so for one group the forward pass is a
 single `cols @ w2` whose result already is `y` in NHWC order: no transposes anywhere.
+
+With a thread budget above one (`threads.num_threads()`) and enough work, the batch is split
+over kerasnp's pool instead, BLAS single-threaded, by `conv_threads.py`; a budget of one runs the
+serial code below, BLAS keeping its own threads.
 """
 import numpy as np
 
-from ._jit import jit, jit_parallel, prange
+from . import conv_threads
+from .conv_im2col import _col2im, _im2col
 from .reference import output_size
-
-# ------------------------------------------------------------------------------------- kernels
-
-
-@jit
-def _span(size, out, stride, offset):
-    """Output positions o in [lo, hi) whose input o·stride + offset lies in [0, size)."""
-    lo = (-offset + stride - 1) // stride if offset < 0 else 0
-    hi = (size - 1 - offset) // stride + 1 if offset < size else 0
-    hi = min(hi, out)
-    return min(lo, hi), hi
-
-
-@jit_parallel
-def _im2col(x, kh, kw, sh, sw, pt, pl, dh, dw, cols):
-    """cols[g, i, oy, ox, (ky·kw + kx)·cg + c] = x_pad[i, oy·sh + ky·dh, ox·sw + kx·dw, g·cg + c].
-
-    For each tap the in-bounds output columns form one range, so the copy loop has no branches
-    and only the padded borders are zeroed.
-    """
-    n, h, wd, _ = x.shape
-    groups, _, oh, ow, _ = cols.shape
-    cg = cols.shape[4] // (kh * kw)
-    for i in prange(n):                       # each thread owns whole images
-        for g in range(groups):
-            c0 = g * cg
-            for oy in range(oh):
-                for ky in range(kh):
-                    iy = oy * sh - pt + ky * dh
-                    for kx in range(kw):
-                        k, off = (ky * kw + kx) * cg, kx * dw - pl
-                        lo, hi = _span(wd, ow, sw, off) if 0 <= iy < h else (0, 0)
-                        for ox in range(lo):                      # zero padding (left)
-                            for c in range(cg):
-                                cols[g, i, oy, ox, k + c] = 0
-                        for ox in range(lo, hi):
-                            for c in range(cg):
-                                cols[g, i, oy, ox, k + c] = x[i, iy, ox * sw + off, c0 + c]
-                        for ox in range(hi, ow):                  # zero padding (right)
-                            for c in range(cg):
-                                cols[g, i, oy, ox, k + c] = 0
-
-
-@jit_parallel
-def _col2im(dcols, kh, kw, sh, sw, pt, pl, dh, dw, dx):
-    """Adjoint of `_im2col`: dx[i, iy, ix, g·cg + c] += dcols[g, i, oy, ox, k] (padding dropped)."""
-    n, h, wd, _ = dx.shape
-    groups, _, oh, ow, _ = dcols.shape
-    cg = dcols.shape[4] // (kh * kw)
-    for i in prange(n):                       # images never share dx rows: no races
-        dx[i] = 0
-        for g in range(groups):
-            c0 = g * cg
-            for oy in range(oh):
-                for ky in range(kh):
-                    iy = oy * sh - pt + ky * dh
-                    if iy < 0 or iy >= h:
-                        continue
-                    for kx in range(kw):
-                        k, off = (ky * kw + kx) * cg, kx * dw - pl
-                        lo, hi = _span(wd, ow, sw, off)
-                        for ox in range(lo, hi):
-                            for c in range(cg):
-                                dx[i, iy, ox * sw + off, c0 + c] += dcols[g, i, oy, ox, k + c]
-
 
 # ------------------------------------------------------------------------------------- helpers
 _COMPUTE = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64,
@@ -117,14 +57,31 @@ def _im2col_matrix(x, w_shape, groups, geometry):
     oh, ow, args = geometry
     kh, kw, cg = w_shape[:3]
     cols = np.empty((groups, x.shape[0], oh, ow, kh * kw * cg), dtype=x.dtype)
-    _im2col(x, *args, cols)
+    _im2col(x, 0, *args, cols)
     return cols.reshape(groups, x.shape[0] * oh * ow, kh * kw * cg)
 
 
 # ------------------------------------------------------------------------------------- public
 
 
-def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False):
+def _epilogue(z, bias, relu):
+    """z + bias, then ReLU, in place (z is a fresh kernel output)."""
+    if bias is not None:
+        z += bias                                            # Z += b
+    if relu:
+        np.maximum(z, 0, out=z)                              # Y = max(Z, 0)
+    return z
+
+
+def _plan(x_shape, w, groups, geometry, dtype):
+    oh, ow = geometry[:2]
+    kh, kw, cg, cout = w.shape
+    return conv_threads.plan(int(x_shape[0]), oh * ow, kh * kw * cg, groups, cout,
+                             np.dtype(dtype).itemsize)
+
+
+def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False, bias=None,
+                   relu=False):
     """2-D convolution (cross-correlation, as in Keras) of an NHWC batch.
 
     Args:
@@ -135,7 +92,9 @@ def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False):
         dilation: `(dh, dw)` ints.
         groups: int dividing `cin` and `cout`.
         keep_cols: also return the im2col matrix, so `conv2d_backward(..., cols=cols)` need not
-            gather the patches a second time.
+            gather the patches a second time (opaque: a list of blocks on the threaded path).
+        bias: optional `(cout,)` added to the output (fused into each block's epilogue).
+        relu: apply ReLU after the bias.
 
     Returns:
         `y` of shape `(n, oh, ow, cout)`, dtype of `x` (float16 is computed in float32); with
@@ -153,8 +112,17 @@ def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False):
     kh, kw, cg, cout = w.shape
     geometry = _geometry(x.shape, w.shape, strides, padding, dilation)
     oh, ow = geometry[:2]
-    cols = _im2col_matrix(x, w.shape, groups, geometry)          # (groups, m, k)
     w2, og = w.reshape(kh * kw * cg, cout), cout // groups
+    blocks = _plan(x.shape, w, groups, geometry, dtype)
+    if blocks is not None:
+        fused = in_dtype == dtype                    # float16: epilogue after the cast, as below
+        y, cols = conv_threads.forward(x, w2, groups, geometry, blocks, keep_cols,
+                                       bias if fused else None, relu and fused)
+        y = y.reshape(x.shape[0], oh, ow, cout).astype(in_dtype, copy=False)
+        if not fused:
+            _epilogue(y, bias, relu)
+        return (y, cols) if keep_cols else y
+    cols = _im2col_matrix(x, w.shape, groups, geometry)          # (groups, m, k)
     if groups == 1:
         y = cols[0] @ w2                                          # y = cols·W
     else:
@@ -162,7 +130,7 @@ def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False):
         for g in range(groups):
             co = slice(g * og, (g + 1) * og)
             np.matmul(cols[g], w2[:, co], out=y[:, co])
-    y = y.reshape(x.shape[0], oh, ow, cout).astype(in_dtype, copy=False)
+    y = _epilogue(y.reshape(x.shape[0], oh, ow, cout).astype(in_dtype, copy=False), bias, relu)
     return (y, cols) if keep_cols else y
 
 
@@ -184,6 +152,14 @@ def conv2d_backward(x, w, dy, strides, padding, dilation, groups, cols=None, nee
     w, groups = as_kernel_array(w, dtype), int(groups)
     kh, kw, cg, cout = w.shape
     geometry = _geometry(x.shape, w.shape, strides, padding, dilation)
+    blocks = _plan(x.shape, w, groups, geometry, dtype) if cols is None else None
+    if blocks is not None or isinstance(cols, list):     # threaded (a list: threaded forward)
+        dy2 = as_kernel_array(dy, dtype).reshape(-1, cout)
+        dx = np.empty(x.shape, dtype=dtype) if need_dx else None
+        dw2 = conv_threads.backward(as_kernel_array(x, dtype), dy2, w.reshape(-1, cout), groups,
+                                    geometry, blocks, cols, True, dx)
+        dw = dw2.reshape(w.shape).astype(in_dtype, copy=False)
+        return (dx.astype(in_dtype, copy=False) if need_dx else None), dw
     if cols is None:
         cols = _im2col_matrix(as_kernel_array(x, dtype), w.shape, groups, geometry)
     dy2 = as_kernel_array(dy, dtype).reshape(cols.shape[1], cout)
@@ -209,7 +185,7 @@ def _input_gradient(dy2, w2, x_shape, groups, geometry, dtype):
         np.matmul(dy2[:, co], w2[:, co].T, out=dcols[g])          # dcols = dY·Wᵀ
     dx = np.empty(x_shape, dtype=dtype)
     oh, ow, args = geometry
-    _col2im(dcols.reshape(groups, x_shape[0], oh, ow, -1), *args, dx)
+    _col2im(dcols.reshape(groups, x_shape[0], oh, ow, -1), 0, *args, dx)
     return dx
 
 
@@ -236,5 +212,11 @@ def conv2d_backward_input(dy, w, x_shape, strides, padding, dilation, groups):
         raise ValueError(f"conv2d_backward_input: dy of shape {dy.shape} does not match the "
                          f"output {geometry[:2]} of a convolution over inputs {x_shape}.")
     dy2 = as_kernel_array(dy, dtype).reshape(-1, cout)
+    blocks = _plan(x_shape, w, groups, geometry, dtype)
+    if blocks is not None:
+        dx = np.empty(x_shape, dtype=dtype)
+        conv_threads.backward(None, dy2, w.reshape(-1, cout), groups, geometry, blocks, None,
+                              False, dx)
+        return dx.astype(in_dtype, copy=False)
     dx = _input_gradient(dy2, w.reshape(kh * kw * cg, cout), x_shape, groups, geometry, dtype)
     return dx.astype(in_dtype, copy=False)

@@ -70,9 +70,14 @@ def _conv_node(x, kernel, w4, bias, act, geometry, groups):
     a4 = _image(a)
     b = None if bias is None else value(bias)
     need_dx, need_dw = is_tracked(x), is_tracked(kernel)
-    out = kernels.conv2d_forward(a4, w4, *geometry, groups, keep_cols=need_dw)   # Z = X ⋆ W
-    z, cols = out if need_dw else (out, None)            # patches kept only for dW in a tape
-    y = _bias_relu(z, b, relu)
+    if kernels.HAVE_NUMBA:                               # bias+ReLU fused into each block
+        out = kernels.conv2d_forward(a4, w4, *geometry, groups, keep_cols=need_dw, bias=b,
+                                     relu=relu)          # Y = relu?(X ⋆ W + b)
+        y, cols = out if need_dw else (out, None)        # patches kept only for dW in a tape
+    else:                                                # the reference twin has no epilogue
+        out = kernels.conv2d_forward(a4, w4, *geometry, groups, keep_cols=need_dw)
+        z, cols = out if need_dw else (out, None)
+        y = _bias_relu(z, b, relu)
     kshape = value(kernel).shape
 
     def vjp(dy):

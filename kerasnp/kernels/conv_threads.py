@@ -1,0 +1,142 @@
+"""The 2-D convolution split over the batch on kerasnp's thread pool (see `threads.py`).
+
+With a thread budget above one, `conv.py` hands the work to these drivers: the batch is cut into
+one contiguous range of images per thread, and each range into blocks small enough that a
+block's columns stay in L2 while the block's one BLAS product reads them (im2col -> GEMM ->
+bias/ReLU epilogue, block after block). BLAS runs single-threaded inside the region: kerasnp's
+threads have the cores, so OpenBLAS's spinning workers never fight them, which is what made
+BLAS-threaded epochs several times slower on a loaded machine.
+
+Determinism: the blocks depend only on the batch size, the layer's sizes and the budget, never
+on timing; each thread sums its blocks' kernel-gradient partials in block order and the threads'
+partials are then summed in thread order. So results differ between budgets by float rounding
+only, and kept-columns and fresh backward passes agree bit for bit.
+"""
+import numpy as np
+
+from ._jit import PARALLEL
+from .conv_im2col import _col2im, _im2col
+from .threads import num_threads, run_parallel, single_threaded_blas
+
+# Columns per block, so a block's columns are still in L2 (2 MiB per core on the reference
+# machine) when its product reads them. On (64, 14, 14, 32) -> 64, 3x3, forward + backward:
+# 128 KiB to 2 MiB blocks all took 20-21 ms (min of 25), one block per thread 22 ms, the serial
+# path with two BLAS threads 33 ms; blocks do not hurt small layers, and they bound the scratch
+# memory of predict (no columns kept) to a block per thread.
+BLOCK_BYTES = 1 << 18
+# Multiply-adds (n·oh·ow·kh·kw·cg·cout) below which the serial path is faster. Measured on the
+# 2-core reference machine (forward + backward, 60 alternations, the machine shared): 0.6M
+# multiply-adds 0.12 ms serial vs 0.19 ms threaded, 2.4M 0.39 vs 0.57 ms, 9.4M 1.50 vs 1.33 ms.
+MIN_WORK = 1 << 23
+
+
+def plan(n, rows_per_image, k, groups, cout, itemsize):
+    """Per thread, its list of `(b0, b1)` image blocks; None for the serial path (a budget of
+    one thread, Numba's own pool in use, a single image, or too little work). `k` is the
+    columns per group (kh·kw·cg)."""
+    t = 1 if PARALLEL else min(num_threads(), n)   # PARALLEL: Numba's threads already split n
+    if t == 1 or n * rows_per_image * k * cout < MIN_WORK:
+        return None
+    nb = max(1, BLOCK_BYTES // (rows_per_image * groups * k * itemsize))
+    bounds = [n * j // t for j in range(t + 1)]
+    return [[(b0, min(b0 + nb, hi)) for b0 in range(lo, hi, nb)]
+            for lo, hi in zip(bounds, bounds[1:])]
+
+
+def _parallel(calls):
+    with single_threaded_blas():
+        return run_parallel(calls)
+
+
+def _products(a, b, groups, out):
+    """out[:, group g] = a[g]·b[:, group g] (a is `(groups, m, k)`, b `(k, cout)`)."""
+    if groups == 1:
+        np.matmul(a[0], b, out=out)
+        return
+    og = b.shape[1] // groups
+    for g in range(groups):
+        co = slice(g * og, (g + 1) * og)
+        np.matmul(a[g], b[:, co], out=out[:, co])
+
+
+def forward(x, w2, groups, geometry, blocks, keep_cols, bias, relu):
+    """`y` (n·oh·ow, cout) = im2col(x)·W (+ bias, ReLU), and the kept columns (per thread, a
+    list of `(b0, b1, cols)`) or None."""
+    oh, ow, args = geometry
+    ohw, k, cout = oh * ow, w2.shape[0], w2.shape[1]
+    y = np.empty((x.shape[0] * ohw, cout), dtype=x.dtype)
+
+    def run(my_blocks):
+        kept, scratch = [], None
+        for b0, b1 in my_blocks:
+            shape = (groups, b1 - b0, oh, ow, k)
+            if keep_cols:
+                c = np.empty(shape, dtype=x.dtype)
+            else:                                         # one buffer per thread, reused
+                if scratch is None:
+                    scratch = np.empty(groups * (my_blocks[0][1] - my_blocks[0][0]) * ohw * k,
+                                       dtype=x.dtype)
+                c = scratch[:int(np.prod(shape))].reshape(shape)
+            _im2col(x, b0, *args, c)
+            c = c.reshape(groups, (b1 - b0) * ohw, k)
+            yb = y[b0 * ohw:b1 * ohw]
+            _products(c, w2, groups, yb)                  # Y = cols·W
+            if bias is not None:
+                yb += bias                                # Y += b
+            if relu:
+                np.maximum(yb, 0, out=yb)                 # Y = max(Y, 0)
+            if keep_cols:
+                kept.append((b0, b1, c))
+        return kept
+    kept = _parallel([(lambda b=b: run(b)) for b in blocks])
+    return y, (kept if keep_cols else None)
+
+
+def backward(x, dy2, w2, groups, geometry, blocks, kept, need_dw, dx):
+    """dW (k, cout) when `need_dw` (else None); dX written into `dx` when it is not None.
+
+    `blocks` is `plan(...)`'s answer, or None with `kept` (forward's columns) giving the blocks.
+    """
+    oh, ow, args = geometry
+    ohw, k, cout = oh * ow, w2.shape[0], w2.shape[1]
+    og = cout // groups
+    if kept is not None:
+        blocks = [[(b0, b1) for b0, b1, _ in part] for part in kept]
+
+    def run(j):
+        my_blocks = blocks[j]
+        most = max(b1 - b0 for b0, b1 in my_blocks) * ohw * groups * k
+        scratch = np.empty(most, dtype=dy2.dtype) if need_dw and kept is None else None
+        dscratch = np.empty(most, dtype=dy2.dtype) if dx is not None else None
+        dwp = part = None
+        for bi, (b0, b1) in enumerate(my_blocks):
+            nb = b1 - b0
+            dyb = dy2[b0 * ohw:b1 * ohw]
+            if need_dw:
+                if kept is not None:
+                    c = kept[j][bi][2]
+                else:
+                    c = scratch[:groups * nb * ohw * k].reshape(groups, nb, oh, ow, k)
+                    _im2col(x, b0, *args, c)
+                    c = c.reshape(groups, nb * ohw, k)
+                if dwp is None:
+                    dwp, part = np.empty((k, cout), dy2.dtype), np.empty((k, cout), dy2.dtype)
+                    _products(c.transpose(0, 2, 1), dyb, groups, dwp)   # dW = colsᵀ·dY
+                else:
+                    _products(c.transpose(0, 2, 1), dyb, groups, part)
+                    dwp += part                           # blocks summed in order
+            if dx is not None:
+                dc = dscratch[:groups * nb * ohw * k].reshape(groups, nb * ohw, k)
+                for g in range(groups):                   # dcols = dY·Wᵀ
+                    co = slice(g * og, (g + 1) * og)
+                    np.matmul(dyb[:, co], w2[:, co].T, out=dc[g])
+                _col2im(dc.reshape(groups, nb, oh, ow, k), b0, *args, dx)
+        return dwp
+    parts = _parallel([(lambda j=j: run(j)) for j in range(len(blocks))])
+    if not need_dw:
+        return None
+    dw2 = parts[0]
+    for p in parts[1:]:                                   # threads summed in order
+        dw2 += p
+    return dw2
+

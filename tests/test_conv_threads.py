@@ -1,0 +1,94 @@
+"""Convolution split over kerasnp's threads give the serial results (issue 11).
+
+Each case runs the layer forward and backward (through the tape, as in training) with
+KERASNP_NUM_THREADS = 1 (the serial path, BLAS threads), 2 and 3 (the batch split over the pool,
+BLAS single-threaded), with the size thresholds lowered so that even small layers take the
+threaded path, and blocks made small so that each thread runs several of them. Batch sizes are
+odd, below and above the thread counts.
+"""
+import numpy as np
+import pytest
+
+from kerasnp.autodiff import GradientTape
+from kerasnp.kernels import HAVE_NUMBA, conv_threads
+from kerasnp.layers.conv import Conv2D
+
+pytestmark = pytest.mark.skipif(not HAVE_NUMBA, reason="threaded kernels need Numba")
+
+TOL = {"float32": 1e-5, "float64": 1e-12}
+CONVS = {
+    "valid_3x3": dict(filters=5, kernel_size=3),
+    "same_stride2": dict(filters=4, kernel_size=3, strides=2, padding="same"),
+    "dilated_nonsquare": dict(filters=3, kernel_size=(2, 3), dilation_rate=(2, 1),
+                              padding="same"),
+    "groups": dict(filters=6, kernel_size=3, groups=2, padding="same"),
+    "linear_no_bias": dict(filters=4, kernel_size=(3, 1), use_bias=False, activation=None),
+}
+
+
+@pytest.fixture
+def everything_threaded(monkeypatch):
+    monkeypatch.setattr(conv_threads, "MIN_WORK", 0)
+    monkeypatch.setattr(conv_threads, "BLOCK_BYTES", 1)          # one image per block
+
+
+def _run(layer, x, dy, monkeypatch, threads):
+    """(y, dx, gradients of the weights) with the given thread budget."""
+    monkeypatch.setenv("KERASNP_NUM_THREADS", str(threads))
+    import kerasnp
+    xv = kerasnp.Variable(x)
+    with GradientTape() as tape:
+        tape.watch(xv)
+        y = layer(xv, training=True)
+    grads = tape.gradient(y, [xv] + list(layer.trainable_weights), output_gradients=dy)
+    return [np.asarray(y)] + [np.asarray(g) for g in grads]
+
+
+def _compare(make, shape, dtype, monkeypatch):
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal(shape).astype(dtype)
+    layer = make()
+    layer(x)                                                      # build once, same weights
+    for w in layer.weights:
+        w.assign(rng.standard_normal(w.shape).astype(dtype))
+    dy = rng.standard_normal(layer.compute_output_shape(shape)).astype(dtype)
+    serial = _run(layer, x, dy, monkeypatch, 1)
+    for threads in (2, 3):
+        threaded = _run(layer, x, dy, monkeypatch, threads)
+        for a, b in zip(serial, threaded):
+            assert a.dtype == b.dtype == np.dtype(dtype)
+            np.testing.assert_allclose(b, a, rtol=TOL[dtype], atol=TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [1, 2, 5])
+@pytest.mark.parametrize("case", list(CONVS))
+def test_conv2d_same_results_on_1_2_3_threads(case, n, dtype, monkeypatch, everything_threaded):
+    kwargs = dict(CONVS[case], dtype=dtype)
+    kwargs.setdefault("activation", "relu")
+    _compare(lambda: Conv2D(**kwargs), (n, 7, 6, 4), dtype, monkeypatch)
+
+
+def test_default_thresholds_thread_a_real_layer_and_results_match(monkeypatch):
+    """The reference CNN's second convolution is large enough for the threaded path as shipped,
+    and kept-columns (a tape) and fresh backward passes agree bit for bit there."""
+    from kerasnp import kernels
+    monkeypatch.setenv("KERASNP_NUM_THREADS", "2")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((9, 13, 13, 32)).astype("float32")
+    w = rng.standard_normal((3, 3, 32, 64)).astype("float32")
+    geom = ((1, 1), (0, 0, 0, 0), (1, 1), 1)
+    y, cols = kernels.conv2d_forward(x, w, *geom, keep_cols=True)
+    assert isinstance(cols, list)                                 # the threaded path ran
+    dy = rng.standard_normal(y.shape).astype("float32")
+    dx, dw = kernels.conv2d_backward(x, w, dy, *geom, cols=cols)
+    dx0, dw0 = kernels.conv2d_backward(x, w, dy, *geom)
+    np.testing.assert_array_equal(dx, dx0)
+    np.testing.assert_array_equal(dw, dw0)
+    monkeypatch.setenv("KERASNP_NUM_THREADS", "1")
+    y1, cols1 = kernels.conv2d_forward(x, w, *geom, keep_cols=True)
+    assert isinstance(cols1, np.ndarray)                          # budget 1: today's path
+    np.testing.assert_allclose(y, y1, rtol=1e-5, atol=1e-5)
+    dx1, dw1 = kernels.conv2d_backward(x, w, dy, *geom, cols=cols1)
+    np.testing.assert_allclose(dx, dx1, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(dw, dw1, rtol=1e-5, atol=1e-3)
