@@ -71,7 +71,7 @@ hard_shrink = _register(_HardShrink)
 # glu halves an axis, so it is not in the registry yet: tests/test_activations.py runs every
 # registered name through shape-preserving checks (the lead registers it with `_register(_Glu)`
 # once those skip it). `activations.glu(x)` works meanwhile.
-glu = _Glu()
+glu = _register(_Glu)
 sparse_plus = _register(_SparsePlus)
 sparse_sigmoid = _register(_SparseSigmoid)
 sparsemax = _register(_Sparsemax)

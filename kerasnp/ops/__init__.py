@@ -9,7 +9,10 @@ activations, softmax family, cross-entropies, convolutions and pools are also av
 Topic modules: `core` (conversion, cast, shape queries), `_arith` (arithmetic, comparison,
 logic), `_elementwise` (unary math), `_linalg` (matmul, dot, einsum...), `_reduce`
 (reductions, scans), `_norms` (diagonals, norms), `_sorting`, `_shape`, `_indexing`, `_create`,
-`_control`, `_nn_math`.
+`_control`, `_nn_math`; the second wave gathers its modules in `_numpy_extra` (the NumPy-like
+`_np_*` modules), `_nn_linalg_extra` (`_linalg_extra`, `_decomp_extra`, `_nn_act_extra`,
+`_nn_norm_extra`, `_nn_pool_extra`, `_fft_extra`, `_control_extra`, `_jvp_extra`) and `_ctc`;
+`image`, `linalg` and `numpy` are Keras's sub-namespaces.
 """
 from ._dispatch import OPS
 from .core import *  # noqa: F401,F403
