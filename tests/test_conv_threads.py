@@ -1,4 +1,4 @@
-"""Convolution split over kerasnp's threads give the serial results (issue 11).
+"""Convolution and pooling split over kerasnp's threads give the serial results (issue 11).
 
 Each case runs the layer forward and backward (through the tape, as in training) with
 KERASNP_NUM_THREADS = 1 (the serial path, BLAS threads), 2 and 3 (the batch split over the pool,
@@ -12,6 +12,7 @@ import pytest
 from kerasnp.autodiff import GradientTape
 from kerasnp.kernels import HAVE_NUMBA, conv_threads
 from kerasnp.layers.conv import Conv2D
+from kerasnp.layers.pooling import AveragePooling2D, MaxPooling2D, MinPooling2D
 
 pytestmark = pytest.mark.skipif(not HAVE_NUMBA, reason="threaded kernels need Numba")
 
@@ -24,11 +25,19 @@ CONVS = {
     "groups": dict(filters=6, kernel_size=3, groups=2, padding="same"),
     "linear_no_bias": dict(filters=4, kernel_size=(3, 1), use_bias=False, activation=None),
 }
+POOLS = {
+    "max_2x2": lambda: MaxPooling2D(2),
+    "max_3x3_s2_same": lambda: MaxPooling2D(3, strides=2, padding="same"),
+    "min_overlap": lambda: MinPooling2D((3, 2), strides=1),
+    "avg_same": lambda: AveragePooling2D(3, strides=2, padding="same"),
+    "avg_overlap": lambda: AveragePooling2D((2, 3), strides=(1, 2)),
+}
 
 
 @pytest.fixture
 def everything_threaded(monkeypatch):
     monkeypatch.setattr(conv_threads, "MIN_WORK", 0)
+    monkeypatch.setattr(conv_threads, "MIN_POOL_ELEMENTS", 0)
     monkeypatch.setattr(conv_threads, "BLOCK_BYTES", 1)          # one image per block
 
 
@@ -69,6 +78,13 @@ def test_conv2d_same_results_on_1_2_3_threads(case, n, dtype, monkeypatch, every
     _compare(lambda: Conv2D(**kwargs), (n, 7, 6, 4), dtype, monkeypatch)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [1, 2, 5])
+@pytest.mark.parametrize("case", list(POOLS))
+def test_pooling_same_results_on_1_2_3_threads(case, n, dtype, monkeypatch, everything_threaded):
+    _compare(POOLS[case], (n, 7, 6, 3), dtype, monkeypatch)
+
+
 def test_default_thresholds_thread_a_real_layer_and_results_match(monkeypatch):
     """The reference CNN's second convolution is large enough for the threaded path as shipped,
     and kept-columns (a tape) and fresh backward passes agree bit for bit there."""
@@ -92,3 +108,17 @@ def test_default_thresholds_thread_a_real_layer_and_results_match(monkeypatch):
     dx1, dw1 = kernels.conv2d_backward(x, w, dy, *geom, cols=cols1)
     np.testing.assert_allclose(dx, dx1, rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(dw, dw1, rtol=1e-5, atol=1e-3)
+
+
+def test_max_pool_keeps_one_byte_per_output():
+    from kerasnp.kernels.conv_pooling import pool2d_backward_arg, pool2d_forward_arg
+    from kerasnp.kernels import reference
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 6, 7, 2))
+    y, arg = pool2d_forward_arg(x, (2, 3), (2, 2), (0, 1, 1, 1), "max")
+    assert arg.dtype == np.uint8
+    y_ref, idx_ref = reference.pool2d_forward(x, (2, 3), (2, 2), (0, 1, 1, 1), "max")
+    np.testing.assert_array_equal(y, y_ref)
+    dy = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(pool2d_backward_arg(dy, arg, x.shape, (2, 3), (2, 2), (0, 1, 1, 1)),
+                               reference.pool2d_backward(dy, idx_ref, x.shape), atol=1e-12)

@@ -140,3 +140,21 @@ def backward(x, dy2, w2, groups, geometry, blocks, kept, need_dw, dx):
         dw2 += p
     return dw2
 
+
+# Pooling is memory-bound and has no BLAS inside: the batch is simply cut into one contiguous
+# range per thread. Two threads share one memory bus, so the split pays only on large inputs:
+# 2x2 max pooling forward + backward on the 2-core machine (min of 40) took 5.7 ms serial vs
+# 3.0 ms threaded on 4.2M elements, 2.4 vs 2.4 ms on 2.1M, 1.6 vs 1.6 ms on 1.4M and was slower
+# threaded below that (0.42 vs 0.48 ms on 0.5M); average pooling likewise (3.3 vs 1.9 ms on 4.2M).
+MIN_POOL_ELEMENTS = 1 << 21
+
+
+def run_batch(n, elements, kernel):
+    """`kernel(i0, i1)` over `0:n`: one contiguous range of images per thread of the budget, or
+    the whole batch on this thread (budget one, Numba's pool in use, or a small input)."""
+    t = 1 if PARALLEL else min(num_threads(), n)
+    if t == 1 or elements < MIN_POOL_ELEMENTS:
+        kernel(0, n)
+        return
+    bounds = [n * j // t for j in range(t + 1)]
+    run_parallel([(lambda a=a, b=b: kernel(a, b)) for a, b in zip(bounds, bounds[1:])])

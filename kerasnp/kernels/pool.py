@@ -8,12 +8,16 @@ only with padding larger than the pool) gives 0 and receives no gradient.
 
 `idx` holds, for every output element, the flat index into `x` (C order, so
 `np.unravel_index(idx, x.shape)` recovers it) of the element that won: the first one in scan
-order (rows, then columns) on ties; NaN wins, like `np.argmax`.
+order (rows, then columns) on ties; NaN wins, like `np.argmax`. The layers use the compact
+variant of `conv_pooling.py` instead (one byte per output, split over the batch on threads).
+Average pooling splits the batch over kerasnp's threads (`conv_threads.run_batch`): images are
+independent, so results do not depend on the thread count.
 """
 import numpy as np
 
 from ._jit import jit_parallel, prange
 from .conv import _ints, as_kernel_array, compute_dtype
+from .conv_threads import run_batch
 from .reference import output_size
 
 # ------------------------------------------------------------------------------------- kernels
@@ -186,7 +190,7 @@ def avgpool2d_forward(x, pool, strides, padding):
     x = as_kernel_array(x, compute_dtype(in_dtype))
     shape, args = _geometry(x.shape, pool, strides, padding)
     y = np.empty(shape, dtype=x.dtype)
-    _avg_pool(x, *args, y)
+    run_batch(x.shape[0], x.size, lambda a, b: _avg_pool(x[a:b], *args, y[a:b]))
     return y.astype(in_dtype, copy=False)
 
 
@@ -200,5 +204,5 @@ def avgpool2d_backward(dy, x_shape, pool, strides, padding):
     dy = as_kernel_array(dy, compute_dtype(in_dtype))
     _, args = _geometry(tuple(x_shape), pool, strides, padding)
     dx = np.empty(tuple(int(s) for s in x_shape), dtype=dy.dtype)
-    _avg_pool_backward(dy, *args, dx)
+    run_batch(dx.shape[0], dx.size, lambda a, b: _avg_pool_backward(dy[a:b], *args, dx[a:b]))
     return dx.astype(in_dtype, copy=False)

@@ -12,8 +12,13 @@ and reduces the middle axis.
 import numpy as np
 
 from .. import kernels
+from ..kernels import HAVE_NUMBA
 from ..autodiff.tape import is_tracked, record
 from ._dispatch import value
+
+
+if HAVE_NUMBA:
+    from ..kernels.conv_pooling import pool2d_backward_arg, pool2d_forward_arg
 
 
 def _image(a):
@@ -35,10 +40,17 @@ def pool(x, mode, pool_size, strides, pads):
             dx = kernels.avgpool2d_backward(dy.reshape(y.shape), a4.shape, pool_size, strides,
                                             pads)
             return dx.reshape(a.shape).astype(a.dtype, copy=False)
-    else:
-        y, idx = kernels.pool2d_forward(a4, pool_size, strides, pads, mode)  # y = max/min window
+    elif HAVE_NUMBA:                                 # winners kept as 1-byte window offsets
+        y, arg = pool2d_forward_arg(a4, pool_size, strides, pads, mode)   # y = max/min window
 
         def vjp(dy):                                 # dx[argmax] += dy: only the winner gets it
+            dx = pool2d_backward_arg(dy.reshape(y.shape), arg, a4.shape, pool_size, strides,
+                                     pads)
+            return dx.reshape(a.shape).astype(a.dtype, copy=False)
+    else:                                            # the reference twins: int64 flat indices
+        y, idx = kernels.pool2d_forward(a4, pool_size, strides, pads, mode)
+
+        def vjp(dy):
             dx = kernels.pool2d_backward(dy.reshape(y.shape), idx, a4.shape)
             return dx.reshape(a.shape).astype(a.dtype, copy=False)
     return record(y[:, 0] if a.ndim == 3 else y, vjp, x)
