@@ -156,6 +156,12 @@ class TrainingMixin(StepsMixin, DataMixin):
                     cbl.on_epoch_end(epoch, logs)
                     if dist is not None:     # EarlyStopping & co. decide alike everywhere
                         dist.agree_stop(self)
+                # As Keras, before on_train_end: with use_ema the model ends training holding
+                # the moving averages (no-op otherwise). Not after Ctrl-C, whose message promises
+                # the weights trained so far.
+                finalize = getattr(self.optimizer, "finalize_variable_values", None)
+                if epochs > 0 and finalize is not None and not loop._interrupted.flag:
+                    finalize(self.trainable_weights)
         finally:
             if val is not None:
                 val.close()
