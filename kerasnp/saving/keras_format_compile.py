@@ -4,8 +4,11 @@ Keras stores the optimizer's variables under `optimizer/vars` as `iterations`, t
 (absent when it is a schedule), then the slots of the model's trainable variables group by group,
 as each optimizer's `build` creates them: Adam's `momentum` and `velocity` interleaved per
 variable, then `velocity_hat` for every variable when `amsgrad`; RMSprop's `velocity` for every
-variable, then `momentum`, then `average_gradient`; Nadam appends its `u_product` scalar.
-`slot_layout` gives that order for a kerasnp optimizer.
+variable, then `momentum`, then `average_gradient`; Nadam appends its `u_product` scalar. With
+`use_ema=True` the moving averages (`average`) of every variable come first. Adafactor's `r`
+and `c` are factored (scalar placeholders for weights of rank < 2); Muon keeps `velocity` only
+for the variables it updates with AdamW. `slot_layout` gives that order for a kerasnp optimizer
+and `slot_entries` the `(variable, slot)` pairs in file order.
 """
 import inspect
 
@@ -27,6 +30,12 @@ _GROUPS = {
     "Adamax": lambda o: [["momentum", "norm"]],
     "Adagrad": lambda o: [["accumulator"]],
     "Adadelta": lambda o: [["accumulated_grad", "accumulated_delta_var"]],
+    "Lion": lambda o: [["momentum"]],
+    "Lamb": lambda o: [["momentum", "velocity"]],
+    "Ftrl": lambda o: [["accumulator", "linear"]],
+    "ScheduleFreeAdamW": lambda o: [["momentum", "velocity"]],
+    "Adafactor": lambda o: [["r", "c", "velocity"]],
+    "Muon": lambda o: [["momentum", "velocity"]],
 }
 
 
@@ -39,12 +48,34 @@ def slot_layout(opt):
     if groups is None:
         raise Unsupported(f"optimizer {name}: its variables have no known Keras layout.")
     groups = groups(opt)
+    if getattr(opt, "use_ema", False):
+        groups = [["average"]] + groups                # Keras builds the averages first
     if sorted(s for g in groups for s in g) != sorted(opt._slot_names()):
         raise Unsupported(f"optimizer {name}: Keras's slots {groups} do not match kerasnp's "
                           f"{list(opt._slot_names())}.")
     prefix = ["iterations"] + ([] if isinstance(opt._learning_rate, LearningRateSchedule)
                                else ["learning_rate"])
     return prefix, groups, (["u_product"] if name == "Nadam" else [])
+
+
+def _in_file(opt, var, slot):
+    """Whether Keras stores `slot` of `var` (Muon creates `velocity` only for the variables it
+    updates with AdamW; kerasnp keeps a zero one for the others)."""
+    if type(opt).__name__ == "Muon" and slot == "velocity":
+        return bool(opt._should_use_adamw(var))
+    return True
+
+
+def _placeholder(opt, var, slot):
+    """Whether Keras stores `slot` of `var` as an int32 scalar placeholder (Adafactor's `r` and
+    `c` of weights of rank < 2, which the update does not use)."""
+    return type(opt).__name__ == "Adafactor" and slot in ("r", "c") and len(var.shape) < 2
+
+
+def slot_entries(opt, groups, train_vars):
+    """The `(variable, slot)` pairs of `optimizer/vars` after the prefix, in Keras's order."""
+    return [(var, slot) for group in groups for var in train_vars for slot in group
+            if _in_file(opt, var, slot)]
 
 
 def f32_value(x):
@@ -99,8 +130,8 @@ def optimizer_plan(h5, model, opt, train_vars, where):
         return None
     prefix, groups, tail = slot_layout(opt)
     keys = h5.keys(group, "optimizer/vars")
-    n_slots = sum(len(g) for g in groups) * len(train_vars)
-    built = len(prefix) + n_slots + len(tail)
+    entries = slot_entries(opt, groups, train_vars)
+    built = len(prefix) + len(entries) + len(tail)
     if len(keys) not in (len(prefix), built) or sorted(keys) != sorted(map(str,
                                                                            range(len(keys)))):
         h5.error(f"the file holds {len(keys)} optimizer variables; {type(opt).__name__} over "
@@ -118,14 +149,21 @@ def optimizer_plan(h5, model, opt, train_vars, where):
         lr = f32_value(float(lr)) if np.isfinite(lr) and lr >= 0 else None
     slots = [(v, {}) for v in train_vars]
     if len(keys) == built:
+        found = {id(v): d for v, d in slots}
         k = len(prefix)
-        for group_names in groups:
-            for var, found in slots:
-                for slot in group_names:
-                    what = f"optimizer slot '{slot}' of weight '{var.path}'"
-                    found[slot] = h5.read(group, str(k), f"{path}/{k}", var.shape, "f",
-                                          var.dtype, what)
-                    k += 1
+        for var, slot in entries:
+            what = f"optimizer slot '{slot}' of weight '{var.path}'"
+            shape = tuple(opt._slot_shape(slot, tuple(var.shape)))
+            if _placeholder(opt, var, slot):
+                h5.read(group, str(k), f"{path}/{k}", (), "i", np.int64, what)
+            else:
+                found[id(var)][slot] = h5.read(group, str(k), f"{path}/{k}", shape, "f",
+                                               var.dtype, what)
+            k += 1
+        for var, d in slots:                   # slots Keras does not keep start at zero
+            for slot in opt._slot_names():
+                if slot not in d:
+                    d[slot] = np.zeros(opt._slot_shape(slot, tuple(var.shape)), var.dtype)
         for name in tail:
             h5.read(group, str(k), f"{path}/{k}", (), "f", np.float64, f"optimizer '{name}'")
             k += 1
@@ -148,10 +186,9 @@ def optimizer_arrays(opt, train_vars):
     out = [np.array(opt.iterations, dtype=np.int64)]
     if "learning_rate" in prefix:
         out.append(np.array(opt.learning_rate, dtype=np.float32))
-    slots = [opt.get_slots(v) for v in train_vars]
-    for group in groups:
-        for found in slots:
-            out.extend(found[s] for s in group)
+    slots = {id(v): opt.get_slots(v) for v in train_vars}
+    out.extend(np.array(0, np.int32) if _placeholder(opt, var, slot) else slots[id(var)][slot]
+               for var, slot in slot_entries(opt, groups, train_vars))
     if tail:                                            # Nadam's product of the u_t
         out.append(np.array(opt._u_product(opt.iterations), dtype=np.float32))
     return out
