@@ -70,11 +70,17 @@ def get_registered_name(obj):
     return _NAMES.get(id(obj), getattr(obj, "__name__", type(obj).__name__))
 
 
-def get_registered_object(name, custom_objects=None):
-    """The object given in `custom_objects` or registered under `name`, else None."""
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The object given in `custom_objects` or registered under `name`, else the one in
+    `module_objects` (Keras's third argument: a library's own names, searched last), else None.
+    """
     if custom_objects and name in custom_objects:
         return custom_objects[name]
-    return _REGISTERED.get(name)
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    if module_objects and name in module_objects:
+        return module_objects[name]
+    return None
 
 
 def lookup(names, custom_objects, short=False):

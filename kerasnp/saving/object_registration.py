@@ -7,8 +7,8 @@ after the caller's `custom_objects`: `load_model`, `model_from_json`, `layers.de
 `get_custom_objects()` returns that dict itself, so adding to it makes a name loadable, as in
 Keras. A `custom_object_scope` adds its objects to it on entry and puts back exactly what was
 there on exit, so scopes nest and an exception inside one leaves nothing behind. Unlike Keras's,
-the scope is process-wide, not per thread. `get_registered_object(name, custom_objects=None)`
-is `kerasnp._serializable`'s (Keras's third argument, `module_objects`, is not taken).
+the scope is process-wide, not per thread. `get_registered_object(name, custom_objects=None,
+module_objects=None)` is `kerasnp._serializable`'s; `module_objects` is searched last, as in Keras.
 """
 from .. import _serializable
 from .._serializable import check_custom_objects, get_registered_name, get_registered_object, \
