@@ -1,6 +1,7 @@
 """Writing Keras 3 files without Keras: the written `.keras` zip and `.weights.h5` file have
 Keras's members, config layout and HDF5 paths, and kerasnp reads them back exactly
 (test_keras_format_keras.py opens them in real Keras, where it is installed). Needs h5py."""
+import io
 import json
 import os
 import warnings
@@ -388,3 +389,31 @@ def test_subclassed_model_and_custom_layer_in_keras_format(tmp_path):
         assert p in paths, p
     back = keras.models.load_model(tmp_path / "b.keras")
     assert np.array_equal(back.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_spectral_normalization_and_discretization_follow_keras(tmp_path):
+    """SpectralNormalization's own `vars` are Keras's: its alias of the wrapped kernel, then
+    `vector_u` (the wrapped Dense under `layer/vars`); Discretization's config has no
+    `trainable` (Keras's constructor refuses it). Layouts checked with Keras 3.15."""
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(5).normal(size=(3, 4)).astype("float32")
+    sn = L.SpectralNormalization(L.Dense(3))
+    model = keras.Sequential([keras.Input((4,)), sn,
+                              L.Discretization([0.0, 1.0], output_mode="one_hot")])
+    model.save(tmp_path / "m.keras")
+    names, members = _read(tmp_path / "m.keras")
+    config = json.loads(members["config.json"])
+    disc = config["config"]["layers"][-1]["config"]
+    assert "trainable" not in disc and disc["bin_boundaries"] == [0.0, 1.0]
+    with h5py.File(io.BytesIO(members["model.weights.h5"]), "r") as f:
+        own = f["layers/spectral_normalization/vars"]
+        assert sorted(own) == ["0", "1"]
+        np.testing.assert_array_equal(own["0"][()], sn.layer.kernel.value)
+        np.testing.assert_array_equal(own["1"][()], sn.vector_u.value)
+        inner = f["layers/spectral_normalization/layer/vars"]
+        np.testing.assert_array_equal(inner["0"][()], sn.layer.kernel.value)
+        np.testing.assert_array_equal(inner["1"][()], sn.layer.bias.value)
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -74,7 +74,20 @@ def own_variables(layer):
     """A layer's own variables as Keras saves them: created trainable first, then the others."""
     made = layer.__dict__.get("_made_trainable", set())
     own = list(layer.__dict__.get("_weights", ()))
-    return [v for v in own if id(v) in made] + [v for v in own if id(v) not in made]
+    out = [v for v in own if id(v) in made] + [v for v in own if id(v) not in made]
+    return _aliases(layer) + out
+
+
+def _aliases(layer):
+    """Variables of a sublayer that Keras also tracks (and saves) as the layer's own, first:
+    Keras's `SpectralNormalization` keeps the wrapped layer's kernel as `self.kernel`, so its
+    `vars` are `kernel` (the same values as `layer/vars/0`), then `vector_u`."""
+    from ..layers.base import LAYERS
+    cn = type(layer).__name__
+    if cn == "SpectralNormalization" and LAYERS.get(cn) is type(layer) and \
+            getattr(layer, "kernel", None) is not None:
+        return [layer.kernel]
+    return []
 
 
 def is_graph_model(layer):
@@ -147,7 +160,8 @@ _RENAMED = {"MultiHeadAttention": (("key_dense", "_key_dense"), ("output_dense",
 # Built-in layers whose sublayers sit under the same attribute names in both (as Keras saves
 # them: `cell`, `forward_layer` / `backward_layer`, `layer`, `cells`).
 _SAME_NAMES = {"SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional", "TimeDistributed", "Wrapper",
-               "StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Pipeline"}
+               "StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Pipeline",
+               "SpectralNormalization"}
 _INTERNAL = {"_sublayers", "_all_layers", "_stack", "_input_layer", "_nodes", "_tensors"}
 
 

@@ -30,7 +30,8 @@ _NO_KERAS = {
 }
 # Arguments of kerasnp's config that Keras's class does not take.
 _NOT_IN_KERAS = {"SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",),
-                 "SpatialDropout3D": ("trainable",), "Pipeline": ("trainable", "dtype")}
+                 "SpatialDropout3D": ("trainable",), "Pipeline": ("trainable", "dtype"),
+                 "Discretization": ("trainable",)}
 _FUNCTIONAL_MODULE = "keras.src.models.functional"
 
 
