@@ -24,6 +24,7 @@ from ..layers.serialization import register_keras_objects
 from ..models.model_files import register_model_files
 from . import keras_objects, model_io
 from .checks import ModelFileError
+from .file_editor import KerasFileEditor
 from .keras_objects import deserialize_keras_object, serialize_keras_object
 from .model_io import load_into, load_model, load_weights, model_from_json, save_model, \
     save_weights
@@ -35,7 +36,7 @@ from .object_registration import CustomObjectScope, custom_object_scope, get_cus
 register_model_files(model_io)
 register_keras_objects(keras_objects)       # layers.serialize / deserialize
 
-__all__ = ["CustomObjectScope", "ModelFileError", "custom_object_scope",
+__all__ = ["CustomObjectScope", "KerasFileEditor", "ModelFileError", "custom_object_scope",
            "deserialize_keras_object", "get_custom_objects", "get_registered_name",
            "get_registered_object", "load_into", "load_model", "load_weights",
            "model_from_json", "register_keras_serializable", "register_serializable",
