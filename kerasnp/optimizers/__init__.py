@@ -17,7 +17,9 @@ from kerasnp.optimizers.adam import Adam, Adamax, AdamW, Nadam
 from kerasnp.optimizers.base import NonFiniteUpdateError, Optimizer, registry
 from kerasnp.optimizers.ftrl import Ftrl
 from kerasnp.optimizers.lion import Lamb, Lion
+from kerasnp.optimizers.multi import MultiOptimizer
 from kerasnp.optimizers.muon import Muon
+from kerasnp.optimizers.optimizer_map import OptimizerMap
 from kerasnp.optimizers.rmsprop import RMSprop
 from kerasnp.optimizers.schedule_free import ScheduleFreeAdamW
 from kerasnp.optimizers.schedules import LearningRateSchedule
@@ -25,8 +27,8 @@ from kerasnp.optimizers.sgd import SGD
 
 __all__ = ["Optimizer", "NonFiniteUpdateError", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad",
            "Adadelta", "Adamax", "Nadam", "Lion", "Lamb", "Ftrl", "Adafactor",
-           "ScheduleFreeAdamW", "Muon", "LearningRateSchedule", "schedules", "registry", "get",
-           "serialize", "deserialize"]
+           "ScheduleFreeAdamW", "Muon", "MultiOptimizer", "OptimizerMap", "LearningRateSchedule",
+           "schedules", "registry", "get", "serialize", "deserialize"]
 
 
 def serialize(optimizer):

@@ -129,6 +129,8 @@ def read_extra_arrays(ar):
 def _read_optimizer(ar, model, opt, member_names, cast):
     members, names = member_names, ar.meta["optimizer_variables"]
     var_list = model.trainable_weights
+    if hasattr(opt, "_state_layout"):          # MultiOptimizer: counters, then mixed slots
+        return _read_layout(ar, opt, var_list, members, names, cast)
     slots = list(opt._slot_names())
     expected = 1 + len(slots) * len(var_list)
     if len(names) != expected or (names and names[0] != "iterations"):
@@ -152,6 +154,29 @@ def _read_optimizer(ar, model, opt, member_names, cast):
             arrays.append(ar.read_array(members[k], shape, None if cast else var.dtype,
                                         f"optimizer slot '{slot}' of {_label(var.path)}"))
             k += 1
+    return opt, var_list, arrays
+
+
+def _read_layout(ar, opt, var_list, members, names, cast):
+    """Read the state of an optimizer that lists its arrays itself (`_state_layout`:
+    `[(name, shape, dtype, variable or None)]`)."""
+    layout = opt._state_layout(var_list)
+    if len(names) != len(layout):
+        fail(ar.source, f"the file holds {len(names)} optimizer variables, but the model's "
+                        f"{type(opt).__name__} needs {len(layout)} for {len(var_list)} trainable "
+                        "weights; was it saved with another optimizer?", "metadata.json")
+    arrays = []
+    for (name, shape, dtype, var), member, saved in zip(layout, members, names):
+        if saved.rpartition("/")[2] != name.rpartition("/")[2] or (
+                var is None and saved != name):
+            fail(ar.source, f"optimizer variable '{saved}' is not '{name}' as "
+                            f"{type(opt).__name__} expects.", member)
+        what = (f"optimizer slot '{name.rpartition('/')[2]}' of {_label(var.path)}"
+                if var is not None else f"optimizer '{name}'")
+        arrays.append(ar.read_array(member, shape, None if cast and var is not None else dtype,
+                                    what))
+        if var is None and not (np.isfinite(arrays[-1]) and arrays[-1] >= 0):
+            fail(ar.source, f"optimizer '{name}' must be finite and >= 0.", member)
     return opt, var_list, arrays
 
 
