@@ -202,13 +202,11 @@ NOT_YET = {
     "ops": _same(COMPLEX, "angle conj conjugate imag real view_as_complex view_as_real polar "
                           "isreal"),
     "optimizers": {
-        **_same(NEXT + ": routes variables to several optimizers, whose states the save and "
-                "resume formats must hold", "MultiOptimizer OptimizerMap"),
         "LossScaleOptimizer": "not offered: float16 loss scaling; kerasnp trains in float32/64",
         "legacy": LEGACY,
     },
     "regularizers": {},
-    "saving": {"KerasFileEditor": NEXT + ": inspecting and editing .keras files' weights"},
+    "saving": {},
     "utils": {
         "FeatureSpace": NEXT + ": structured-data preprocessing built from the lookup, hashing "
                         "and discretization layers",

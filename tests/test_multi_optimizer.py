@@ -282,3 +282,13 @@ def test_a_file_of_another_optimizer_is_refused(tmp_path):
         keras.saving.load_into(rerouted, tmp_path / "multi.kerasnp")
     for v, w in zip(other.weights, before):   # nothing was changed
         np.testing.assert_array_equal(v.value, w)
+
+
+@pytest.mark.parametrize("make", [lambda: keras.callbacks.ReduceLROnPlateau(),
+                                  lambda: keras.callbacks.LearningRateScheduler(lambda e, lr: lr)])
+def test_learning_rate_callbacks_refuse_a_multi_optimizer_clearly(make):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(keras.optimizers.MultiOptimizer(
+        keras.optimizers.OptimizerMap(keras.optimizers.SGD())), "mse")
+    with pytest.raises(ValueError, match="MultiOptimizer has none.*schedules"):
+        model.fit(np.ones((4, 3)), np.ones((4, 2)), epochs=1, verbose=0, callbacks=[make()])

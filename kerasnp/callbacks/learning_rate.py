@@ -11,9 +11,16 @@ from .base import Callback
 
 def _optimizer(model, owner):
     opt = getattr(model, "optimizer", None)
-    if opt is None or not hasattr(opt, "learning_rate"):
+    if opt is None:
         raise ValueError(f"{owner} needs a compiled model whose optimizer has a "
                          "`learning_rate`; call model.compile(optimizer=...) first.")
+    try:
+        opt.learning_rate
+    except AttributeError:
+        raise ValueError(f"{owner} sets the optimizer's `learning_rate`, and "
+                         f"{type(opt).__name__} has none (a MultiOptimizer's sub-optimizers "
+                         "each have their own: give them learning-rate schedules instead). "
+                         f"Received: optimizer={type(opt).__name__}") from None
     return opt
 
 
