@@ -235,12 +235,21 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     t = np.broadcast_to(t, (x.shape[0], 8))
     order = 1 if interpolation == "bilinear" else 0
     yy, xx = np.meshgrid(np.arange(x.shape[1]), np.arange(x.shape[2]), indexing="ij")
-    outs, saved = [], []
-    for b in range(x.shape[0]):
+
+    def coords(b):
         a0, a1, a2, b0, b1, b2, c0, c1 = t[b]
         k = c0 * xx + c1 * yy + 1
-        coords = [(b0 * xx + b1 * yy + b2) / k, (a0 * xx + a1 * yy + a2) / k]
-        out, corners, _ = _sample(x[b], coords, order, fill_mode, fill_value)
+        return [(b0 * xx + b1 * yy + b2) / k, (a0 * xx + a1 * yy + a2) / k]
+    return _warp_sampled(images, a, x, coords, order, fill_mode, fill_value, fmt, single, diff)
+
+
+def _warp_sampled(images, a, x, coords, order, fill_mode, fill_value, fmt, single, diff):
+    """Shared by the per-image warps: sample each image `x[b]` (`x`: `(N, H, W, C)`) at
+    `coords(b)` (called once per image, in order), restore `a`'s layout and dtype, and record
+    one node whose VJP scatters the interpolation weights back onto the images."""
+    outs, saved = [], []
+    for b in range(x.shape[0]):
+        out, corners, _ = _sample(x[b], coords(b), order, fill_mode, fill_value)
         outs.append(out)
         saved.append(corners)
     y = np.stack(outs).astype(a.dtype)

@@ -4,10 +4,10 @@ four `end_points` onto the `start_points`, applied with `affine_transform`'s pro
 displacement field sampled as `map_coordinates` does (one node, scatter VJP)."""
 import numpy as np
 
-from ._dispatch import is_tracked, op, value
-from ._helpers import floating, record
+from ._dispatch import op, value
+from ._helpers import floating
 from ._image_extra import image_format, image_rank
-from ._image_sample_extra import _FILL_MODES, _blur_matrix, _sample, affine_transform
+from ._image_sample_extra import _FILL_MODES, _blur_matrix, _warp_sampled, affine_transform
 
 
 def homography(start, end):
@@ -80,36 +80,17 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
     single = a.ndim == 3
     x = a[None] if single else a
     x = np.moveaxis(x, 1, -1) if fmt == "channels_first" else x        # (N, H, W, C)
-    n, h, w = x.shape[:3]
+    h, w = x.shape[1:3]
     rng = generator_for(seed, "elastic_transform")
     size = int(6 * sigma) | 1
     mh, mw = _blur_matrix(h, size, sigma, np.float64), _blur_matrix(w, size, sigma, np.float64)
     yy, xx = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
     order = 1 if interpolation == "bilinear" else 0
-    outs, saved = [], []
-    for b in range(n):
-        d_x, d_y = (mh @ (rng.standard_normal((h, w)) * sigma) @ mw.T for _ in range(2))
-        out, corners, _ = _sample(x[b], [yy + alpha * d_y, xx + alpha * d_x], order, fill_mode,
-                                  fill_value)
-        outs.append(out)
-        saved.append(corners)
-    y = np.stack(outs).astype(a.dtype)
-    y = np.moveaxis(y, -1, 1) if fmt == "channels_first" else y
-    y = y[0] if single else y
-    if not (diff and is_tracked(images)):
-        return y
 
-    def vjp(dy):
-        g = np.asarray(dy)[None] if single else np.asarray(dy)
-        g = np.moveaxis(g, 1, -1) if fmt == "channels_first" else g
-        dx = np.zeros_like(x)
-        for b, corners in enumerate(saved):
-            for idx, valid, wt, _ in corners:
-                np.add.at(dx[b], tuple(i[valid] for i in idx),
-                          (np.asarray(wt)[..., None] * g[b])[valid])
-        dx = np.moveaxis(dx, -1, 1) if fmt == "channels_first" else dx
-        return dx[0] if single else dx
-    return record(y, vjp, images)
+    def coords(b):
+        d_x, d_y = (mh @ (rng.standard_normal((h, w)) * sigma) @ mw.T for _ in range(2))
+        return [yy + alpha * d_y, xx + alpha * d_x]
+    return _warp_sampled(images, a, x, coords, order, fill_mode, fill_value, fmt, single, diff)
 
 
 __all__ = ["elastic_transform", "perspective_transform"]
