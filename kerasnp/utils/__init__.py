@@ -9,6 +9,7 @@ from .sequence import pad_sequences
 from .session import clear_session
 from .split import split_dataset, train_test_split
 from .timeseries import timeseries_dataset_from_array
+from .feature_space import FeatureSpace
 from .file_utils import get_file
 from .tensor_utils import get_source_inputs, is_keras_tensor, standardize_dtype
 from .directory_datasets import audio_dataset_from_directory, image_dataset_from_directory, \
@@ -23,6 +24,7 @@ __all__ = [
     "array_to_img",
     "audio_dataset_from_directory",
     "clear_session",
+    "FeatureSpace",
     "image_dataset_from_directory",
     "img_to_array",
     "load_img",
