@@ -79,3 +79,20 @@ def _fail(layer, mask, expected, scores_shape):
     raise ValueError(f"{_validate.describe(layer)} expected an attention mask broadcastable to "
                      f"{tuple(expected)} (batch, query steps, key steps; the scores have shape "
                      f"{tuple(scores_shape)}). Received: attention_mask.shape={mask.shape}")
+
+
+def dropout_keep(layer, q, scores_shape, training):
+    """The inverted-dropout multiplier on the attention probabilities (0 or `1 / (1 - rate)`,
+    in `q`'s float type, at least float32), or None outside training or without dropout."""
+    if not (training and layer.dropout > 0.0):
+        return None
+    dt = np.result_type(value(q).dtype, np.float32)
+    return (layer._rng.random(scores_shape, dtype=np.float32) >= layer.dropout) \
+        .astype(dt) * dt.type(1.0 / (1.0 - layer.dropout))
+
+
+def query_mask(previous_mask):
+    """The output's mask of an attention layer: the query's (the first of the inputs' masks)."""
+    if isinstance(previous_mask, (list, tuple)):
+        return previous_mask[0] if previous_mask else None
+    return previous_mask

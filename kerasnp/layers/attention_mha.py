@@ -193,11 +193,7 @@ class MultiHeadAttention(Layer):
         if mask is not None:
             expected = scores_shape[:len(lead) - 1] + scores_shape[len(lead):]
             mask = attention_masks.expand(self, mask, scores_shape, n_axes, expected)
-        keep = None
-        if training and self.dropout > 0.0:
-            dt = np.result_type(_arr(q).dtype, np.float32)
-            keep = (self._rng.random(scores_shape, dtype=np.float32) >= self.dropout) \
-                .astype(dt) * dt.type(1.0 / (1.0 - self.dropout))
+        keep = attention_masks.dropout_keep(self, q, scores_shape, training)
         out, scores = attention_core(q, k, v, axes, 1.0 / math.sqrt(self.key_dim), mask=mask,
                                      keep=keep, return_scores=return_attention_scores)
         out = self._output_dense(out)
@@ -205,9 +201,7 @@ class MultiHeadAttention(Layer):
 
     def compute_mask(self, inputs, previous_mask=None):
         """The output's mask is the query's (Keras)."""
-        if isinstance(previous_mask, (list, tuple)):
-            return previous_mask[0] if previous_mask else None
-        return previous_mask
+        return attention_masks.query_mask(previous_mask)
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         if query_shape and isinstance(query_shape[0], (list, tuple)):
