@@ -12,21 +12,22 @@ from .pooling import check_data_format, check_rank
 INTERPOLATIONS = ("nearest",)
 
 
-def _pairs(value, arg, owner):
-    """Keras's 2-D amount forms -> ((top, bottom), (left, right)) of non-negative ints.
+def _pairs(value, arg, owner, rank=2):
+    """Keras's amount forms for `rank` spatial axes -> `rank` `(before, after)` pairs of
+    non-negative ints (Zero/Cropping 2D and 3D).
 
-    An int `a` means `((a, a), (a, a))`; `(h, w)` means `((h, h), (w, w))`; a pair of pairs is
-    taken as it is.
+    An int `a` means `((a, a),) * rank`; `rank` ints mean one symmetric pair per axis; `rank`
+    pairs are taken as they are.
     """
-    expected = "an int, a tuple of 2 ints or a tuple of 2 tuples of 2 ints"
+    expected = f"an int, a tuple of {rank} ints or a tuple of {rank} tuples of 2 ints"
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         a = _validate.non_negative_int(value, arg, owner)
-        return (a, a), (a, a)
+        return ((a, a),) * rank
     try:
         items = tuple(value)
     except TypeError:
         items = ()
-    if len(items) != 2:
+    if len(items) != rank:
         _bad(owner, arg, expected, value)
     out = []
     for item in items:
@@ -36,14 +37,14 @@ def _pairs(value, arg, owner):
         else:
             try:
                 out.append(_validate.int_tuple(item, 2, arg, owner, allow_zero=True))
-            except ValueError:
+            except (TypeError, ValueError):
                 _bad(owner, arg, expected, value)
     return tuple(out)
 
 
 def _bad(owner, arg, expected, value):
     raise ValueError(f"{_validate.describe(owner)}: argument `{arg}` must be {expected}. "
-                     f"Received: {arg}={value!r}")
+                     f"Received: {arg}={value!r}") from None
 
 
 @register

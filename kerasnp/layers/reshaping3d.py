@@ -1,7 +1,5 @@
 """Volumetric reshaping and spatial dropout (channels-last `(batch, depth, rows, cols, channels)`):
 ZeroPadding3D, Cropping3D, UpSampling3D, SpatialDropout3D. Each call is one tape node."""
-import numbers
-
 import numpy as np
 
 from .. import _validate
@@ -10,35 +8,8 @@ from ..ops._dispatch import value
 from .base import Layer, register
 from .pooling import check_data_format
 from .pooling3d import check_rank_3d
+from .reshaping import _pairs
 from .spatial_dropout import _SpatialDropout
-
-
-def _triples(amount, arg, owner):
-    """Keras's 3-D amount forms -> three `(before, after)` pairs of non-negative ints: an int
-    (same everywhere), 3 ints (symmetric per axis) or 3 pairs."""
-    expected = "an int, a tuple of 3 ints or a tuple of 3 tuples of 2 ints"
-    if isinstance(amount, numbers.Integral) and not isinstance(amount, bool):
-        a = _validate.non_negative_int(amount, arg, owner)
-        return ((a, a),) * 3
-    try:
-        items = tuple(amount)
-    except TypeError:
-        items = ()
-    if len(items) != 3:
-        raise ValueError(f"{_validate.describe(owner)}: argument `{arg}` must be {expected}. "
-                         f"Received: {arg}={amount!r}")
-    out = []
-    for item in items:
-        if isinstance(item, numbers.Integral) and not isinstance(item, bool):
-            a = _validate.non_negative_int(item, arg, owner)
-            out.append((a, a))
-        else:
-            try:
-                out.append(_validate.int_tuple(item, 2, arg, owner, allow_zero=True))
-            except (TypeError, ValueError):
-                raise ValueError(f"{_validate.describe(owner)}: argument `{arg}` must be "
-                                 f"{expected}. Received: {arg}={amount!r}") from None
-    return tuple(out)
 
 
 class _Volume(Layer):
@@ -77,7 +48,7 @@ class ZeroPadding3D(_Volume):
 
     def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super().__init__(data_format, **kwargs)
-        self.padding = _triples(padding, "padding", self)
+        self.padding = _pairs(padding, "padding", self, 3)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], *(None if n is None else n + a + b
@@ -117,7 +88,7 @@ class Cropping3D(_Volume):
 
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super().__init__(data_format, **kwargs)
-        self.cropping = _triples(cropping, "cropping", self)
+        self.cropping = _pairs(cropping, "cropping", self, 3)
 
     def compute_output_shape(self, input_shape):
         out = []
