@@ -21,6 +21,15 @@ def _bins(length, out):
     return (i * length) // out, -((-(i + 1) * length) // out)         # floor, ceil
 
 
+def _average_weights(length, out, dtype):
+    """`W[i, t] = [t in bin i] / |bin i|`, so that averaging along one axis is `W·x` (shared by
+    the 1-D, 2-D and 3-D adaptive average poolings)."""
+    starts, ends = _bins(length, out)
+    steps = np.arange(length)
+    inside = (steps >= starts[:, None]) & (steps < ends[:, None])
+    return (inside / (ends - starts)[:, None]).astype(dtype)
+
+
 class _Adaptive1D(Layer):
     """Shared validation, shapes and config."""
 
@@ -71,10 +80,7 @@ class AdaptiveAveragePooling1D(_Adaptive1D):
 
     def call(self, inputs):
         x = value(inputs)
-        starts, ends = _bins(x.shape[1], self.output_size[0])
-        steps = np.arange(x.shape[1])
-        inside = (steps >= starts[:, None]) & (steps < ends[:, None])
-        w = (inside / (ends - starts)[:, None]).astype(x.dtype)        # W[i, t] = [t in bin i]/|bin i|
+        w = _average_weights(x.shape[1], self.output_size[0], x.dtype)
         y = np.einsum("ot,ntc->noc", w, x)                               # y = W·x
         return record(y, lambda dy: np.einsum("ot,noc->ntc", w, dy), inputs)   # dx = Wᵀ·dy
 

@@ -16,7 +16,7 @@ from ..ops._dispatch import value
 from .base import Layer, register
 from .pooling import check_data_format
 from .pooling3d import check_rank_3d
-from .pooling_adaptive import _bins
+from .pooling_adaptive import _average_weights, _bins
 
 
 class _Adaptive3D(Layer):
@@ -67,13 +67,6 @@ _DOC = """Adaptive {what} pooling over volumes: `output_size` bins per spatial a
     """
 
 
-def _average_matrix(length, out, dtype):
-    starts, ends = _bins(length, out)
-    t = np.arange(length)
-    inside = (t >= starts[:, None]) & (t < ends[:, None])
-    return (inside / (ends - starts)[:, None]).astype(dtype)
-
-
 @register
 class AdaptiveAveragePooling3D(_Adaptive3D):
     __doc__ = _DOC.format(what="average", name="AdaptiveAveragePooling3D", note="",
@@ -81,8 +74,8 @@ class AdaptiveAveragePooling3D(_Adaptive3D):
 
     def call(self, inputs):
         x = value(inputs)
-        a, b, c = (_average_matrix(n, o, x.dtype) for n, o in zip(x.shape[1:4],
-                                                                   self.output_size))
+        a, b, c = (_average_weights(n, o, x.dtype) for n, o in zip(x.shape[1:4],
+                                                                    self.output_size))
         y = np.einsum("ad,bh,cw,ndhwk->nabck", a, b, c, x, optimize=True)   # y = x ×A_d ×A_h ×A_w
         return record(y, lambda dy: np.einsum("ad,bh,cw,nabck->ndhwk", a, b, c, dy,
                                               optimize=True), inputs)       # dx = dy ×Aᵀ each

@@ -14,15 +14,7 @@ from ..autodiff.tape import record
 from ..ops._dispatch import value
 from .base import Layer, register
 from .pooling import check_data_format, check_rank
-from .pooling_adaptive import _bins
-
-
-def _weights(length, out, dtype):
-    """`W[i, t] = [t in bin i] / |bin i|`, so that averaging is `W·x`."""
-    starts, ends = _bins(length, out)
-    steps = np.arange(length)
-    inside = (steps >= starts[:, None]) & (steps < ends[:, None])
-    return (inside / (ends - starts)[:, None]).astype(dtype)
+from .pooling_adaptive import _average_weights, _bins
 
 
 class _Adaptive2D(Layer):
@@ -79,8 +71,8 @@ class AdaptiveAveragePooling2D(_Adaptive2D):
 
     def call(self, inputs):
         x = value(inputs)
-        wh = _weights(x.shape[1], self.output_size[0], x.dtype)
-        ww = _weights(x.shape[2], self.output_size[1], x.dtype)
+        wh = _average_weights(x.shape[1], self.output_size[0], x.dtype)
+        ww = _average_weights(x.shape[2], self.output_size[1], x.dtype)
         y = np.einsum("ih,nhwc,jw->nijc", wh, x, ww, optimize=True)       # y = Wh·x·Wwᵀ
         return record(y, lambda dy: np.einsum("ih,nijc,jw->nhwc", wh, dy, ww, optimize=True),
                       inputs)                                             # dx = Whᵀ·dy·Ww
