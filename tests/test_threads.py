@@ -108,3 +108,39 @@ def test_training_is_the_same_on_one_thread_and_two(kind, monkeypatch):
         weights.append(model.get_weights())
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+class _BlasThreadsSeen(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen.append(max(_blas_threads()))
+
+    on_test_batch_end = on_predict_batch_end = on_train_batch_end
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_models_with_threaded_layers_run_blas_single_threaded(threaded, monkeypatch):
+    """A model holding a layer that computes on kerasnp's threads (Conv2D, LSTM...) trains,
+    evaluates and predicts with BLAS on one thread, restored afterwards; a dense-only model
+    keeps BLAS's threads."""
+    pytest.importorskip("threadpoolctl")
+    from threadpoolctl import threadpool_limits
+    monkeypatch.setenv("KERASNP_NUM_THREADS", "2")
+    with threadpool_limits(2, user_api="blas"):
+        if not _blas_threads() or max(_blas_threads()) < 2:
+            pytest.skip("the BLAS library does not take 2 threads here")
+        body = ([keras.layers.Conv2D(2, 3), keras.layers.Flatten()] if threaded
+                else [keras.layers.Flatten()])
+        model = keras.Sequential([keras.Input((6, 6, 1))] + body + [keras.layers.Dense(2)])
+        model.compile("sgd", "mse")
+        x, y = np.ones((8, 6, 6, 1), "float32"), np.ones((8, 2), "float32")
+        model.fit(x, y, batch_size=4, epochs=1, verbose=0)   # first fit: compiles, imports
+        spy = _BlasThreadsSeen()
+        model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[spy])
+        model.evaluate(x, y, batch_size=4, verbose=0, callbacks=[spy])
+        model.predict(x, batch_size=4, verbose=0, callbacks=[spy])
+        assert spy.seen and set(spy.seen) == ({1} if threaded else {2})
+        assert max(_blas_threads()) == 2

@@ -21,11 +21,12 @@ NumPy loaded and calls its own `set_num_threads`, where environment variables su
 `OPENBLAS_NUM_THREADS` only act before NumPy is imported.
 """
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-_state = {"threads": None, "blas": None}
+_state = {"threads": None, "blas": None, "modules": 0}
 _lock = threading.Lock()
 _pool = [None]
 
@@ -101,14 +102,19 @@ def set_num_threads(n):
 
 
 def _blas():
-    """threadpoolctl's controller of the loaded BLAS libraries (None without threadpoolctl)."""
-    if _state["blas"] is None:
+    """threadpoolctl's controller of the loaded BLAS libraries (None without threadpoolctl).
+
+    Found again whenever Python has imported modules since (a new module may have loaded
+    another BLAS, e.g. SciPy's, which then also gets limited); looking costs a few milliseconds,
+    the check on `sys.modules` nothing."""
+    if _state["blas"] is None or (_state["blas"] and _state["modules"] != len(sys.modules)):
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:
             _state["blas"] = False
         else:
             _state["blas"] = ThreadpoolController().select(user_api="blas")
+            _state["modules"] = len(sys.modules)
     return _state["blas"] or None
 
 

@@ -110,6 +110,10 @@ class Conv2D(_Conv):
         (2, 28, 28, 8)
     """
 
+    #: Its op splits the batch over kerasnp's threads (kernels/threads.py), so a model holding
+    #: it trains and predicts with BLAS single-threaded (models/_loop_utils.py `thread_region`).
+    computes_on_kerasnp_threads = True
+
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), groups=1, activation=None, use_bias=True, **kwargs):
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
@@ -148,6 +152,10 @@ class Conv1D(_Conv):
 
     The kernel has shape `(kernel_size, in_channels // groups, filters)`, as in Keras.
     """
+
+    #: Its op splits the batch over kerasnp's threads (kernels/threads.py), so a model holding
+    #: it trains and predicts with BLAS single-threaded (models/_loop_utils.py `thread_region`).
+    computes_on_kerasnp_threads = True
 
     rank = 1
     paddings = ("valid", "same", "causal")

@@ -34,6 +34,10 @@ _COMMON = ("units", "activation", "use_bias", "dropout", "recurrent_dropout", "s
 class _FusedRNN(RNN):
     """What the three layers share: the cell made from the arguments, config, the fast path."""
 
+    #: Its op splits the batch over kerasnp's threads (kernels/threads.py), so a model holding
+    #: it trains and predicts with BLAS single-threaded (models/_loop_utils.py `thread_region`).
+    computes_on_kerasnp_threads = True
+
     _cell_class = None
 
     def __init__(self, units, cell_kwargs, rnn_kwargs, kwargs):

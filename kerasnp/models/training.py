@@ -16,7 +16,7 @@ from ..callbacks import CallbackList, History, ProgbarLogger
 from ..distribution import _state as _distributed
 from ..errors import NonFiniteLossError
 from .compile_utils import CompiledSpec
-from ._loop_utils import _join, _values, _verbose
+from ._loop_utils import _join, _values, _verbose, thread_region
 from .epoch_iterator import EpochIterator, float_logs
 from .data_adapter import DataMixin
 from .steps import StepsMixin, _number, pack_x_y_sample_weight
@@ -139,7 +139,7 @@ class TrainingMixin(StepsMixin, DataMixin):
         quiet_nan = any(getattr(cb, "stops_on_nan", False) for cb in cbs)
         try:
             with EpochIterator(self, train, cbl, history, initial_epoch, epochs,
-                               quiet_nan) as loop:
+                               quiet_nan) as loop, thread_region(self):
                 for epoch in loop.epochs():
                     for step, data in loop.batches():
                         loop.batch_end(step, loop.train_step(data))
@@ -217,7 +217,8 @@ class TrainingMixin(StepsMixin, DataMixin):
                                        "steps": source.steps})
         cbl.on_test_begin({})
         try:
-            logs = self._test_loop(source, cbl)
+            with thread_region(self):
+                logs = self._test_loop(source, cbl)
         finally:
             source.close()
         cbl.on_test_end(logs)
@@ -249,19 +250,21 @@ class TrainingMixin(StepsMixin, DataMixin):
         # predict_step gets whole batches.
         chunk = _INFER_CHUNK if type(self).predict_step is TrainingMixin.predict_step else None
         try:
-            for step, (xb, _, _) in enumerate(source.batches()):
-                cbl.on_predict_batch_begin(step, {})
-                n = len(xb[0])
-                size = chunk or max(n, 1)
-                with stop_recording():
-                    chunks = [self.predict_step((self._arg([a[c:c + size] for a in xb]),))
-                              for c in range(0, n, size)]
-                listed = isinstance(chunks[0], (list, tuple)) if chunks else self._multi_output
-                chunks = [[unwrap(o) for o in c] if isinstance(c, (list, tuple))
-                          else [unwrap(c)] for c in chunks]
-                batch = [np.concatenate(p) if len(p) > 1 else p[0] for p in zip(*chunks)]
-                parts.append(batch)
-                cbl.on_predict_batch_end(step, {"outputs": batch})
+            with thread_region(self):
+                for step, (xb, _, _) in enumerate(source.batches()):
+                    cbl.on_predict_batch_begin(step, {})
+                    n = len(xb[0])
+                    size = chunk or max(n, 1)
+                    with stop_recording():
+                        chunks = [self.predict_step((self._arg([a[c:c + size] for a in xb]),))
+                                  for c in range(0, n, size)]
+                    listed = (isinstance(chunks[0], (list, tuple)) if chunks
+                              else self._multi_output)
+                    chunks = [[unwrap(o) for o in c] if isinstance(c, (list, tuple))
+                              else [unwrap(c)] for c in chunks]
+                    batch = [np.concatenate(p) if len(p) > 1 else p[0] for p in zip(*chunks)]
+                    parts.append(batch)
+                    cbl.on_predict_batch_end(step, {"outputs": batch})
         finally:
             source.close()
         cbl.on_predict_end({})
