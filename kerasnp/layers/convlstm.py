@@ -9,10 +9,10 @@ follow `RNN` (a masked step keeps the previous states and repeats the previous o
 """
 import numpy as np
 
-from .. import _validate, activations, ops
+from .. import _validate, ops
 from ..autodiff.tape import unwrap
 from ..ops._dispatch import value
-from .base import Layer, _serialize_attrs, register, shape_str, unique_name
+from .base import Layer, register, shape_str, unique_name
 from .convlstm_cell import ConvLSTMCell
 from .rnn_cells import WEIGHT_ARGS
 
@@ -177,16 +177,8 @@ class _ConvLSTM(Layer):
     # -- config -------------------------------------------------------------------------------
     def get_config(self):
         cfg = super().get_config()
-        cell = self.cell
         cfg.update({arg: getattr(self, arg) for arg in _RNN_ARGS})
-        cfg.update(filters=cell.filters, kernel_size=list(cell.kernel_size),
-                   strides=list(cell.strides), padding=cell.padding,
-                   data_format=cell.data_format, dilation_rate=list(cell.dilation_rate),
-                   activation=activations.serialize(cell.activation),
-                   recurrent_activation=activations.serialize(cell.recurrent_activation),
-                   use_bias=cell.use_bias, unit_forget_bias=cell.unit_forget_bias,
-                   **_serialize_attrs(cell, *WEIGHT_ARGS), dropout=cell.dropout,
-                   recurrent_dropout=cell.recurrent_dropout, seed=cell.seed)
+        cfg.update(self.cell.cell_config())
         return cfg
 
 

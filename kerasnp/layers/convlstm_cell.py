@@ -148,14 +148,18 @@ class ConvLSTMCell(Layer):
         h, c = self.step(self.input_projection(inputs, dp), states[0], states[1], rdp)
         return h, [h, c]
 
+    def cell_config(self):
+        """The cell's own config keys, in Keras's order (the ConvLSTM layers' too)."""
+        return dict(filters=self.filters, kernel_size=list(self.kernel_size),
+                    strides=list(self.strides), padding=self.padding,
+                    data_format=self.data_format, dilation_rate=list(self.dilation_rate),
+                    activation=activations.serialize(self.activation),
+                    recurrent_activation=activations.serialize(self.recurrent_activation),
+                    use_bias=self.use_bias, unit_forget_bias=self.unit_forget_bias,
+                    **_serialize_attrs(self, *WEIGHT_ARGS), dropout=self.dropout,
+                    recurrent_dropout=self.recurrent_dropout, seed=self.seed)
+
     def get_config(self):
         cfg = super().get_config()
-        cfg.update(filters=self.filters, kernel_size=list(self.kernel_size),
-                   strides=list(self.strides), padding=self.padding,
-                   data_format=self.data_format, dilation_rate=list(self.dilation_rate),
-                   activation=activations.serialize(self.activation),
-                   recurrent_activation=activations.serialize(self.recurrent_activation),
-                   use_bias=self.use_bias, unit_forget_bias=self.unit_forget_bias,
-                   **_serialize_attrs(self, *WEIGHT_ARGS), dropout=self.dropout,
-                   recurrent_dropout=self.recurrent_dropout, seed=self.seed)
+        cfg.update(self.cell_config())
         return cfg
