@@ -13,13 +13,13 @@ follows Keras: four masks of a step input's shape (one per gate) and four of the
 """
 import numpy as np
 
-from .. import _validate, activations, constraints, initializers, ops, regularizers
+from .. import _validate, activations, ops
 from ..ops import _fused
 from ..ops._conv_padding import output_length
 from ..ops._dispatch import value
 from .base import Layer, _serialize_attrs
 from .conv import check_data_format, padding_arg
-from .rnn_cells import WEIGHT_ARGS, _ForgetBias
+from .rnn_cells import WEIGHT_ARGS, _ForgetBias, set_weight_dropout_args
 
 
 class ConvLSTMCell(Layer):
@@ -48,20 +48,12 @@ class ConvLSTMCell(Layer):
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = _validate.boolean(use_bias, "use_bias", self)
         self.unit_forget_bias = _validate.boolean(unit_forget_bias, "unit_forget_bias", self)
-        for name, arg in zip(WEIGHT_ARGS, (kernel_initializer, recurrent_initializer,
-                                           bias_initializer, kernel_regularizer,
-                                           recurrent_regularizer, bias_regularizer,
-                                           kernel_constraint, recurrent_constraint,
-                                           bias_constraint)):
-            module = (initializers if name.endswith("initializer") else
-                      regularizers if name.endswith("regularizer") else constraints)
-            setattr(self, name, module.get(arg))
-        self.dropout = _validate.number(dropout, "dropout", self, low=0.0, high=1.0)
-        self.recurrent_dropout = _validate.number(recurrent_dropout, "recurrent_dropout", self,
-                                                  low=0.0, high=1.0)
-        self.seed = None if seed is None else _validate.non_negative_int(seed, "seed", self)
-        if seed is not None:
-            self._rng = np.random.default_rng(self.seed)
+        weights = dict(zip(WEIGHT_ARGS, (kernel_initializer, recurrent_initializer,
+                                         bias_initializer, kernel_regularizer,
+                                         recurrent_regularizer, bias_regularizer,
+                                         kernel_constraint, recurrent_constraint,
+                                         bias_constraint)))
+        set_weight_dropout_args(self, weights, dropout, recurrent_dropout, seed)
 
     def build(self, input_shape):
         """`input_shape`: one step's `(batch, *spatial, channels)`."""

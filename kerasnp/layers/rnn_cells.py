@@ -22,6 +22,21 @@ WEIGHT_ARGS = ("kernel_initializer", "recurrent_initializer", "bias_initializer"
                "kernel_constraint", "recurrent_constraint", "bias_constraint")
 
 
+def set_weight_dropout_args(cell, weights, dropout, recurrent_dropout, seed):
+    """A recurrent cell's WEIGHT_ARGS (from `weights`, by name), dropout rates and seed, checked
+    and set on `cell` (the dense cells and ConvLSTMCell)."""
+    for name in WEIGHT_ARGS:
+        module = (initializers if name.endswith("initializer") else
+                  regularizers if name.endswith("regularizer") else constraints)
+        setattr(cell, name, module.get(weights[name]))
+    cell.dropout = _validate.number(dropout, "dropout", cell, low=0.0, high=1.0)
+    cell.recurrent_dropout = _validate.number(recurrent_dropout, "recurrent_dropout", cell,
+                                              low=0.0, high=1.0)
+    cell.seed = None if seed is None else _validate.non_negative_int(seed, "seed", cell)
+    if seed is not None:
+        cell._rng = np.random.default_rng(cell.seed)
+
+
 class DropoutRNNCell(Layer):
     """What the built-in cells share: argument handling, weights, dropout masks, config."""
 
@@ -29,16 +44,7 @@ class DropoutRNNCell(Layer):
         self.units = _validate.positive_int(units, "units", self)
         self.activation = activations.get(activation)
         self.use_bias = _validate.boolean(use_bias, "use_bias", self)
-        for name in WEIGHT_ARGS:
-            module = (initializers if name.endswith("initializer") else
-                      regularizers if name.endswith("regularizer") else constraints)
-            setattr(self, name, module.get(weights[name]))
-        self.dropout = _validate.number(dropout, "dropout", self, low=0.0, high=1.0)
-        self.recurrent_dropout = _validate.number(recurrent_dropout, "recurrent_dropout", self,
-                                                  low=0.0, high=1.0)
-        self.seed = None if seed is None else _validate.non_negative_int(seed, "seed", self)
-        if seed is not None:
-            self._rng = np.random.default_rng(self.seed)
+        set_weight_dropout_args(self, weights, dropout, recurrent_dropout, seed)
 
     def _add_weights(self, n_in, width, bias_shape, bias_initializer=None):
         self.kernel = self.add_weight(shape=(n_in, width), initializer=self.kernel_initializer,
