@@ -242,7 +242,13 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
     a, diff = floating(x)
     mh = resize_matrix(a.shape[hx], th, interpolation, antialias).astype(a.dtype)
     mw = resize_matrix(a.shape[wx], tw, interpolation, antialias).astype(a.dtype)
+    return separable(x, a, diff, mh, mw, hx, wx)
 
+
+
+def separable(x, a, diff, mh, mw, hx, wx):
+    """`a` (the float value of input `x`) times `mh` along axis `hx` and `mw` along axis `wx`
+    (resize, gaussian_blur): one node, whose VJP applies the transposed matrices."""
     def apply(arr, m1, m2):
         out = np.moveaxis(np.tensordot(m1, arr, (1, hx)), 0, hx)
         return np.moveaxis(np.tensordot(m2, out, (1, wx)), 0, wx)
@@ -250,7 +256,6 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
     if not (diff and is_tracked(x)):
         return y
     return record(y, lambda dy: apply(np.asarray(dy), mh.T, mw.T), x)
-
 
 __all__ = ["crop_images", "hsv_to_rgb", "pad_images", "resize", "rgb_to_grayscale",
            "rgb_to_hsv"]

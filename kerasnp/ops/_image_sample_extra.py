@@ -9,7 +9,7 @@ import numpy as np
 
 from ._dispatch import is_tracked, op, value
 from ._helpers import floating, need, record
-from ._image_extra import image_format, image_rank
+from ._image_extra import image_format, image_rank, separable
 from ._nn_pool_extra import _fold, _unfold
 
 _FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
@@ -111,14 +111,7 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
     hx, wx = (a.ndim - 3, a.ndim - 2) if fmt == "channels_last" else (a.ndim - 2, a.ndim - 1)
     mh = _blur_matrix(a.shape[hx], ks[1], sg[1], a.dtype)
     mw = _blur_matrix(a.shape[wx], ks[0], sg[0], a.dtype)
-
-    def apply(arr, m1, m2):
-        out = np.moveaxis(np.tensordot(m1, arr, (1, hx)), 0, hx)
-        return np.moveaxis(np.tensordot(m2, out, (1, wx)), 0, wx)
-    y = apply(a, mh, mw)
-    if not (diff and is_tracked(images)):
-        return y
-    return record(y, lambda dy: apply(np.asarray(dy), mh.T, mw.T), images)
+    return separable(images, a, diff, mh, mw, hx, wx)
 
 
 def _map_index(i, n, mode):
