@@ -175,7 +175,6 @@ KERAS_NAMES = {
     """),}
 
 # -- why each missing name is missing -------------------------------------------------------------
-NEXT = "next"
 BOXES = "not offered: bounding-box pipelines (Keras's detection preprocessing)"
 FOREIGN = "not applicable: wraps another framework's modules (JAX, Flax, TensorFlow, PyTorch)"
 COMPLEX = "not offered: complex numbers (kerasnp's arrays are real float32/float64)"
@@ -208,8 +207,6 @@ NOT_YET = {
     "regularizers": {},
     "saving": {},
     "utils": {
-        "FeatureSpace": NEXT + ": structured-data preprocessing built from the lookup, hashing "
-                        "and discretization layers",
         **_same(BOXES, "bounding_boxes"),
         **_same(LEGACY, "legacy"),
         **_same(GRAPHVIZ, "model_to_dot"),
