@@ -53,6 +53,10 @@ def warmup(dtypes=WARMUP_DTYPES):
         for mode in ("max", "min"):
             p, idx = pool2d_forward(x, (2, 2), (2, 2), pad, mode)
             pool2d_backward(p, idx, x.shape)
+            if HAVE_NUMBA:          # what the pooling layers run: winners as window offsets
+                from .conv_pooling import pool2d_backward_arg, pool2d_forward_arg
+                p, arg = pool2d_forward_arg(x, (2, 2), (2, 2), pad, mode)
+                pool2d_backward_arg(p, arg, x.shape, (2, 2), (2, 2), pad)
         p = avgpool2d_forward(x, (2, 2), (2, 2), pad)
         avgpool2d_backward(p, x.shape, (2, 2), (2, 2), pad)
         relu_bias_backward(x.reshape(-1, 2), x.reshape(-1, 2))
