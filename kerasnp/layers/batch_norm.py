@@ -15,6 +15,34 @@ from ..ops._conv_norm import batch_norm_infer, batch_norm_train
 from .base import Layer, _serialize, register
 
 
+def set_affine_args(layer, epsilon, center, scale, beta_initializer, gamma_initializer,
+                    beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint):
+    """Checks and sets a normalization layer's `epsilon`, `center`, `scale` and its beta/gamma
+    initializers, regularizers and constraints (BatchNormalization, GroupNormalization)."""
+    layer.epsilon = _validate.number(epsilon, "epsilon", layer, low=0.0, low_open=True)
+    layer.center = _validate.boolean(center, "center", layer)
+    layer.scale = _validate.boolean(scale, "scale", layer)
+    layer.beta_initializer = initializers.get(beta_initializer)
+    layer.gamma_initializer = initializers.get(gamma_initializer)
+    layer.beta_regularizer = regularizers.get(beta_regularizer)
+    layer.gamma_regularizer = regularizers.get(gamma_regularizer)
+    layer.beta_constraint = constraints.get(beta_constraint)
+    layer.gamma_constraint = constraints.get(gamma_constraint)
+
+
+def add_affine_weights(layer, shape):
+    """Creates `gamma` (if `layer.scale`) then `beta` (if `layer.center`), Keras's order; the
+    absent one is None."""
+    layer.gamma = (layer.add_weight(shape=shape, initializer=layer.gamma_initializer,
+                                    regularizer=layer.gamma_regularizer,
+                                    constraint=layer.gamma_constraint, name="gamma")
+                   if layer.scale else None)
+    layer.beta = (layer.add_weight(shape=shape, initializer=layer.beta_initializer,
+                                   regularizer=layer.beta_regularizer,
+                                   constraint=layer.beta_constraint, name="beta")
+                  if layer.center else None)
+
+
 @register
 class BatchNormalization(Layer):
     """Normalises each feature with batch statistics in training and moving ones in inference.
@@ -68,18 +96,11 @@ class BatchNormalization(Layer):
                             f"Received: axis={axis!r}")
         self.axis = int(axis)
         self.momentum = _validate.number(momentum, "momentum", self, low=0.0, high=1.0)
-        self.epsilon = _validate.number(epsilon, "epsilon", self, low=0.0, low_open=True)
-        self.center = _validate.boolean(center, "center", self)
-        self.scale = _validate.boolean(scale, "scale", self)
+        set_affine_args(self, epsilon, center, scale, beta_initializer, gamma_initializer,
+                        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint)
         self.synchronized = _validate.boolean(synchronized, "synchronized", self)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def build(self, input_shape):
         ndim = len(input_shape)
@@ -92,14 +113,7 @@ class BatchNormalization(Layer):
             raise ValueError(f"{_validate.describe(self)}: the feature axis {self.axis} of input "
                              f"shape {tuple(input_shape)} must be known to build the layer.")
         shape = (int(c),)
-        self.gamma = (self.add_weight(shape=shape, initializer=self.gamma_initializer,
-                                      regularizer=self.gamma_regularizer,
-                                      constraint=self.gamma_constraint, name="gamma")
-                      if self.scale else None)
-        self.beta = (self.add_weight(shape=shape, initializer=self.beta_initializer,
-                                     regularizer=self.beta_regularizer,
-                                     constraint=self.beta_constraint, name="beta")
-                     if self.center else None)
+        add_affine_weights(self, shape)
         self.moving_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer,
                                            trainable=False, name="moving_mean")
         self.moving_variance = self.add_weight(shape=shape,

@@ -6,10 +6,11 @@ import numbers
 
 import numpy as np
 
-from .. import _validate, config, constraints, initializers, regularizers
+from .. import _validate, config
 from ..autodiff.tape import is_tracked, record
 from ..ops._dispatch import value
 from .base import Layer, _serialize, register
+from .batch_norm import add_affine_weights, set_affine_args
 
 
 def _floats(x):
@@ -65,15 +66,8 @@ class GroupNormalization(Layer):
                              f"Received: groups={groups!r}")
         self.groups = int(groups)
         self.axis = int(axis)
-        self.epsilon = _validate.number(epsilon, "epsilon", self, low=0.0, low_open=True)
-        self.center = _validate.boolean(center, "center", self)
-        self.scale = _validate.boolean(scale, "scale", self)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        set_affine_args(self, epsilon, center, scale, beta_initializer, gamma_initializer,
+                        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint)
 
     def build(self, input_shape):
         ndim = len(input_shape)
@@ -88,14 +82,7 @@ class GroupNormalization(Layer):
                              f"must be divisible by groups ({groups}). Received: groups="
                              f"{self.groups}, input shape {input_shape}")
         self._axis, self._g = axis, groups
-        self.gamma = (self.add_weight(shape=(channels,), initializer=self.gamma_initializer,
-                                      regularizer=self.gamma_regularizer,
-                                      constraint=self.gamma_constraint, name="gamma")
-                      if self.scale else None)
-        self.beta = (self.add_weight(shape=(channels,), initializer=self.beta_initializer,
-                                     regularizer=self.beta_regularizer,
-                                     constraint=self.beta_constraint, name="beta")
-                     if self.center else None)
+        add_affine_weights(self, (channels,))
         self.built = True
 
     def compute_output_shape(self, input_shape):
