@@ -5,8 +5,9 @@ import numpy as np
 
 from .. import config
 from ..autodiff.tape import recording
+from ._arith import _record2 as record2  # noqa: F401  (one binary recorder for all ops)
 from ._dispatch import value
-from ._helpers import kind, need, record, ub
+from ._helpers import kind, need, record
 
 
 def fpair(x1, x2):
@@ -28,17 +29,6 @@ def _float_of(v):
     """The float dtype an operand imposes: its own, or floatx for a (weak) Python float."""
     return config.floatx() if isinstance(v, (float, complex)) and not isinstance(v, np.generic) \
         else np.result_type(v)
-
-
-def record2(y, x1, x2, a, b, da, db):
-    """Record a binary op whose input gradients are `da(dy)`, `db(dy)` (before unbroadcast)."""
-    if not recording():
-        return y
-    n1, n2 = need(x1, a), need(x2, b)
-    if not (n1 or n2):
-        return y
-    return record(y, lambda dy: (ub(da(dy), a) if n1 else None,
-                                 ub(db(dy), b) if n2 else None), x1, x2)
 
 
 def _sources(arrays):
