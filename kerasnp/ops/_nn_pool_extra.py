@@ -3,17 +3,9 @@ adaptive_average_pool, adaptive_max_pool, unfold, fold. One tape node each; thes
 maps (or gathers), so each VJP is the adjoint map."""
 import numpy as np
 
-from .. import config
 from ._dispatch import is_tracked, op
 from ._helpers import floating, record
-
-
-def _format(data_format, name):
-    fmt = data_format or config.image_data_format()
-    if fmt not in ("channels_last", "channels_first"):
-        raise ValueError(f"{name}: data_format must be 'channels_last' or 'channels_first'. "
-                         f"Received: data_format={data_format!r}")
-    return fmt
+from ._image_extra import image_format as _format
 
 
 def _d2s(a, b, fmt):
