@@ -50,6 +50,15 @@ def _off_diag_inverse(w):
         return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, diff))
 
 
+def _eigenvalue_term(a, dw):
+    """`diag(w̄)` (zeros when the eigenvalues get no cotangent), the eigenvalues' share of both
+    eigen VJPs' inner matrix."""
+    inner = np.zeros(a.shape, dtype=a.dtype)
+    if dw is not None:
+        inner = inner + np.asarray(dw)[..., None] * np.eye(a.shape[-1])
+    return inner
+
+
 @op
 def eigh(x):
     """`(eigenvalues, eigenvectors)` of a symmetric matrix, eigenvalues ascending; only the
@@ -62,9 +71,7 @@ def eigh(x):
 
     def vjp(dw, dv):
         # Ā = V·(diag(w̄) + F∘(Vᵀ·V̄))·Vᵀ, symmetrised.
-        inner = np.zeros(a.shape, dtype=a.dtype)
-        if dw is not None:
-            inner = inner + np.asarray(dw)[..., None] * np.eye(a.shape[-1])
+        inner = _eigenvalue_term(a, dw)
         if dv is not None:
             inner = inner + _off_diag_inverse(w) * (T(v) @ dv)
         g = v @ inner @ T(v)
@@ -91,9 +98,7 @@ def eig(x):
 
     def vjp(dw, dv):
         # Ā = V⁻ᵀ·(diag(w̄) + F∘(Vᵀ·V̄ - VᵀV·diag(diag(Vᵀ·V̄))))·Vᵀ (unit-norm eigenvectors).
-        inner = np.zeros(a.shape, dtype=a.dtype)
-        if dw is not None:
-            inner = inner + np.asarray(dw)[..., None] * np.eye(a.shape[-1])
+        inner = _eigenvalue_term(a, dw)
         if dv is not None:
             vtg = T(v) @ dv
             d = np.diagonal(vtg, axis1=-2, axis2=-1)
