@@ -3,13 +3,13 @@ import math
 
 import numpy as np
 
-from .. import _validate, constraints, initializers, regularizers
+from .. import _validate, regularizers
 from ..ops import multiply, repeat
 from ..ops._attention import attention_core
 from ..ops._dispatch import value
 from . import attention_masks
 from .base import Layer, _serialize, _serialize_attrs, register, unique_name
-from .core import KERNEL_BIAS_ARGS
+from .core import KERNEL_BIAS_ARGS, set_kernel_bias_args
 from .einsum_dense import EinsumDense
 
 
@@ -75,12 +75,9 @@ class GroupQueryAttention(Layer):
         if flash_attention:
             raise ValueError(f"{_validate.describe(self)}: flash attention is not available in "
                              f"kerasnp. Received: flash_attention={flash_attention!r}")
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_args(self, self.use_bias, kernel_initializer, bias_initializer,
+                             kernel_regularizer, bias_regularizer, kernel_constraint,
+                             bias_constraint)
         self.sub_activity_regularizer = regularizers.get(activity_regularizer)
         self.seed = seed
         if seed is not None:

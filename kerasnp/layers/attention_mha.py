@@ -3,13 +3,13 @@ import math
 
 import numpy as np
 
-from .. import _validate, constraints, initializers, regularizers
+from .. import _validate, regularizers
 from ..ops._attention import attention_core
 from ..ops._dispatch import value
 from . import attention_masks
 from .attention_projection import _Projection
 from .base import Layer, _serialize, _serialize_attrs, register
-from .core import KERNEL_BIAS_ARGS
+from .core import KERNEL_BIAS_ARGS, set_kernel_bias_args
 
 
 @register
@@ -73,12 +73,9 @@ class MultiHeadAttention(Layer):
         self.use_bias = _validate.boolean(use_bias, "use_bias", self)
         self._output_shape = self._check_output_shape(output_shape)
         self.attention_axes = self._check_axes(attention_axes)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_args(self, self.use_bias, kernel_initializer, bias_initializer,
+                             kernel_regularizer, bias_regularizer, kernel_constraint,
+                             bias_constraint)
         # As in Keras, the activity regularizer applies to each projection's output.
         self.sub_activity_regularizer = regularizers.get(activity_regularizer)
         self.seed = seed
