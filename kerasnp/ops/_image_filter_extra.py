@@ -11,6 +11,7 @@ from ._dispatch import is_tracked, op, value
 from ._helpers import floating, record
 from ._arith import add, divide, multiply, subtract
 from ._image_extra import image_format, image_rank
+from ._image_sample_extra import _same_pad
 from ._reduce import mean
 from ._shape import moveaxis, reshape
 
@@ -143,10 +144,7 @@ def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="va
     x = np.moveaxis(x, 1, -1) if fmt == "channels_first" else x          # (N, D, H, W, C)
     pads = [(0, 0)] * 3
     if padding == "same":
-        for i in range(3):
-            out = -(-x.shape[1 + i] // st[i])
-            total = max((out - 1) * st[i] + (k[i] - 1) * dl[i] + 1 - x.shape[1 + i], 0)
-            pads[i] = (total // 2, total - total // 2)
+        pads = [_same_pad(x.shape[1 + i], k[i], st[i], dl[i]) for i in range(3)]
     xp = np.pad(x, [(0, 0)] + pads + [(0, 0)])
     outs = [(xp.shape[1 + i] - dl[i] * (k[i] - 1) - 1) // st[i] + 1 for i in range(3)]
     if min(outs) < 1:
