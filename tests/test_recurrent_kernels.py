@@ -201,15 +201,6 @@ def test_thread_budget_is_kerasnps_unless_overridden(monkeypatch):
         _recurrent_threads.max_threads()
 
 
-def test_weight_products_in_parallel_keep_their_order(monkeypatch):
-    from kerasnp.ops import _recurrent_threads
-    monkeypatch.setenv("KERASNP_RNN_THREADS", "2")
-    calls = [(lambda k=k: k * 10) for k in range(5)]
-    assert _recurrent_threads.products(*calls) == [0, 10, 20, 30, 40]
-    monkeypatch.setenv("KERASNP_RNN_THREADS", "1")
-    assert _recurrent_threads.products(*calls) == [0, 10, 20, 30, 40]
-
-
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
 def test_a_forked_child_runs_the_threaded_kernels(monkeypatch):
     import multiprocessing

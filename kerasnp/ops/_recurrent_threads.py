@@ -8,8 +8,8 @@ kerasnp's pool (`kernels/threads.py`), the kernels release the GIL. Blocks have 
 the recurrent kernels alone.
 
 The recurrent ops run inside `in_parallel_region`: BLAS on one thread while kerasnp's threads
-have the cores (see the thread policy in `kernels/threads.py`), and the VJP's three independent
-weight products run side by side on the pool (`products`).
+have the cores (see the thread policy in `kernels/threads.py`); the VJP's weight products are
+shared out by columns (`_recurrent._weight_products`).
 """
 import functools
 import os
@@ -52,17 +52,3 @@ def run_rows(kernel, n_rows, *args):
     bounds = [n_rows * k // blocks for k in range(blocks + 1)]
     run_parallel([(lambda k=k: kernel(bounds[k], bounds[k + 1], *args))
                   for k in range(blocks)])
-
-
-def products(*calls):
-    """The results of the zero-argument callables `calls` (independent BLAS products), run
-    side by side on the pool when the budget allows, else one after the other."""
-    n = min(max_threads(), len(calls))
-    if n == 1:
-        return [c() for c in calls]
-    groups = [calls[k::n] for k in range(n)]            # at most one call per thread at a time
-    done = run_parallel([(lambda g=g: [c() for c in g]) for g in groups])
-    results = [None] * len(calls)
-    for k, group_results in enumerate(done):
-        results[k::n] = group_results
-    return results
