@@ -313,3 +313,35 @@ def test_random_shear_with_a_keras_factor_opens_in_keras(tmp_path):
     theirs.save(tmp_path / "back.keras")
     back = keras.models.load_model(tmp_path / "back.keras").layers[-1].get_config()
     assert back["x_factor"] == 0.3 and list(back["y_factor"]) == [0.1, 0.2]
+
+
+def _mixed_ops(ops, x, y):
+    """Every op kerasnp writes in Keras's format, on two (None, 4, 6) tensors (`ops` is either
+    library's namespace)."""
+    h = ops.concatenate([x * 2 + 1, 2 - y, 1 / (x * x + 1) / (y * y + 1), -x], axis=-1)
+    s = ops.sum(h, axis=1) + ops.mean(h, axis=1) - ops.max(h, axis=1, keepdims=False)
+    a = ops.relu(s) + ops.sigmoid(s) * ops.tanh(s) + ops.softmax(s)
+    m = ops.matmul(h, ops.transpose(h, (0, 2, 1)))
+    return [a, ops.reshape(m, (-1, 16)), h[:, 0], h[:, 1:3, ::2],
+            ops.mean(h, axis=(1, 2), keepdims=True)]
+
+
+def test_ops_between_layers_both_ways(tmp_path):
+    import warnings
+    keras.utils.set_random_seed(0)
+    xs = [RNG.normal(size=(5, 4, 6)).astype("float32") for _ in range(2)]
+    a, b = keras.Input((4, 6)), keras.Input((4, 6))
+    model = keras.Model([a, b], _mixed_ops(keras.ops, L.Dense(6)(a), L.Dense(6)(b)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")              # written in Keras's format, no fallback
+        model.save(tmp_path / "ours.keras")
+    theirs = K.models.load_model(tmp_path / "ours.keras")
+    for got, want in zip(theirs.predict(xs, verbose=0), model.predict(xs, verbose=0)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    # and a model Keras built and saved opens in kerasnp
+    a, b = K.Input((4, 6)), K.Input((4, 6))
+    k_model = K.Model([a, b], _mixed_ops(K.ops, K.layers.Dense(6)(a), K.layers.Dense(6)(b)))
+    k_model.save(tmp_path / "theirs.keras")
+    ours = keras.models.load_model(tmp_path / "theirs.keras")
+    for got, want in zip(ours.predict(xs, verbose=0), k_model.predict(xs, verbose=0)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

@@ -7,7 +7,8 @@ same arguments in both libraries; the differences are translated here: dtype pol
 their dtype name, nested objects lose `module`, `InputLayer`'s `batch_shape` becomes `shape`, and
 Keras-only arguments are dropped when they hold the value that changes nothing (`None`,
 `renorm=False`, ...) and refused otherwise, naming the layer and the argument. A functional
-model is rebuilt by calling each layer on the tensors its `inbound_nodes` name.
+model is rebuilt by calling each layer on the tensors its `inbound_nodes` name; Keras's op
+entries become `OpLayer`s through the allowlist of keras_format_ops.
 """
 import inspect
 
@@ -15,6 +16,7 @@ from .._serializable import ConfigError, lookup
 from ..layers.base import LAYERS, Layer
 from ..layers.serialization import deserialize_layer
 from .keras_format_graph import endpoints, node_call
+from .keras_format_ops import is_op_entry, read_op
 
 _ANY = object()
 # Keras-only arguments and the values at which kerasnp may ignore them.
@@ -103,6 +105,7 @@ class Builder:
     def __init__(self, custom_objects, safe_mode, dtype=None):
         self.custom_objects, self.safe_mode, self.dtype = custom_objects, safe_mode, dtype
         self.orders = {}
+        self.op_calls = {}          # op layer name -> its call adapter (keras_format_ops)
 
     # -- layers -------------------------------------------------------------------------------
     def layer(self, entry, where):
@@ -118,6 +121,10 @@ class Builder:
                         self.custom_objects)
         if custom is None and cn in _MODELS:
             return self.model(entry, label)
+        if is_op_entry(entry):
+            layer, adapt = read_op(entry, label)
+            self.op_calls[layer.name] = adapt
+            return layer
         if cn == "Lambda":
             cfg = self._lambda(cfg, label)
         elif cn == "InputLayer":
@@ -224,6 +231,8 @@ class Builder:
                         args, kwargs = node_call(node, outputs, f"{label} > '{name}'")
                     except KeyError:
                         break
+                    if name in self.op_calls:
+                        args, kwargs = self.op_calls[name](args, kwargs)
                     try:
                         outputs[(name, done[name])] = layer(*args, **kwargs)
                     except ConfigError:

@@ -24,11 +24,22 @@ def _tensors(value, outputs, where):
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
             return _history(value.get("config", {}).get("keras_history"), outputs, where)
+        if value.get("class_name") == "__slice__":
+            return _slice(value.get("config"), where)
         if "class_name" in value:
             raise ConfigError(f"{where}: call argument {value.get('class_name')!r} is not "
                               "supported.")
         return {k: _tensors(v, outputs, where) for k, v in value.items()}
     return value
+
+
+def _slice(cfg, where):
+    parts = [cfg.get(k) for k in ("start", "stop", "step")] if isinstance(cfg, dict) else None
+    if parts is None or not all(v is None or (isinstance(v, int) and not isinstance(v, bool))
+                                for v in parts):
+        raise ConfigError(f"{where}: a '__slice__' needs int or null start, stop and step. "
+                          f"Received: {cfg!r}")
+    return slice(*parts)
 
 
 def _history(history, outputs, where):

@@ -7,7 +7,8 @@ registered name, which Keras resolves through its own `custom_objects`). Layer c
 kerasnp's `get_config` with the dtype as a Keras `DTypePolicy` and nested initializers,
 regularizers and constraints wrapped the same way; `InputLayer` gets `batch_shape`. A functional
 model lists its layers in Keras's order with their `inbound_nodes`; layers that Keras has no
-counterpart for, or ops applied between layers, are refused with an error naming them.
+counterpart for are refused with an error naming them. Ops applied between layers (`OpLayer`
+nodes) are written as Keras's op entries by keras_format_ops, the common ones only.
 """
 from .._serializable import get_registered_name
 from .compile_config import serialize_compile
@@ -19,7 +20,6 @@ _KINDS = (("_initializer", "keras.initializers"), ("_regularizer", "keras.regula
 _NO_KERAS = {
     "MinPooling1D": "a kerasnp layer that Keras does not have",
     "MinPooling2D": "a kerasnp layer that Keras does not have",
-    "OpLayer": "an op or operator between layers, which kerasnp does not write as Keras ops yet",
     "Wrapper": "a bare Wrapper, which Keras cannot call",
     "IntegerLookup": "a lookup layer, whose vocabulary layout in Keras's files is not checked "
                      "yet (Keras's lookup layers need TensorFlow)",
@@ -146,11 +146,14 @@ class Exporter:
 
         layers = []
         for layer in model_layers(model):
-            entry = self.layer(layer)
+            if type(layer).__name__ == "OpLayer":
+                entry = self._op(model, layer, tensor)
+            else:
+                entry = self.layer(layer)
+                entry["inbound_nodes"] = [self._node(model, i, tensor)
+                                          for i, n in enumerate(nodes)
+                                          if n.layer is layer and n.inputs]
             entry["name"] = layer.name
-            entry["inbound_nodes"] = [self._node(model, i, tensor)
-                                      for i, n in enumerate(nodes)
-                                      if n.layer is layer and n.inputs]
             layers.append(entry)
 
         def endpoints(refs, multi):
@@ -163,27 +166,42 @@ class Exporter:
                                           model._multi_input),
                 "output_layers": endpoints(model._output_refs, model._multi_output)}
 
+    def _op(self, model, layer, tensor):
+        """An op between layers as Keras writes it (see keras_format_ops)."""
+        from .keras_format_ops import write_op
+        calls = [n for n in model._nodes if n.layer is layer]
+        if len(calls) != 1:
+            raise Unsupported(f"layer '{layer.name}' (OpLayer) is called {len(calls)} times; "
+                              "Keras writes one node per op. Save the model as '.kerasnp'.")
+        node = calls[0]
+        refs = [tensor(j, k) for j, k in zip(node.inputs, node.indices)]
+        entry, call = write_op(layer, node, lambda t: self._fill(t, refs, layer))
+        entry["inbound_nodes"] = [call]
+        return entry
+
     def _node(self, model, i, tensor):
         node = model._nodes[i]
         refs = [tensor(j, k) for j, k in zip(node.inputs, node.indices)]
         if node.args is None:
             x = refs if (node.list_input or len(refs) > 1) else refs[0]
             return {"args": [x], "kwargs": {}}
-        from ..models.graph import _Ref
+        return {"args": self._fill(list(node.args), refs, node.layer),
+                "kwargs": self._fill(dict(node.kwargs), refs, node.layer)}
 
-        def fill(t):
-            if isinstance(t, _Ref):
-                return refs[t.k]
-            if isinstance(t, (list, tuple)):
-                return [fill(v) for v in t]
-            if isinstance(t, dict):
-                return {k: fill(v) for k, v in t.items()}
-            if t is None or isinstance(t, (bool, int, float, str)):
-                return t
-            raise Unsupported(f"layer '{node.layer.name}' is called with an argument of type "
-                              f"{type(t).__name__}, which Keras 3 files cannot describe; save "
-                              "the model as '.kerasnp'.")
-        return {"args": fill(list(node.args)), "kwargs": fill(dict(node.kwargs))}
+    def _fill(self, t, refs, layer):
+        """A call template with its tensors (`_Ref`s) replaced by `refs`."""
+        from ..models.graph import _Ref
+        if isinstance(t, _Ref):
+            return refs[t.k]
+        if isinstance(t, (list, tuple)):
+            return [self._fill(v, refs, layer) for v in t]
+        if isinstance(t, dict):
+            return {k: self._fill(v, refs, layer) for k, v in t.items()}
+        if t is None or isinstance(t, (bool, int, float, str)):
+            return t
+        raise Unsupported(f"layer '{layer.name}' is called with an argument of type "
+                          f"{type(t).__name__}, which Keras 3 files cannot describe; save "
+                          "the model as '.kerasnp'.")
 
 
 def nested_functional(layer):
