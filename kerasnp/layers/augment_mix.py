@@ -73,7 +73,8 @@ class MixUp(_MixLayer):
         >>> mix = keras.layers.MixUp(alpha=1.0, seed=0)
         >>> out = mix({"images": np.stack([np.zeros((2, 2, 1)), np.ones((2, 2, 1))]),
         ...            "labels": np.eye(2)}, training=True)
-        >>> bool(np.allclose(out["images"][:, 0, 0, 0], out["labels"][:, 1]))
+        >>> images, labels = out["images"], out["labels"]
+        >>> bool(np.allclose(images[:, 0, 0, 0], labels[:, 1]))
         True
     """
 

@@ -194,9 +194,12 @@ _DOC = """Convolutional LSTM over sequences of {what}: the LSTM's products are c
         padding: "valid" or "same" (of the input convolution).
         data_format: None or "channels_last".
         activation, recurrent_activation: "tanh" and "sigmoid" by default.
-        use_bias, kernel_initializer ("glorot_uniform"), recurrent_initializer ("orthogonal"),
-            bias_initializer ("zeros"), unit_forget_bias (True: forget-gate bias starts at 1),
-            *_regularizer, *_constraint: as for LSTM.
+        use_bias, kernel_initializer, recurrent_initializer, bias_initializer: as for LSTM
+            ("glorot_uniform", "orthogonal" and "zeros" by default).
+        unit_forget_bias: True (default) starts the forget-gate bias at 1.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer: as for LSTM.
+        activity_regularizer: as for LSTM.
+        kernel_constraint, recurrent_constraint, bias_constraint: as for LSTM.
         dropout, recurrent_dropout: fractions of the inputs / previous state dropped in
             training (four masks each, one per gate, drawn once per sequence); seed: their seed.
         return_sequences, return_state, go_backwards, stateful: as for LSTM.

@@ -16,8 +16,9 @@ class ReversibleEmbedding(Embedding):
     output projection.
 
     Args:
-        input_dim, output_dim, embeddings_initializer, embeddings_regularizer,
-            embeddings_constraint, mask_zero: as for Embedding.
+        input_dim, output_dim, mask_zero: as for Embedding.
+        embeddings_initializer, embeddings_regularizer, embeddings_constraint: as for
+            Embedding.
         tie_weights: whether the reverse projection uses the transposed `embeddings` (default);
             if False a separate `reverse_embeddings` weight `(output_dim, input_dim)` is learned.
         reverse_dtype: optional dtype the reverse product is computed in (e.g. "float32").

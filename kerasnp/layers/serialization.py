@@ -96,7 +96,8 @@ def serialize(layer):
 
     Example:
         >>> import kerasnp as keras
-        >>> keras.layers.serialize(keras.layers.Dense(4, name="d"))["config"]["units"]
+        >>> config = keras.layers.serialize(keras.layers.Dense(4, name="d"))["config"]
+        >>> config["units"]
         4
     """
     if not isinstance(layer, Layer):

@@ -36,8 +36,8 @@ class MultiOptimizer(Optimizer):
         >>> opt = optimizers.MultiOptimizer(optimizers.OptimizerMap(optimizers.SGD(0.1)))
         >>> opt["head/.*"] = optimizers.Adam(1e-3)
         >>> model.compile(optimizer=opt, loss="mse")
-        >>> [o.name for o in opt.optimizers]
-        ['adam', 'SGD']
+        >>> ", ".join(o.name for o in opt.optimizers)
+        'adam, SGD'
     """
 
     _default_name = "multi_optimizer"

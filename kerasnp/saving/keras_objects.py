@@ -54,7 +54,8 @@ def serialize_keras_object(obj):
     Example:
         >>> import kerasnp as keras
         >>> d = keras.saving.serialize_keras_object(keras.layers.Dense(3, name="d"))
-        >>> d["module"], d["class_name"], d["config"]["units"]
+        >>> config = d["config"]
+        >>> d["module"], d["class_name"], config["units"]
         ('keras.layers', 'Dense', 3)
     """
     from .. import config as kconfig
