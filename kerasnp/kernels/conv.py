@@ -92,7 +92,8 @@ def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False, bi
         dilation: `(dh, dw)` ints.
         groups: int dividing `cin` and `cout`.
         keep_cols: also return the im2col matrix, so `conv2d_backward(..., cols=cols)` need not
-            gather the patches a second time (opaque: a list of blocks on the threaded path).
+            gather the patches a second time (None on the threaded path, which gathers them
+            again block by block, in cache, faster than keeping them).
         bias: optional `(cout,)` added to the output (fused into each block's epilogue).
         relu: apply ReLU after the bias.
 
@@ -116,12 +117,12 @@ def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False, bi
     blocks = _plan(x.shape, w, groups, geometry, dtype)
     if blocks is not None:
         fused = in_dtype == dtype                    # float16: epilogue after the cast, as below
-        y, cols = conv_threads.forward(x, w2, groups, geometry, blocks, keep_cols,
-                                       bias if fused else None, relu and fused)
+        y = conv_threads.forward(x, w2, groups, geometry, blocks, bias if fused else None,
+                                 relu and fused)
         y = y.reshape(x.shape[0], oh, ow, cout).astype(in_dtype, copy=False)
         if not fused:
             _epilogue(y, bias, relu)
-        return (y, cols) if keep_cols else y
+        return (y, None) if keep_cols else y          # backward gathers block by block again
     cols = _im2col_matrix(x, w.shape, groups, geometry)          # (groups, m, k)
     if groups == 1:
         y = cols[0] @ w2                                          # y = cols·W
@@ -153,11 +154,11 @@ def conv2d_backward(x, w, dy, strides, padding, dilation, groups, cols=None, nee
     kh, kw, cg, cout = w.shape
     geometry = _geometry(x.shape, w.shape, strides, padding, dilation)
     blocks = _plan(x.shape, w, groups, geometry, dtype) if cols is None else None
-    if blocks is not None or isinstance(cols, list):     # threaded (a list: threaded forward)
+    if blocks is not None:                               # threaded, the columns gathered again
         dy2 = as_kernel_array(dy, dtype).reshape(-1, cout)
         dx = np.empty(x.shape, dtype=dtype) if need_dx else None
         dw2 = conv_threads.backward(as_kernel_array(x, dtype), dy2, w.reshape(-1, cout), groups,
-                                    geometry, blocks, cols, True, dx)
+                                    geometry, blocks, True, dx)
         dw = dw2.reshape(w.shape).astype(in_dtype, copy=False)
         return (dx.astype(in_dtype, copy=False) if need_dx else None), dw
     if cols is None:
@@ -215,8 +216,8 @@ def conv2d_backward_input(dy, w, x_shape, strides, padding, dilation, groups):
     blocks = _plan(x_shape, w, groups, geometry, dtype)
     if blocks is not None:
         dx = np.empty(x_shape, dtype=dtype)
-        conv_threads.backward(None, dy2, w.reshape(-1, cout), groups, geometry, blocks, None,
-                              False, dx)
+        conv_threads.backward(None, dy2, w.reshape(-1, cout), groups, geometry, blocks, False,
+                              dx)
         return dx.astype(in_dtype, copy=False)
     dx = _input_gradient(dy2, w.reshape(kh * kw * cg, cout), x_shape, groups, geometry, dtype)
     return dx.astype(in_dtype, copy=False)

@@ -7,11 +7,17 @@ bias/ReLU epilogue, block after block). BLAS runs single-threaded inside the reg
 threads have the cores, so OpenBLAS's spinning workers never fight them, which is what made
 BLAS-threaded epochs several times slower on a loaded machine.
 
+Training keeps no columns on this path: the forward pass gathers each block, multiplies and
+drops it, and the backward pass gathers the block again. Kept whole-batch columns were slower:
+writing them (151 MB for a 32x32x32 'same' convolution at batch 128) and faulting in the fresh
+pages cost the CIFAR-shaped network's second layer 38 ms of forward where predict took 20 ms,
+while gathering a block again costs less than a millisecond and leaves it in cache for both of
+its backward products (forward + backward of that layer 91 -> 67 ms, 2 threads, min of 7).
+
 Determinism: the blocks depend only on the batch size, the layer's sizes and the budget, never
-on timing; each thread computes its kernel-gradient partial (one product over its columns, or
-with groups one per block, summed in block order) and the threads' partials are then summed in
-thread order. So results differ between budgets by float rounding
-only, and kept-columns and fresh backward passes agree bit for bit.
+on timing; each thread sums its blocks' kernel-gradient partials in block order and the threads'
+partials are then summed in thread order. So results differ between budgets by float rounding
+only.
 """
 import numpy as np
 
@@ -19,12 +25,12 @@ from ._jit import PARALLEL
 from .conv_im2col import _col2im, _im2col
 from .threads import num_threads, run_parallel, single_threaded_blas
 
-# Columns per block, so a block's columns are still in L2 (2 MiB per core on the reference
-# machine) when its product reads them. Forward + backward on the 2-core machine (min of 25,
-# shared machine): (64, 14, 14, 32) -> 64 3x3 'same': 22 / 21 / 21 ms with 256 KiB / 1 MiB /
-# 4 MiB blocks (forward alone 6.9 / 5.4 / 6.9 ms), serial path with two BLAS threads 32 ms; the
-# reference CNN's second layer (64, 13, 13, 32) -> 64: 13.2 / 12.3 / 13.0 ms vs 18 ms. Blocks
-# also bound predict's scratch (no columns kept) to one block per thread.
+# Columns per block, so a block's columns are still in L2 when its products read them. Forward
+# + backward with 2 threads on the 2-core machine (min of 9, machine shared, so +-5%): the
+# CIFAR-shaped network's four convolutions (batch 128) took 156 / 152 / 153 / 148 ms with
+# 256 KiB / 512 KiB / 1 MiB / 2 MiB blocks, the reference CNN's second layer (64, 13, 13, 32)
+# -> 64 6.5 / 5.8 / 5.6 / 5.7 ms: flat from 512 KiB on. Blocks also bound the scratch memory to
+# one block per thread.
 BLOCK_BYTES = 1 << 20
 # Multiply-adds (n·oh·ow·kh·kw·cg·cout) below which the serial path is faster. Measured on the
 # 2-core reference machine (forward + backward, 60 alternations, the machine shared): 0.6M
@@ -61,115 +67,73 @@ def _products(a, b, groups, out):
         np.matmul(a[g], b[:, co], out=out[:, co])
 
 
-def _span_of(my_blocks):
-    return my_blocks[0][0], my_blocks[-1][1]
-
-
-def forward(x, w2, groups, geometry, blocks, keep_cols, bias, relu):
-    """`y` (n·oh·ow, cout) = im2col(x)·W (+ bias, ReLU), and the kept columns or None.
-
-    Kept columns, per thread: `(block columns, whole)`, `whole` being the thread's columns as
-    one `(1, rows, k)` matrix when `groups == 1` (its blocks are views of it), else None.
-    """
+def forward(x, w2, groups, geometry, blocks, bias, relu):
+    """`y` (n·oh·ow, cout) = im2col(x)·W (+ bias, ReLU), block after block; no columns are kept
+    (`backward` gathers them again, block by block, while they are in cache)."""
     oh, ow, args = geometry
     ohw, k, cout = oh * ow, w2.shape[0], w2.shape[1]
     y = np.empty((x.shape[0] * ohw, cout), dtype=x.dtype)
 
     def run(my_blocks):
-        lo, hi = _span_of(my_blocks)
-        whole = scratch = None
-        if keep_cols and groups == 1:
-            whole = np.empty((1, hi - lo, oh, ow, k), dtype=x.dtype)
-        elif not keep_cols:                               # one buffer per thread, reused
-            scratch = np.empty(groups * (my_blocks[0][1] - my_blocks[0][0]) * ohw * k,
-                               dtype=x.dtype)
-        kept = []
+        scratch = np.empty(groups * _largest(my_blocks) * ohw * k, dtype=x.dtype)
         for b0, b1 in my_blocks:
-            shape = (groups, b1 - b0, oh, ow, k)
-            if whole is not None:
-                c = whole[:, b0 - lo:b1 - lo]             # contiguous: one group
-            elif keep_cols:
-                c = np.empty(shape, dtype=x.dtype)
-            else:
-                c = scratch[:int(np.prod(shape))].reshape(shape)
-            _im2col(x, b0, *args, c)
-            c = c.reshape(groups, (b1 - b0) * ohw, k)
+            c = _columns(x, b0, b1, groups, geometry, k, scratch)
             yb = y[b0 * ohw:b1 * ohw]
             _products(c, w2, groups, yb)                  # Y = cols·W
             if bias is not None:
                 yb += bias                                # Y += b
             if relu:
                 np.maximum(yb, 0, out=yb)                 # Y = max(Y, 0)
-            kept.append((b0, b1, c))
-        if whole is not None:
-            whole = whole.reshape(1, (hi - lo) * ohw, k)
-        return kept, whole
-    kept = _parallel([(lambda b=b: run(b)) for b in blocks])
-    return y, (kept if keep_cols else None)
+    _parallel([(lambda b=b: run(b)) for b in blocks])
+    return y
 
 
-def backward(x, dy2, w2, groups, geometry, blocks, kept, need_dw, dx):
+def _largest(my_blocks):
+    return max(b1 - b0 for b0, b1 in my_blocks)
+
+
+def _columns(x, b0, b1, groups, geometry, k, scratch):
+    """The block's im2col matrix `(groups, (b1 - b0)·oh·ow, k)`, gathered into `scratch`."""
+    oh, ow, args = geometry
+    c = scratch[:groups * (b1 - b0) * oh * ow * k].reshape(groups, b1 - b0, oh, ow, k)
+    _im2col(x, b0, *args, c)
+    return c.reshape(groups, (b1 - b0) * oh * ow, k)
+
+
+def backward(x, dy2, w2, groups, geometry, blocks, need_dw, dx):
     """dW (k, cout) when `need_dw` (else None); dX written into `dx` when it is not None.
 
-    `blocks` is `plan(...)`'s answer, or None with `kept` (forward's columns) giving the blocks.
-    With one group, dW is one product per thread over all its columns (`k` by thousands of rows:
-    a block's few hundred rows made the product 2x slower); with groups, one per block.
+    Block by block, each thread gathers the block's columns again (forward kept none: writing
+    and re-reading whole-batch columns cost more than the second gather, whose block is still
+    in cache when its two products read it), adds the block's colsᵀ·dY to its kernel-gradient
+    partial and scatters dY·Wᵀ back into dx (col2im).
     """
     oh, ow, args = geometry
     ohw, k, cout = oh * ow, w2.shape[0], w2.shape[1]
     og = cout // groups
-    if kept is not None:
-        blocks = [[(b0, b1) for b0, b1, _ in part] for part, _ in kept]
 
-    def weight_gradient(j):
-        my_blocks = blocks[j]
-        lo, hi = _span_of(my_blocks)
-        dwp = np.empty((k, cout), dy2.dtype)
-        if groups == 1:                                   # dW = colsᵀ·dY, the thread's rows
-            whole = kept[j][1] if kept is not None else None
-            if whole is None:
-                whole = np.empty((1, hi - lo, oh, ow, k), dtype=dy2.dtype)
-                _im2col(x, lo, *args, whole)
-                whole = whole.reshape(1, (hi - lo) * ohw, k)
-            np.matmul(whole[0].T, dy2[lo * ohw:hi * ohw], out=dwp)
-            return dwp
-        part = np.empty_like(dwp)
-        scratch = None
+    def run(my_blocks):
+        largest = groups * _largest(my_blocks) * ohw * k
+        cscratch = np.empty(largest, dtype=dy2.dtype) if need_dw else None
+        dscratch = np.empty(largest, dtype=dy2.dtype) if dx is not None else None
+        dwp = np.empty((k, cout), dy2.dtype) if need_dw else None
+        part = np.empty_like(dwp) if need_dw else None
         for bi, (b0, b1) in enumerate(my_blocks):
-            nb = b1 - b0
-            if kept is not None:
-                c = kept[j][0][bi][2]
-            else:
-                if scratch is None:
-                    scratch = np.empty(groups * nb * ohw * k, dtype=dy2.dtype)
-                c = scratch[:groups * nb * ohw * k].reshape(groups, nb, oh, ow, k)
-                _im2col(x, b0, *args, c)
-                c = c.reshape(groups, nb * ohw, k)
-            out = dwp if bi == 0 else part
-            _products(c.transpose(0, 2, 1), dy2[b0 * ohw:b1 * ohw], groups, out)  # dW = colsᵀ·dY
-            if bi:
-                dwp += part                               # blocks summed in order
-        return dwp
-
-    def input_gradient(j):
-        my_blocks = blocks[j]
-        dscratch = np.empty(max(b1 - b0 for b0, b1 in my_blocks) * ohw * groups * k,
-                            dtype=dy2.dtype)
-        for b0, b1 in my_blocks:
-            nb = b1 - b0
             dyb = dy2[b0 * ohw:b1 * ohw]
-            dc = dscratch[:groups * nb * ohw * k].reshape(groups, nb * ohw, k)
-            for g in range(groups):                       # dcols = dY·Wᵀ
-                co = slice(g * og, (g + 1) * og)
-                np.matmul(dyb[:, co], w2[:, co].T, out=dc[g])
-            _col2im(dc.reshape(groups, nb, oh, ow, k), b0, *args, dx)
-
-    def run(j):
-        dwp = weight_gradient(j) if need_dw else None
-        if dx is not None:
-            input_gradient(j)
+            if need_dw:
+                c = _columns(x, b0, b1, groups, geometry, k, cscratch)
+                _products(c.transpose(0, 2, 1), dyb, groups, dwp if bi == 0 else part)
+                if bi:                                    # dW = Σ_blocks colsᵀ·dY, in order
+                    dwp += part
+            if dx is not None:
+                rows = (b1 - b0) * ohw
+                dc = dscratch[:groups * rows * k].reshape(groups, rows, k)
+                for g in range(groups):                   # dcols = dY·Wᵀ
+                    co = slice(g * og, (g + 1) * og)
+                    np.matmul(dyb[:, co], w2[:, co].T, out=dc[g])
+                _col2im(dc.reshape(groups, b1 - b0, oh, ow, k), b0, *args, dx)
         return dwp
-    parts = _parallel([(lambda j=j: run(j)) for j in range(len(blocks))])
+    parts = _parallel([(lambda b=b: run(b)) for b in blocks])
     if not need_dw:
         return None
     dw2 = parts[0]
