@@ -54,3 +54,43 @@ def test_fused_relu_bias_backward_equals_reference(dtype):
     np.testing.assert_allclose(db, rdb, rtol=1e-5 if dtype == "float32" else 1e-12)
     assert dz.dtype == db.dtype == np.dtype(dtype)
     assert (dz[y == 0] == 0).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("relu", [True, False])
+@pytest.mark.parametrize("geom", GEOMS)
+def test_backward_with_fused_relu_and_bias_equals_separate_passes(geom, relu, threads, dtype,
+                                                                  monkeypatch):
+    """conv2d_backward(relu_output=y, need_db=True) masks dY and sums the bias gradient inside
+    the backward (block by block on the threaded path) with the separate passes' results."""
+    from kerasnp.kernels import HAVE_NUMBA, conv_threads
+    if HAVE_NUMBA:                                   # small layers take the threaded path too
+        monkeypatch.setattr(conv_threads, "MIN_WORK", 0)
+        monkeypatch.setattr(conv_threads, "BLOCK_BYTES", 1)
+    monkeypatch.setenv("KERASNP_NUM_THREADS", str(threads))
+    strides, pad, dil, groups = geom
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((5, 7, 6, 4)).astype(dtype)
+    w = rng.standard_normal((3, 2, 4 // groups, 6)).astype(dtype)
+    y = kernels.conv2d_forward(x, w, strides, pad, dil, groups, relu=relu)
+    assert (y >= 0).all() if relu else (y < 0).any()
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    dx, dw, db = kernels.conv2d_backward(x, w, dy, strides, pad, dil, groups,
+                                         relu_output=y if relu else None, need_db=True)
+    dz = dy * (y > 0) if relu else dy
+    rdx, rdw = reference.conv2d_backward(x, w, dz, strides, pad, dil, groups)
+    tol = 1e-4 if dtype == "float32" else 1e-11
+    np.testing.assert_allclose(dx, rdx, rtol=tol, atol=tol)
+    np.testing.assert_allclose(dw, rdw, rtol=tol, atol=tol)
+    np.testing.assert_allclose(db, dz.sum(axis=(0, 1, 2)), rtol=tol, atol=tol)
+    assert dx.dtype == dw.dtype == db.dtype == np.dtype(dtype)
+    none, dw1, db1 = kernels.conv2d_backward(x, w, dy, strides, pad, dil, groups, need_dx=False,
+                                             relu_output=y if relu else None, need_db=True)
+    assert none is None
+    np.testing.assert_allclose(dw1, dw, rtol=tol, atol=tol)
+    np.testing.assert_allclose(db1, db, rtol=tol, atol=tol)
+    rtuple = reference.conv2d_backward(x, w, dy, strides, pad, dil, groups,
+                                       relu_output=y if relu else None, need_db=True)
+    for got, want in zip(rtuple, (dx, dw, db)):
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import conv_threads
 from .conv_im2col import _col2im, _im2col
+from .epilogue import _mask_and_sum
 from .reference import output_size
 
 # ------------------------------------------------------------------------------------- helpers
@@ -135,8 +136,10 @@ def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False, bi
     return (y, cols) if keep_cols else y
 
 
-def conv2d_backward(x, w, dy, strides, padding, dilation, groups, cols=None, need_dx=True):
-    """Gradients of `conv2d_forward` with respect to `x` and `w`, given `dy = dL/dy`.
+def conv2d_backward(x, w, dy, strides, padding, dilation, groups, cols=None, need_dx=True,
+                    relu_output=None, need_db=False):
+    """Gradients of `conv2d_forward` with respect to `x` and `w` (and its fused bias), given
+    `dy = dL/dy`.
 
     Args:
         x, w, strides, padding, dilation, groups: as given to `conv2d_forward`.
@@ -144,36 +147,47 @@ def conv2d_backward(x, w, dy, strides, padding, dilation, groups, cols=None, nee
         cols: the im2col matrix `conv2d_forward(..., keep_cols=True)` returned for this `x`
             (optional: saves gathering the patches again).
         need_dx: False skips the input gradient (first layer of a model); `dx` is then None.
+        relu_output: the forward's output `y` when it fused a ReLU: `dy` is then the gradient
+            of `y` and the ReLU's mask `[y > 0]` is applied first.
+        need_db: also return the gradient of the fused bias (`Σ` of the masked `dy`).
 
     Returns:
-        `(dx, dw)` shaped like `x` and `w`.
+        `(dx, dw)` shaped like `x` and `w`; `(dx, dw, db)` with `need_db`.
     """
     in_dtype = x.dtype
     dtype = compute_dtype(in_dtype)
     w, groups = as_kernel_array(w, dtype), int(groups)
     kh, kw, cg, cout = w.shape
     geometry = _geometry(x.shape, w.shape, strides, padding, dilation)
+    dy2 = as_kernel_array(dy, dtype).reshape(-1, cout)
+    y2 = None if relu_output is None else as_kernel_array(relu_output, dtype).reshape(-1, cout)
     blocks = _plan(x.shape, w, groups, geometry, dtype) if cols is None else None
     if blocks is not None:                               # threaded, the columns gathered again
-        dy2 = as_kernel_array(dy, dtype).reshape(-1, cout)
         dx = np.empty(x.shape, dtype=dtype) if need_dx else None
-        dw2 = conv_threads.backward(as_kernel_array(x, dtype), dy2, w.reshape(-1, cout), groups,
-                                    geometry, blocks, True, dx)
+        dw2, acc = conv_threads.backward(as_kernel_array(x, dtype), dy2, w.reshape(-1, cout),
+                                         groups, geometry, blocks, True, dx, y2, need_db)
+        dx = dx.astype(in_dtype, copy=False) if need_dx else None
         dw = dw2.reshape(w.shape).astype(in_dtype, copy=False)
-        return (dx.astype(in_dtype, copy=False) if need_dx else None), dw
+        return (dx, dw, acc.astype(in_dtype)) if need_db else (dx, dw)
+    acc = None
+    if y2 is not None or need_db:                        # dZ = dY·[Y > 0], db = Σ dZ
+        acc = np.zeros(cout, dtype=np.float64)
+        dz2 = np.empty_like(dy2)
+        _mask_and_sum(dy2, dy2 if y2 is None else y2, y2 is not None, dz2, acc)
+        dy2 = dz2
     if cols is None:
         cols = _im2col_matrix(as_kernel_array(x, dtype), w.shape, groups, geometry)
-    dy2 = as_kernel_array(dy, dtype).reshape(cols.shape[1], cout)
     w2, og = w.reshape(kh * kw * cg, cout), cout // groups
     dw2 = np.empty_like(w2)
     for g in range(groups):
         co = slice(g * og, (g + 1) * og)
         np.matmul(cols[g].T, dy2[:, co], out=dw2[:, co])         # dW = colsᵀ·dY
     dw = dw2.reshape(w.shape).astype(in_dtype, copy=False)
-    if not need_dx:
-        return None, dw
-    dx = _input_gradient(dy2, w2, x.shape, groups, geometry, dtype)
-    return dx.astype(in_dtype, copy=False), dw
+    dx = None
+    if need_dx:
+        dx = _input_gradient(dy2, w2, x.shape, groups, geometry, dtype).astype(in_dtype,
+                                                                              copy=False)
+    return (dx, dw, acc.astype(in_dtype)) if need_db else (dx, dw)
 
 
 def _input_gradient(dy2, w2, x_shape, groups, geometry, dtype):

@@ -23,6 +23,7 @@ import numpy as np
 
 from ._jit import PARALLEL
 from .conv_im2col import _col2im, _im2col
+from .epilogue import _mask_and_sum
 from .threads import num_threads, run_parallel, single_threaded_blas
 
 # Columns per block, so a block's columns are still in L2 when its products read them. Forward
@@ -100,46 +101,61 @@ def _columns(x, b0, b1, groups, geometry, k, scratch):
     return c.reshape(groups, (b1 - b0) * oh * ow, k)
 
 
-def backward(x, dy2, w2, groups, geometry, blocks, need_dw, dx):
-    """dW (k, cout) when `need_dw` (else None); dX written into `dx` when it is not None.
+def backward(x, dy2, w2, groups, geometry, blocks, need_dw, dx, y2=None, need_db=False):
+    """`(dW or None, db or None)`: dW `(k, cout)` when `need_dw`, db (float64 `(cout,)`) when
+    `need_db`; dX is written into `dx` when it is not None.
 
     Block by block, each thread gathers the block's columns again (forward kept none: writing
     and re-reading whole-batch columns cost more than the second gather, whose block is still
-    in cache when its two products read it), adds the block's colsᵀ·dY to its kernel-gradient
-    partial and scatters dY·Wᵀ back into dx (col2im).
+    in cache when its two products read it), adds the block's colsᵀ·dZ to its kernel-gradient
+    partial and scatters dZ·Wᵀ back into dx (col2im). `dZ` is `dy2` itself, or, with the ReLU's
+    output `y2` or `need_db`, the block's masked rows (and their column sums), computed into
+    the thread's scratch right before the products read them.
     """
     oh, ow, args = geometry
     ohw, k, cout = oh * ow, w2.shape[0], w2.shape[1]
     og = cout // groups
+    epilogue = y2 is not None or need_db
 
     def run(my_blocks):
-        largest = groups * _largest(my_blocks) * ohw * k
-        cscratch = np.empty(largest, dtype=dy2.dtype) if need_dw else None
-        dscratch = np.empty(largest, dtype=dy2.dtype) if dx is not None else None
+        largest = _largest(my_blocks) * ohw
+        cscratch = np.empty(groups * largest * k, dtype=dy2.dtype) if need_dw else None
+        dscratch = np.empty(groups * largest * k, dtype=dy2.dtype) if dx is not None else None
+        zscratch = np.empty(largest * cout, dtype=dy2.dtype) if epilogue else None
+        acc = np.zeros(cout, np.float64) if epilogue else None
         dwp = np.empty((k, cout), dy2.dtype) if need_dw else None
         part = np.empty_like(dwp) if need_dw else None
         for bi, (b0, b1) in enumerate(my_blocks):
-            dyb = dy2[b0 * ohw:b1 * ohw]
+            rows = slice(b0 * ohw, b1 * ohw)
+            dyb = dy2[rows]
+            if epilogue:                                  # dZ = dY·[Y > 0], db += Σ dZ
+                dzb = zscratch[:dyb.size].reshape(dyb.shape)
+                _mask_and_sum(dyb, dyb if y2 is None else y2[rows], y2 is not None, dzb, acc)
+                dyb = dzb
             if need_dw:
                 c = _columns(x, b0, b1, groups, geometry, k, cscratch)
                 _products(c.transpose(0, 2, 1), dyb, groups, dwp if bi == 0 else part)
-                if bi:                                    # dW = Σ_blocks colsᵀ·dY, in order
+                if bi:                                    # dW = Σ_blocks colsᵀ·dZ, in order
                     dwp += part
             if dx is not None:
-                rows = (b1 - b0) * ohw
-                dc = dscratch[:groups * rows * k].reshape(groups, rows, k)
-                for g in range(groups):                   # dcols = dY·Wᵀ
+                dc = dscratch[:groups * dyb.shape[0] * k].reshape(groups, dyb.shape[0], k)
+                for g in range(groups):                   # dcols = dZ·Wᵀ
                     co = slice(g * og, (g + 1) * og)
                     np.matmul(dyb[:, co], w2[:, co].T, out=dc[g])
                 _col2im(dc.reshape(groups, b1 - b0, oh, ow, k), b0, *args, dx)
-        return dwp
+        return dwp, acc
     parts = _parallel([(lambda b=b: run(b)) for b in blocks])
-    if not need_dw:
+    return _sum_in_order([p[0] for p in parts]), _sum_in_order([p[1] for p in parts])
+
+
+def _sum_in_order(parts):
+    """The threads' partials summed in thread order (None when there are none)."""
+    if parts[0] is None:
         return None
-    dw2 = parts[0]
-    for p in parts[1:]:                                   # threads summed in order
-        dw2 += p
-    return dw2
+    total = parts[0]
+    for p in parts[1:]:
+        total += p
+    return total
 
 
 # Pooling is memory-bound and has no BLAS inside: the batch is simply cut into one contiguous

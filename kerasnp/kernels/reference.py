@@ -54,9 +54,16 @@ def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False):
     return (y, None) if keep_cols else y     # no column matrix here: backward recomputes
 
 
-def conv2d_backward(x, w, dy, strides, padding, dilation, groups, cols=None, need_dx=True):
-    """Gradients of `conv2d_forward` w.r.t. x and w, given dL/dy. Returns (dx, dw); dx is None
-    when `need_dx` is False. `cols` is accepted for signature parity and ignored."""
+def conv2d_backward(x, w, dy, strides, padding, dilation, groups, cols=None, need_dx=True,
+                    relu_output=None, need_db=False):
+    """Gradients of `conv2d_forward` w.r.t. x and w, given dL/dy. Returns (dx, dw), and db (the
+    fused bias's gradient) as a third value with `need_db`; dx is None when `need_dx` is False.
+    With `relu_output` (the forward's ReLU output) the mask `[y > 0]` is applied to `dy` first.
+    `cols` is accepted for signature parity and ignored."""
+    if relu_output is not None or need_db:
+        dy = dy * (relu_output > 0) if relu_output is not None else dy
+        dx, dw = conv2d_backward(x, w, dy, strides, padding, dilation, groups, need_dx=need_dx)
+        return dx, dw, dy.sum(axis=(0, 1, 2))
     n, h, wd, cin = x.shape
     kh, kw, cg, cout = w.shape
     xp, og = _pad(x, padding), cout // groups

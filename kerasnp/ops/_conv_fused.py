@@ -1,8 +1,9 @@
 """Fused convolution ops of the built-in layers: convolution + bias + ReLU as ONE tape node.
 
 Each op's forward calls the Numba/BLAS kernels of `kerasnp.kernels` and its VJP, right under it,
-is kerasnp's hand-written backward: the bias and ReLU gradients in one fused pass
-(`relu_bias_backward`), the kernel gradient from the im2col patches kept by the forward (only
+is kerasnp's hand-written backward: the bias and ReLU gradients in one fused pass (inside the
+convolution's backward, block by block, when the kernel is trained; `relu_bias_backward`
+otherwise), the kernel gradient from the im2col patches kept by the forward (only
 while a tape needs them: predict keeps nothing), and the input gradient (col2im) only when the
 input carries a gradient (not for a model's first layer). Other activations are a separate
 `apply_activation` node, as in `dense`, so softmax/sigmoid can fuse with the loss.
@@ -81,13 +82,16 @@ def _conv_node(x, kernel, w4, bias, act, geometry, groups):
     kshape = value(kernel).shape
 
     def vjp(dy):
-        dz, db = _bias_relu_backward(dy.reshape(y.shape), y, relu, b is not None)
-        dx = dw = None
-        if need_dw:                                      # dW = colsᵀ·dZ, dX = col2im(dZ·Wᵀ)
-            dx, dw = kernels.conv2d_backward(a4, w4, dz, *geometry, groups, cols=cols,
-                                             need_dx=need_dx)
+        dx = dw = db = None
+        if need_dw:              # dZ = dY·[Y > 0], db = Σ dZ, dW = colsᵀ·dZ, dX = col2im(dZ·Wᵀ)
+            grads = kernels.conv2d_backward(a4, w4, dy.reshape(y.shape), *geometry, groups,
+                                            cols=cols, need_dx=need_dx,
+                                            relu_output=y if relu else None,
+                                            need_db=b is not None)
+            dx, dw, db = grads if b is not None else (*grads, None)
             dw = dw.reshape(kshape)
         elif need_dx:                                    # frozen kernel: dX = col2im(dZ·Wᵀ)
+            dz, db = _bias_relu_backward(dy.reshape(y.shape), y, relu, b is not None)
             dx = kernels.conv2d_backward_input(dz, w4, a4.shape, *geometry, groups)
         if dx is not None:
             dx = dx.reshape(a.shape).astype(a.dtype, copy=False)
