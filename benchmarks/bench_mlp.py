@@ -2,7 +2,11 @@
 
 Prints steady-state seconds per epoch of kerasnp, scikit-learn's MLPClassifier and PyTorch (CPU),
 all measured in this run on this machine, and kerasnp's ratio to each (< 1 means kerasnp is
-faster). Run: python benchmarks/bench_mlp.py [--epochs 5]
+faster). The libraries take turns, one epoch each per round, and each one's median over the
+rounds is reported: an epoch lasts about 0.1 s, so a slow minute on a shared machine would
+otherwise land on whichever library happened to be running. A pause before each turn lets the
+previous library's spinning BLAS/OpenMP worker threads go to sleep first.
+Run: python benchmarks/bench_mlp.py [--epochs 9]
 """
 import argparse
 import os
@@ -12,10 +16,14 @@ import warnings
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import mnist5k, steady_epoch_seconds  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+from _common import mnist5k  # noqa: E402
 
 
-def bench_kerasnp(x, y, xt, yt, epochs):
+def bench_kerasnp(x, y, xt, yt):
+    """(run one epoch, test accuracy) callables; the other two likewise, None if not installed."""
     import kerasnp as keras
     keras.set_random_seed(0)
     model = keras.Sequential([keras.Input((784,)),
@@ -24,32 +32,31 @@ def bench_kerasnp(x, y, xt, yt, epochs):
                               keras.layers.Dense(10, activation="softmax")])
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    sec = steady_epoch_seconds(lambda: model.fit(x, y, batch_size=64, epochs=1, verbose=0),
-                               epochs)
-    acc = model.evaluate(xt, yt, verbose=0)[1]
-    return sec, acc
+    return (lambda: model.fit(x, y, batch_size=64, epochs=1, verbose=0),
+            lambda: model.evaluate(xt, yt, verbose=0)[1])
 
 
-def bench_sklearn(x, y, xt, yt, epochs):
+def bench_sklearn(x, y, xt, yt):
     try:
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.neural_network import MLPClassifier
     except ImportError:
-        return None, None
+        return None
     clf = MLPClassifier(hidden_layer_sizes=(256, 128), batch_size=64, learning_rate_init=1e-3,
                         solver="adam", random_state=0, alpha=0.0)
     classes = np.arange(10)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sec = steady_epoch_seconds(lambda: clf.partial_fit(x, y, classes=classes), epochs)
-    return sec, clf.score(xt, yt)
+    def epoch():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.partial_fit(x, y, classes=classes)
+    return epoch, lambda: clf.score(xt, yt)
 
 
-def bench_torch(x, y, xt, yt, epochs):
+def bench_torch(x, y, xt, yt):
     try:
         import torch
     except ImportError:
-        return None, None
+        return None
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
                               torch.nn.Linear(256, 128), torch.nn.ReLU(),
@@ -68,29 +75,40 @@ def bench_torch(x, y, xt, yt, epochs):
             loss.backward()
             opt.step()
 
-    sec = steady_epoch_seconds(epoch, epochs)
-    with torch.no_grad():
-        acc = (net(torch.from_numpy(xt)).argmax(1).numpy() == yt).mean()
-    return sec, float(acc)
+    def accuracy():
+        with torch.no_grad():
+            return float((net(torch.from_numpy(xt)).argmax(1).numpy() == yt).mean())
+    return epoch, accuracy
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, default=5, help="timed epochs (median reported)")
+    parser.add_argument("--epochs", type=int, default=9,
+                        help="timed rounds, one epoch per library each (median reported)")
     args = parser.parse_args()
     (x, y), (xt, yt) = mnist5k()
-    results = {"kerasnp": bench_kerasnp(x, y, xt, yt, args.epochs),
-               "scikit-learn": bench_sklearn(x, y, xt, yt, args.epochs),
-               "pytorch": bench_torch(x, y, xt, yt, args.epochs)}
-    ours = results["kerasnp"][0]
-    print(f"MLP 784-256-128-10, MNIST-5k (4,000 train), batch 64, Adam 1e-3; "
-          f"median of {args.epochs} epochs after 1 warm-up")
+    runs = {"kerasnp": bench_kerasnp(x, y, xt, yt), "scikit-learn": bench_sklearn(x, y, xt, yt),
+            "pytorch": bench_torch(x, y, xt, yt)}
+    runs = {name: r for name, r in runs.items() if r is not None}
+    times = {name: [] for name in runs}
+    for epoch, _ in runs.values():                  # warm-up epoch, untimed
+        epoch()
+    for _ in range(args.epochs):
+        for name, (epoch, _) in runs.items():
+            time.sleep(0.3)         # the last library's spinning BLAS/OpenMP workers go idle
+            t0 = time.perf_counter()
+            epoch()
+            times[name].append(time.perf_counter() - t0)
+    secs = {name: statistics.median(t) for name, t in times.items()}
+    ours = secs["kerasnp"]
+    print(f"MLP 784-256-128-10, MNIST-5k (4,000 train), batch 64, Adam 1e-3; median of "
+          f"{args.epochs} epochs after 1 warm-up, the libraries taking turns")
     print(f"{'library':<14}{'s/epoch':>10}{'test acc':>10}{'kerasnp ratio':>15}")
-    for name, (sec, acc) in results.items():
-        if sec is None:
+    for name in ("kerasnp", "scikit-learn", "pytorch"):
+        if name not in runs:
             print(f"{name:<14}{'not installed':>10}")
             continue
-        print(f"{name:<14}{sec:>10.4f}{acc:>10.3f}{ours / sec:>15.2f}")
+        print(f"{name:<14}{secs[name]:>10.4f}{runs[name][1]():>10.3f}{ours / secs[name]:>15.2f}")
 
 
 if __name__ == "__main__":
