@@ -12,18 +12,25 @@ sweep); the default is the CPUs this process may use. `--contention` adds, for e
 the steady epoch measured while one busy process per thread spins beside it, over the quiet
 epoch (a fair share of the cores makes that 2x).
 
-Each library runs in its own subprocess so that its peak memory (RSS) is its own. kerasnp runs
-twice: first with an empty Numba cache directory (cold: the first epoch pays the compilation),
-then again with the same directory (warm: machine code loaded from disk).
+Each library runs in its own subprocess, so that its peak memory (RSS) is its own, and the two
+take turns: one epoch of kerasnp, a pause, one epoch of PyTorch, a pause, and so on, each
+library's median over the rounds reported. A slow stretch of a shared machine then lands on
+both libraries instead of on whichever ran during it (run back to back, the reference CNN's
+ratio read anywhere from 0.69 to 1.59 on the same code). kerasnp's first epoch is measured
+twice: in a process of its own with an empty Numba cache directory (cold: the epoch pays the
+compilation), and in the timed process with the same directory (warm: machine code loaded from
+disk).
 Printed: first-epoch seconds (cold/warm), steady-state seconds per epoch (median), predict time
-for 1,000 images, peak RSS, and kerasnp's ratio to PyTorch (< 1 means kerasnp is faster).
+for 1,000 images (median of 3 turns), peak RSS, and kerasnp's ratio to PyTorch (< 1 means
+kerasnp is faster).
 
-Run: python benchmarks/bench_cnn.py [--epochs 3] [--workload mnist|cifar] [--threads 2 4 8 16]
+Run: python benchmarks/bench_cnn.py [--epochs 5] [--workload mnist|cifar] [--threads 2 4 8 16]
      [--contention]
 """
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,10 +51,8 @@ def data(workload):
     return (x[:3000], y[:3000]), (x[3000:], y[3000:]), 128
 
 
-def worker_kerasnp(epochs, workload, threads):
-    sys.path.insert(0, HERE)
-    from _common import peak_rss_mb
-    t_import = time.perf_counter()
+def worker_kerasnp(workload, threads):
+    """The kerasnp model's epoch, predict and accuracy callables."""
     import kerasnp as keras
     from kerasnp import layers as L
     if threads:
@@ -68,26 +73,13 @@ def worker_kerasnp(epochs, workload, threads):
     model = keras.Sequential(body + [L.Dense(10, activation="softmax")])
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    t0 = time.perf_counter()
-    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
-    first = time.perf_counter() - t0
-    times = []
-    for _ in range(epochs):
-        t0 = time.perf_counter()
-        model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
-        times.append(time.perf_counter() - t0)
-    model.predict(xt[:64], verbose=0)
-    t0 = time.perf_counter()
-    model.predict(xt, batch_size=1000, verbose=0)
-    pred = time.perf_counter() - t0
-    acc = model.evaluate(xt, yt, verbose=0)[1]
-    return {"first": first, "import": t0 - t_import, "steady": sorted(times)[len(times) // 2],
-            "predict": pred, "acc": acc, "rss": peak_rss_mb()}
+    return {"epoch": lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0),
+            "predict": lambda: model.predict(xt, batch_size=1000, verbose=0),
+            "accuracy": lambda: model.evaluate(xt, yt, verbose=0)[1]}
 
 
-def worker_torch(epochs, workload, threads):
-    sys.path.insert(0, HERE)
-    from _common import peak_rss_mb
+def worker_torch(workload, threads):
+    """The PyTorch model's epoch, predict and accuracy callables."""
     import torch
     if threads:
         torch.set_num_threads(threads)
@@ -118,52 +110,73 @@ def worker_torch(epochs, workload, threads):
             lossf(net(tx[idx]), ty[idx]).backward()
             opt.step()
 
-    t0 = time.perf_counter()
-    epoch()
-    first = time.perf_counter() - t0
-    times = []
-    for _ in range(epochs):
-        t0 = time.perf_counter()
-        epoch()
-        times.append(time.perf_counter() - t0)
     txt = torch.from_numpy(xt).permute(0, 3, 1, 2).contiguous()
-    with torch.no_grad():
-        net(txt[:64])
+
+    def predict():
+        with torch.no_grad():
+            return net(txt)
+
+    def accuracy():
+        return float((predict().argmax(1).numpy() == yt).mean())
+    return {"epoch": epoch, "predict": predict, "accuracy": accuracy}
+
+
+def serve(which, workload, threads):
+    """Worker process: builds its library's model, then answers one command per stdin line
+    ("epoch", "predict": the seconds it took; "finish": accuracy and peak RSS, then exits)."""
+    sys.path.insert(0, HERE)
+    from _common import peak_rss_mb
+    fns = (worker_kerasnp if which == "kerasnp" else worker_torch)(workload, threads)
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd == "finish":
+            print(json.dumps({"acc": fns["accuracy"](), "rss": peak_rss_mb()}), flush=True)
+            return
         t0 = time.perf_counter()
-        out = net(txt)
-        pred = time.perf_counter() - t0
-    acc = float((out.argmax(1).numpy() == yt).mean())
-    return {"first": first, "steady": sorted(times)[len(times) // 2], "predict": pred,
-            "acc": acc, "rss": peak_rss_mb()}
+        fns[cmd]()
+        print(json.dumps(time.perf_counter() - t0), flush=True)
 
 
-def run(which, args, threads, cache_dir=None):
-    env = dict(os.environ)
-    if cache_dir:
-        env["NUMBA_CACHE_DIR"] = cache_dir
-    cmd = [sys.executable, __file__, "--worker", which, "--epochs", str(args.epochs),
-           "--workload", args.workload, "--threads", str(threads or 0)]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if out.returncode:
-        sys.stderr.write(out.stderr)
-        return None
-    return json.loads(out.stdout.strip().splitlines()[-1])
+class Worker:
+    """One library's model in its own process, timed one command at a time."""
+
+    def __init__(self, which, workload, threads, cache_dir=None):
+        env = dict(os.environ)
+        if cache_dir:
+            env["NUMBA_CACHE_DIR"] = cache_dir
+        cmd = [sys.executable, __file__, "--worker", which, "--workload", workload,
+               "--threads", str(threads or 0)]
+        self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+
+    def ask(self, cmd):
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {cmd!r} worker process failed (see its error above)")
+        return json.loads(line)
+
+    def finish(self):
+        out = self.ask("finish")
+        self.proc.wait()
+        return out
+
+
+def turns(workers, cmd, rounds):
+    """Each worker's median seconds for `cmd` over `rounds` rounds, the workers taking turns,
+    with a pause before each turn so the other library's spinning threads go idle first."""
+    times = [[] for _ in workers]
+    for _ in range(rounds):
+        for w, t in zip(workers, times):
+            time.sleep(0.3)
+            t.append(w.ask(cmd))
+    return [statistics.median(t) for t in times]
 
 
 def busy_processes(n):
     """`n` processes that spin on a core each (the "shared machine" of --contention)."""
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
-
-
-def contended(which, args, threads):
-    spinners = busy_processes(threads or len(os.sched_getaffinity(0)))
-    try:
-        time.sleep(0.5)
-        return run(which, args, threads)
-    finally:
-        for p in spinners:
-            p.kill()
-            p.wait()
 
 
 def row(label, ours, theirs, fmt="{:>10.3f}"):
@@ -175,7 +188,8 @@ def row(label, ours, theirs, fmt="{:>10.3f}"):
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=3, help="timed epochs after the first")
+    parser.add_argument("--epochs", type=int, default=5,
+                        help="timed rounds after the first epoch (median reported)")
     parser.add_argument("--workload", choices=["mnist", "cifar"], default="mnist")
     parser.add_argument("--threads", type=int, nargs="*", default=[0],
                         help="thread counts to run (0: the CPUs this process may use)")
@@ -184,8 +198,7 @@ def main():
     parser.add_argument("--worker", choices=["kerasnp", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        fn = worker_kerasnp if args.worker == "kerasnp" else worker_torch
-        print(json.dumps(fn(args.epochs, args.workload, args.threads[0])))
+        serve(args.worker, args.workload, args.threads[0])
         return
     title = ("CNN reference workload, MNIST-5k (4,000 train), batch 64" if args.workload == "mnist"
              else "CIFAR-shaped CNN, 3,000 x 32x32x3, batch 128")
@@ -193,24 +206,36 @@ def main():
     for threads in args.threads:
         n = threads or len(os.sched_getaffinity(0))
         with tempfile.TemporaryDirectory() as cache:
-            cold = run("kerasnp", args, threads, cache)
-            warm = run("kerasnp", args, threads, cache)
-        peer = run("torch", args, threads) or {}
+            cold = Worker("kerasnp", args.workload, threads, cache)
+            cold_first = cold.ask("epoch")
+            cold.finish()
+            ours = Worker("kerasnp", args.workload, threads, cache)
+            peer = Worker("torch", args.workload, threads)
+            first = turns([ours, peer], "epoch", 1)
+            steady = turns([ours, peer], "epoch", args.epochs)
+            predict = turns([ours, peer], "predict", 3)
+            if args.contention:
+                spinners = busy_processes(n)
+                try:
+                    time.sleep(0.5)
+                    turns([ours, peer], "epoch", 1)           # settle beside the spinners
+                    busy = turns([ours, peer], "epoch", max(2, args.epochs // 2))
+                finally:
+                    for p in spinners:
+                        p.kill()
+                        p.wait()
+            end = [ours.finish(), peer.finish()]
         print(f"\n{n} threads{'':<24}{'kerasnp':>10}{'pytorch':>10}{'ratio':>8}")
-        row("first epoch, cold cache (s)", cold["first"], peer.get("first"))
-        row("first epoch, warm cache (s)", warm["first"], peer.get("first"))
-        row("steady epoch (s)", warm["steady"], peer.get("steady"))
-        row("predict 1,000 images (s)", warm["predict"], peer.get("predict"), "{:>10.4f}")
-        row("peak RSS (MB)", warm["rss"], peer.get("rss"), "{:>10.0f}")
-        row("test accuracy", warm["acc"], peer.get("acc"))
+        row("first epoch, cold cache (s)", cold_first, first[1])
+        row("first epoch, warm cache (s)", first[0], first[1])
+        row(f"steady epoch (s), median of {args.epochs}", *steady)
+        row("predict 1,000 images (s)", *predict, "{:>10.4f}")
+        row("peak RSS (MB)", end[0]["rss"], end[1]["rss"], "{:>10.0f}")
+        row("test accuracy", end[0]["acc"], end[1]["acc"])
         if args.contention:
-            ours, theirs = contended("kerasnp", args, threads), contended("torch", args, threads)
-            row(f"epoch beside {n} busy processes (s)", ours["steady"],
-                theirs and theirs["steady"])
-            q_ours = ours["steady"] / warm["steady"]
-            q_theirs = theirs["steady"] / peer["steady"] if theirs and peer else None
-            row("  ... over the quiet epoch", q_ours, q_theirs, "{:>10.2f}")
-
+            row(f"epoch beside {n} busy processes (s)", *busy)
+            row("  ... over the quiet epoch", busy[0] / steady[0], busy[1] / steady[1],
+                "{:>10.2f}")
 
 if __name__ == "__main__":
     main()
