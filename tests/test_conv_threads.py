@@ -27,6 +27,7 @@ CONVS = {
 }
 POOLS = {
     "max_2x2": lambda: MaxPooling2D(2),
+    "max_tiles_same": lambda: MaxPooling2D((2, 3), padding="same"),   # tiles, padded edges
     "max_3x3_s2_same": lambda: MaxPooling2D(3, strides=2, padding="same"),
     "min_overlap": lambda: MinPooling2D((3, 2), strides=1),
     "avg_same": lambda: AveragePooling2D(3, strides=2, padding="same"),

@@ -94,3 +94,26 @@ def test_backward_with_fused_relu_and_bias_equals_separate_passes(geom, relu, th
                                        relu_output=y if relu else None, need_db=True)
     for got, want in zip(rtuple, (dx, dw, db)):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape, pool, strides, pad", [
+    ((3, 8, 8, 4), (2, 2), (2, 2), (0, 0, 0, 0)),       # windows tile x exactly
+    ((3, 7, 9, 4), (2, 2), (2, 2), (0, 0, 0, 0)),       # last row and column in no window
+    ((2, 7, 8, 3), (2, 3), (2, 3), (1, 0, 1, 0)),       # tiles with padded edges ('same')
+    ((2, 7, 8, 3), (3, 3), (2, 2), (1, 1, 1, 1)),       # overlapping windows: the += scatter
+])
+def test_max_pool_backward_matches_reference_on_tiles_and_overlaps(shape, pool, strides, pad,
+                                                                   dtype):
+    from kerasnp.kernels import HAVE_NUMBA
+    if not HAVE_NUMBA:
+        pytest.skip("the compact-offset pooling kernels need Numba")
+    from kerasnp.kernels.conv_pooling import pool2d_backward_arg, pool2d_forward_arg
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape).astype(dtype)
+    y, arg = pool2d_forward_arg(x, pool, strides, pad, "max")
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    dx = pool2d_backward_arg(dy, arg, x.shape, pool, strides, pad)
+    y_ref, idx = reference.pool2d_forward(x, pool, strides, pad, "max")
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(dx, reference.pool2d_backward(dy, idx, x.shape))

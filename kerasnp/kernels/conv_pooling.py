@@ -70,6 +70,36 @@ def _scatter_by_arg(dy, arg, pw, sh, sw, pt, pl, dx):
                                                                                          ch]
 
 
+@jit_parallel
+def _spread_by_arg(dy, arg, ph, pw, pt, pl, dx):
+    """`_scatter_by_arg` for windows that tile the input (strides equal to the pool size): each
+    dx element lies in at most one window, so it is written once (dy where it won, else 0), with
+    no zeroing pass and no read-modify-write; rows and columns no window covers are zeroed."""
+    n, oh, ow, c = dy.shape
+    _, h, wd, _ = dx.shape
+    for i in prange(n):
+        for oy in range(oh):
+            for ky in range(ph):
+                iy = oy * ph - pt + ky
+                if iy < 0 or iy >= h:
+                    continue
+                for ox in range(ow):
+                    for kx in range(pw):
+                        ix = ox * pw - pl + kx
+                        if ix < 0 or ix >= wd:
+                            continue
+                        a = ky * pw + kx
+                        for ch in range(c):
+                            dx[i, iy, ix, ch] = dy[i, oy, ox, ch] if arg[i, oy, ox, ch] == a else 0
+                for ix in range(max(0, ow * pw - pl), wd):          # right of the last window
+                    for ch in range(c):
+                        dx[i, iy, ix, ch] = 0
+        for iy in range(max(0, oh * ph - pt), h):                   # below the last window
+            for ix in range(wd):
+                for ch in range(c):
+                    dx[i, iy, ix, ch] = 0
+
+
 def compact(pool):
     """True when a window's offsets fit in a uint8 (fewer than 255 elements)."""
     return int(pool[0]) * int(pool[1]) < NONE
@@ -109,6 +139,11 @@ def pool2d_backward_arg(dy, arg, x_shape, pool, strides, padding):
     x_shape = tuple(int(s) for s in x_shape)
     _, (_, pw, sh, sw, pt, pl) = _geometry(x_shape, pool, strides, padding)
     dx = np.empty(x_shape, dtype=dy.dtype)
-    run_batch(x_shape[0], dx.size,
-              lambda a, b: _scatter_by_arg(dy[a:b], arg[a:b], pw, sh, sw, pt, pl, dx[a:b]))
+    ph = int(pool[0])
+    if (sh, sw) == (ph, pw):                         # windows tile x: one write per element
+        run_batch(x_shape[0], dx.size,
+                  lambda a, b: _spread_by_arg(dy[a:b], arg[a:b], ph, pw, pt, pl, dx[a:b]))
+    else:
+        run_batch(x_shape[0], dx.size,
+                  lambda a, b: _scatter_by_arg(dy[a:b], arg[a:b], pw, sh, sw, pt, pl, dx[a:b]))
     return dx.astype(in_dtype, copy=False)
