@@ -160,10 +160,9 @@ def _sum_in_order(parts):
 
 # Pooling is memory-bound and has no BLAS inside: the batch is simply cut into one contiguous
 # range per thread. Two threads share one memory bus, so the split pays only on large inputs:
-# 2x2 max pooling forward + backward on the 2-core machine (min of 40) took 5.7 ms serial vs
-# 3.0 ms threaded on 4.2M elements, 2.4 vs 2.4 ms on 2.1M, 1.6 vs 1.6 ms on 1.4M and was slower
-# threaded below that (0.42 vs 0.48 ms on 0.5M); average pooling likewise (3.3 vs 1.9 ms on 4.2M).
-MIN_POOL_ELEMENTS = 1 << 21
+# 2x2 max pooling on the 2-core machine (min of 60; forward / backward): 1.4M elements 0.47 /
+# 0.28 ms serial vs 0.27 / 0.16 ms threaded, 0.5M elements 0.10 / 0.07 vs 0.08 / 0.13 ms.
+MIN_POOL_ELEMENTS = 1 << 20
 
 
 def run_batch(n, elements, kernel):
