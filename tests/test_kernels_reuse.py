@@ -1,4 +1,5 @@
-"""Conv kernel entry points used by the layers: column reuse, skipped dx, dx-only (transpose)."""
+"""Kernel entry points used by the layers: conv column reuse, skipped dx, dx-only (transpose),
+fused ReLU/bias backward, pooling backward, and the Dense VJP's products side by side."""
 import numpy as np
 import pytest
 
@@ -117,3 +118,29 @@ def test_max_pool_backward_matches_reference_on_tiles_and_overlaps(shape, pool, 
     y_ref, idx = reference.pool2d_forward(x, pool, strides, pad, "max")
     np.testing.assert_array_equal(y, y_ref)
     np.testing.assert_array_equal(dx, reference.pool2d_backward(dy, idx, x.shape))
+
+
+def test_dense_vjp_products_side_by_side_equal_one_after_the_other(monkeypatch):
+    """Above PARALLEL_PRODUCTS_WORK the Dense VJP computes dW and dX on two threads; the
+    gradients are the ones computed one after the other."""
+    import kerasnp
+    from kerasnp.autodiff import GradientTape
+    from kerasnp.ops import _fused
+    rng = np.random.default_rng(0)
+    x = kerasnp.Variable(rng.standard_normal((16, 40)).astype("float32"))
+    w = kerasnp.Variable(rng.standard_normal((40, 24)).astype("float32"))
+    b = kerasnp.Variable(rng.standard_normal(24).astype("float32"))
+    dy = rng.standard_normal((16, 24)).astype("float32")
+    grads = {}
+    calls = []
+    real = _fused.run_parallel
+    monkeypatch.setattr(_fused, "run_parallel", lambda fs: calls.append(len(fs)) or real(fs))
+    monkeypatch.setenv("KERASNP_NUM_THREADS", "2")
+    for work in (1 << 40, 0):
+        monkeypatch.setattr(_fused, "PARALLEL_PRODUCTS_WORK", work)
+        with GradientTape() as tape:
+            y = _fused.dense(x, w, b, "relu")
+        grads[work] = tape.gradient(y, [x, w, b], output_gradients=dy)
+    assert calls == [2]                                  # only the low threshold split them
+    for a, c in zip(grads[1 << 40], grads[0]):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(c))

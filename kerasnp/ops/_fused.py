@@ -7,6 +7,7 @@ import numpy as np
 from ..activations.base import ActivationFunction
 from ._dispatch import is_tracked, op, record, value
 from ..autodiff.tape import Tensor
+from ..kernels.threads import num_threads, run_parallel, single_threaded_blas
 from ..variables import Variable
 from ._blas import column_sums
 
@@ -71,6 +72,22 @@ def _plain_relu(act):
     return plain
 
 
+# Multiply-adds per product from which a Dense VJP computes dW and dX side by side on two of
+# kerasnp's threads (BLAS single-threaded) instead of one after the other: the reference CNN's
+# Dense(128) after Flatten (64 x 1600 x 128, 13M each) inside a convolutional model, whose
+# products run single-threaded anyway. Smaller products (an MLP's hidden layers) keep BLAS's
+# own threads, where the hand-off would cost more than it saves.
+PARALLEL_PRODUCTS_WORK = 1 << 23
+
+
+def _weight_and_input_products(a2, dz, w):
+    """`(Xᵀ·dZ, dZ·Wᵀ)`, the two computed on two threads when each is large enough."""
+    if a2.size * dz.shape[1] < PARALLEL_PRODUCTS_WORK or num_threads() == 1:
+        return a2.T @ dz, dz @ w.T
+    with single_threaded_blas():
+        return tuple(run_parallel([lambda: a2.T @ dz, lambda: dz @ w.T]))
+
+
 @op
 def dense(x, kernel, bias=None, activation=None):
     """`activation(x @ kernel + bias)` over the last axis of `x` (Dense's fused op).
@@ -99,10 +116,11 @@ def dense(x, kernel, bias=None, activation=None):
         dz = dy.reshape(-1, w.shape[1])
         if relu:
             dz = dz * (z > 0)
-        dw = a2.T @ dz                                   # dW = Xᵀ·dZ
         db = None if b is None else column_sums(np.ascontiguousarray(dz))   # db = Σₙ dZ
-        dx = (dz @ w.T).reshape(shape) if need_dx else None   # dX = dZ·Wᵀ
-        return dx, dw, db
+        if need_dx:                                      # dW = Xᵀ·dZ, dX = dZ·Wᵀ
+            dw, dx = _weight_and_input_products(a2, dz, w)
+            return dx.reshape(shape), dw, db
+        return None, a2.T @ dz, db
     y = record(z.reshape(out_shape), vjp, x, kernel, bias) if b is not None else \
         record(z.reshape(out_shape), lambda dy: vjp(dy)[:2], x, kernel)
     if relu or act.name == "linear":
