@@ -144,3 +144,19 @@ def test_dense_vjp_products_side_by_side_equal_one_after_the_other(monkeypatch):
     assert calls == [2]                                  # only the low threshold split them
     for a, c in zip(grads[1 << 40], grads[0]):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(c))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("has_bias, relu", [(True, True), (True, False), (False, True)])
+def test_bias_relu_epilogue_equals_numpy(has_bias, relu, dtype):
+    from kerasnp.kernels.epilogue import bias_relu
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal((5, 3, 7)).astype(dtype)
+    z[0, 0, 0] = np.nan                                    # propagates, as with np.maximum
+    b = rng.standard_normal(7).astype(dtype) if has_bias else None
+    want = z + b if has_bias else z.copy()
+    if relu:
+        want = np.maximum(want, 0)
+    got = bias_relu(z, b, relu)
+    assert got is z and got.dtype == np.dtype(dtype)       # in place
+    np.testing.assert_array_equal(got, want)

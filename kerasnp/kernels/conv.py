@@ -17,7 +17,7 @@ import numpy as np
 
 from . import conv_threads
 from .conv_im2col import _col2im, _im2col
-from .epilogue import _mask_and_sum
+from .epilogue import _mask_and_sum, bias_relu
 from .reference import output_size
 
 # ------------------------------------------------------------------------------------- helpers
@@ -63,15 +63,6 @@ def _im2col_matrix(x, w_shape, groups, geometry):
 
 
 # ------------------------------------------------------------------------------------- public
-
-
-def _epilogue(z, bias, relu):
-    """z + bias, then ReLU, in place (z is a fresh kernel output)."""
-    if bias is not None:
-        z += bias                                            # Z += b
-    if relu:
-        np.maximum(z, 0, out=z)                              # Y = max(Z, 0)
-    return z
 
 
 def _plan(x_shape, w, groups, geometry, dtype):
@@ -122,7 +113,7 @@ def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False, bi
                                  relu and fused)
         y = y.reshape(x.shape[0], oh, ow, cout).astype(in_dtype, copy=False)
         if not fused:
-            _epilogue(y, bias, relu)
+            bias_relu(y, bias, relu)
         return (y, None) if keep_cols else y          # backward gathers block by block again
     cols = _im2col_matrix(x, w.shape, groups, geometry)          # (groups, m, k)
     if groups == 1:
@@ -132,7 +123,7 @@ def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False, bi
         for g in range(groups):
             co = slice(g * og, (g + 1) * og)
             np.matmul(cols[g], w2[:, co], out=y[:, co])
-    y = _epilogue(y.reshape(x.shape[0], oh, ow, cout).astype(in_dtype, copy=False), bias, relu)
+    y = bias_relu(y.reshape(x.shape[0], oh, ow, cout).astype(in_dtype, copy=False), bias, relu)
     return (y, cols) if keep_cols else y
 
 

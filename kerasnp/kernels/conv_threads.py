@@ -23,7 +23,7 @@ import numpy as np
 
 from ._jit import PARALLEL
 from .conv_im2col import _col2im, _im2col
-from .epilogue import _mask_and_sum
+from .epilogue import _bias_relu, _mask_and_sum, as_bias
 from .threads import num_threads, run_parallel, single_threaded_blas
 
 # Columns per block, so a block's columns are still in L2 when its products read them. Forward
@@ -74,6 +74,8 @@ def forward(x, w2, groups, geometry, blocks, bias, relu):
     oh, ow, args = geometry
     ohw, k, cout = oh * ow, w2.shape[0], w2.shape[1]
     y = np.empty((x.shape[0] * ohw, cout), dtype=x.dtype)
+    has_bias = bias is not None
+    b = as_bias(bias, cout, x.dtype)
 
     def run(my_blocks):
         scratch = np.empty(groups * _largest(my_blocks) * ohw * k, dtype=x.dtype)
@@ -81,10 +83,8 @@ def forward(x, w2, groups, geometry, blocks, bias, relu):
             c = _columns(x, b0, b1, groups, geometry, k, scratch)
             yb = y[b0 * ohw:b1 * ohw]
             _products(c, w2, groups, yb)                  # Y = cols·W
-            if bias is not None:
-                yb += bias                                # Y += b
-            if relu:
-                np.maximum(yb, 0, out=yb)                 # Y = max(Y, 0)
+            if has_bias or relu:                          # Y = max(Y + b, 0)
+                _bias_relu(yb, b, has_bias, relu)
     _parallel([(lambda b=b: run(b)) for b in blocks])
     return y
 
