@@ -18,6 +18,13 @@ def _span(size, out, stride, offset):
     return min(lo, hi), hi
 
 
+# Below this many channels per group, `_im2col` copies a tap channel by channel along the output
+# row (a loop as long as the row) instead of pixel by pixel over the channels (a loop of one to
+# three): the reference CNN's first layer (32, 28, 28, 1), 3x3, 567 -> 286 us; the CIFAR-shaped
+# one's (64, 32, 32, 3), 'same', 2,575 -> 2,141 us (one thread).
+SMALL_CG = 8
+
+
 @jit_parallel
 def _im2col(x, i0, kh, kw, sh, sw, pt, pl, dh, dw, cols):
     """cols[g, i, oy, ox, (ky·kw + kx)·cg + c] = x_pad[i0 + i, oy·sh + ky·dh, ox·sw + kx·dw,
@@ -42,9 +49,14 @@ def _im2col(x, i0, kh, kw, sh, sw, pt, pl, dh, dw, cols):
                         for ox in range(lo):                      # zero padding (left)
                             for c in range(cg):
                                 cols[g, i, oy, ox, k + c] = 0
-                        for ox in range(lo, hi):
+                        if cg < SMALL_CG:                         # the long loop inside
                             for c in range(cg):
-                                cols[g, i, oy, ox, k + c] = x[xi, iy, ox * sw + off, c0 + c]
+                                for ox in range(lo, hi):
+                                    cols[g, i, oy, ox, k + c] = x[xi, iy, ox * sw + off, c0 + c]
+                        else:
+                            for ox in range(lo, hi):
+                                for c in range(cg):
+                                    cols[g, i, oy, ox, k + c] = x[xi, iy, ox * sw + off, c0 + c]
                         for ox in range(hi, ow):                  # zero padding (right)
                             for c in range(cg):
                                 cols[g, i, oy, ox, k + c] = 0
