@@ -50,13 +50,19 @@ def warmup(dtypes=WARMUP_DTYPES):
         w = np.ones((2, 2, 1, 2), dtype=dtype)
         y = conv2d_forward(x, w, one, pad, one, 2)
         conv2d_backward(x, w, y, one, pad, one, 2)
+        if HAVE_NUMBA:              # the fused bias + ReLU epilogue and its backward
+            b = np.ones(2, dtype=dtype)
+            y = conv2d_forward(x, w, one, pad, one, 2, bias=b, relu=True)
+            conv2d_backward(x, w, y, one, pad, one, 2, relu_output=y, need_db=True)
         for mode in ("max", "min"):
             p, idx = pool2d_forward(x, (2, 2), (2, 2), pad, mode)
             pool2d_backward(p, idx, x.shape)
             if HAVE_NUMBA:          # what the pooling layers run: winners as window offsets
                 from .conv_pooling import pool2d_backward_arg, pool2d_forward_arg
                 p, arg = pool2d_forward_arg(x, (2, 2), (2, 2), pad, mode)
-                pool2d_backward_arg(p, arg, x.shape, (2, 2), (2, 2), pad)
+                pool2d_backward_arg(p, arg, x.shape, (2, 2), (2, 2), pad)     # windows tile
+                p, arg = pool2d_forward_arg(x, (2, 2), one, pad, mode)
+                pool2d_backward_arg(p, arg, x.shape, (2, 2), one, pad)        # windows overlap
         p = avgpool2d_forward(x, (2, 2), (2, 2), pad)
         avgpool2d_backward(p, x.shape, (2, 2), (2, 2), pad)
         relu_bias_backward(x.reshape(-1, 2), x.reshape(-1, 2))
