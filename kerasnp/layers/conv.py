@@ -80,6 +80,7 @@ class _Conv(Layer):
         cfg = super().get_config()
         cfg.update(filters=self.filters, kernel_size=list(self.kernel_size),
                    strides=list(self.strides), padding=self.padding,
+                   data_format="channels_last",         # Keras writes it; the only layout here
                    dilation_rate=list(self.dilation_rate), groups=self.groups,
                    activation=activations.serialize(self.activation), use_bias=self.use_bias,
                    **_serialize_attrs(self, *KERNEL_BIAS_ARGS))
