@@ -157,6 +157,29 @@ def test_dropout_noise_shape_shares_the_mask_and_inference_is_the_input():
     assert layer(x) is x and layer(x, training=False) is x
 
 
+@pytest.mark.parametrize("noise_shape, match", [
+    ((None, 1), "must have the input's rank \\(3\\)"),         # too short: was silently cut
+    ((None, 2, 4), "each entry None, 1 or the input's size"),    # 2 neither 1 nor 5
+])
+def test_dropout_rejects_a_noise_shape_that_does_not_fit_the_input(noise_shape, match):
+    layer = L.Dropout(0.5, noise_shape=noise_shape, seed=0, name="drop")
+    with pytest.raises(ValueError, match=match) as err:
+        layer(np.ones((3, 5, 4), "float32"), training=True)
+    assert "drop" in str(err.value) and "(3, 5, 4)" in str(err.value)
+    with pytest.raises(ValueError, match="noise_shape entries"):
+        L.Dropout(0.5, noise_shape=(None, 0, 4))
+    with pytest.raises(TypeError, match="list or tuple"):
+        L.Dropout(0.5, noise_shape=4)
+
+
+def test_conv_configs_carry_keras_data_format():
+    for layer in (L.Conv1D(2, 3), L.Conv2D(2, 3), L.Conv3D(2, 3), L.DepthwiseConv2D(3),
+                  L.SeparableConv2D(2, 3), L.Conv2DTranspose(2, 3)):
+        cfg = layer.get_config()
+        assert cfg["data_format"] == "channels_last"
+        assert type(layer).from_config(cfg).get_config() == cfg
+
+
 def test_reshape_with_unknown_sizes_and_a_clear_error():
     assert L.Reshape((-1, 2)).compute_output_shape((None, None, 4)) == (None, None, 2)
     layer = L.Reshape((3, 2))

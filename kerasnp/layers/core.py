@@ -277,7 +277,14 @@ class Dropout(Layer):
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rate = _validate.rate(rate, "rate", self)
-        self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
+        self.noise_shape = None
+        if noise_shape is not None:
+            if not isinstance(noise_shape, (list, tuple)):
+                raise TypeError(f"{_validate.describe(self)}: noise_shape must be a list or "
+                                f"tuple of ints or None. Received: noise_shape={noise_shape!r}")
+            self.noise_shape = tuple(None if d is None else
+                                     _validate.positive_int(d, "noise_shape entries", self)
+                                     for d in noise_shape)
         self.seed = seed
         if seed is not None:
             self._rng = np.random.default_rng(_validate.non_negative_int(seed, "seed", self))
@@ -291,10 +298,22 @@ class Dropout(Layer):
         x = value(inputs)
         shape = x.shape
         if self.noise_shape is not None:
-            shape = tuple(s if n is None else n for s, n in zip(x.shape, self.noise_shape))
+            shape = self._mask_shape(x.shape)
         keep = self._rng.random(shape, dtype=np.float32) >= self.rate
         mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.rate))
         return _fused_basic.scale(inputs, mask)                  # y = x·m/(1-rate)
+
+    def _mask_shape(self, input_shape):
+        """noise_shape with its None entries filled from the input; each entry must be the
+        input's size on that axis or 1 (the mask is shared along that axis)."""
+        shape = tuple(s if n is None else n for s, n in zip(input_shape, self.noise_shape))
+        if len(self.noise_shape) != len(input_shape) or any(
+                m not in (1, s) for m, s in zip(shape, input_shape)):
+            raise ValueError(f"{_validate.describe(self)}: noise_shape must have the input's "
+                             f"rank ({len(input_shape)}), each entry None, 1 or the input's "
+                             f"size on that axis. Received: noise_shape="
+                             f"{self.noise_shape} for an input of shape {input_shape}")
+        return shape
 
     def get_config(self):
         cfg = super().get_config()
