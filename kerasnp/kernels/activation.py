@@ -4,10 +4,8 @@
 `db = Σ_rows dZ` in one read of `dY` and `Y`, where NumPy needs three passes (compare, multiply,
 reduce): 0.60 ms instead of 1.24 ms for the first convolution of the reference CNN.
 """
-import numpy as np
-
 from .conv import as_kernel_array, compute_dtype
-from .epilogue import _mask_and_sum
+from .epilogue import mask_and_sum
 
 
 def relu_bias_backward(dy, y):
@@ -24,7 +22,5 @@ def relu_bias_backward(dy, y):
     in_dtype = dy.dtype
     dtype = compute_dtype(in_dtype)
     dy, y = as_kernel_array(dy, dtype), as_kernel_array(y, dtype)
-    dz = np.empty_like(dy)
-    acc = np.zeros(dy.shape[1], dtype=np.float64)
-    _mask_and_sum(dy, y, True, dz, acc)
+    dz, acc = mask_and_sum(dy, y)
     return dz.astype(in_dtype, copy=False), acc.astype(in_dtype)

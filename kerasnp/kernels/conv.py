@@ -17,7 +17,7 @@ import numpy as np
 
 from . import conv_threads
 from .conv_im2col import _col2im, _im2col
-from .epilogue import _mask_and_sum, bias_relu
+from .epilogue import bias_relu, mask_and_sum
 from .reference import output_size
 
 # ------------------------------------------------------------------------------------- helpers
@@ -162,10 +162,7 @@ def conv2d_backward(x, w, dy, strides, padding, dilation, groups, cols=None, nee
         return (dx, dw, acc.astype(in_dtype)) if need_db else (dx, dw)
     acc = None
     if y2 is not None or need_db:                        # dZ = dY·[Y > 0], db = Σ dZ
-        acc = np.zeros(cout, dtype=np.float64)
-        dz2 = np.empty_like(dy2)
-        _mask_and_sum(dy2, dy2 if y2 is None else y2, y2 is not None, dz2, acc)
-        dy2 = dz2
+        dy2, acc = mask_and_sum(dy2, y2)
     if cols is None:
         cols = _im2col_matrix(as_kernel_array(x, dtype), w.shape, groups, geometry)
     w2, og = w.reshape(kh * kw * cg, cout), cout // groups

@@ -75,7 +75,7 @@ def forward(x, w2, groups, geometry, blocks, bias, relu):
     ohw, k, cout = oh * ow, w2.shape[0], w2.shape[1]
     y = np.empty((x.shape[0] * ohw, cout), dtype=x.dtype)
     has_bias = bias is not None
-    b = as_bias(bias, cout, x.dtype)
+    bias_vector = as_bias(bias, cout, x.dtype)
 
     def run(my_blocks):
         scratch = np.empty(groups * _largest(my_blocks) * ohw * k, dtype=x.dtype)
@@ -84,8 +84,8 @@ def forward(x, w2, groups, geometry, blocks, bias, relu):
             yb = y[b0 * ohw:b1 * ohw]
             _products(c, w2, groups, yb)                  # Y = cols·W
             if has_bias or relu:                          # Y = max(Y + b, 0)
-                _bias_relu(yb, b, has_bias, relu)
-    _parallel([(lambda b=b: run(b)) for b in blocks])
+                _bias_relu(yb, bias_vector, has_bias, relu)
+    _parallel([(lambda mine=mine: run(mine)) for mine in blocks])
     return y
 
 

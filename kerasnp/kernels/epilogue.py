@@ -38,6 +38,15 @@ def _bias_relu(y, bias, has_bias, relu):
             y[i, j] = (0.0 if v < 0 else v) if relu else v     # a NaN stays NaN
 
 
+def mask_and_sum(dy, y):
+    """`(dz, Σ_rows dz)` over `(rows, c)` arrays: `dz = dy·[y > 0]` when `y` (a ReLU's output)
+    is given, else `dy` itself; the sum in float64."""
+    acc = np.zeros(dy.shape[1], dtype=np.float64)
+    dz = np.empty_like(dy)
+    _mask_and_sum(dy, dy if y is None else y, y is not None, dz, acc)
+    return dz, acc
+
+
 def as_bias(bias, channels, dtype):
     """`bias` as the contiguous `dtype` vector `_bias_relu` reads (zeros when None, not read)."""
     if bias is None:
