@@ -87,14 +87,15 @@ def test_pooling_same_results_on_1_2_3_threads(case, n, dtype, monkeypatch, ever
 
 
 def test_default_thresholds_thread_a_real_layer_and_results_match(monkeypatch):
-    """The reference CNN's second convolution is large enough for the threaded path as shipped
-    (which keeps no columns: backward gathers them again), and its results are the serial
-    path's to float rounding."""
+    """A 5x5 convolution the size of the reference CNN's second one is large enough for the
+    threaded im2col path as shipped (which keeps no columns: backward gathers them again), and
+    its results are the serial path's to float rounding. (3x3 stride-1 convolutions of that
+    size take the Winograd path instead: tests/test_conv_winograd.py.)"""
     from kerasnp import kernels
     monkeypatch.setenv("KERASNP_NUM_THREADS", "2")
     rng = np.random.default_rng(0)
     x = rng.standard_normal((9, 13, 13, 32)).astype("float32")
-    w = rng.standard_normal((3, 3, 32, 64)).astype("float32")
+    w = rng.standard_normal((5, 5, 32, 64)).astype("float32")
     geom = ((1, 1), (0, 0, 0, 0), (1, 1), 1)
     y, cols = kernels.conv2d_forward(x, w, *geom, keep_cols=True)
     assert cols is None                                           # the threaded path ran

@@ -15,7 +15,7 @@ serial code below, BLAS keeping its own threads.
 """
 import numpy as np
 
-from . import conv_threads
+from . import conv_threads, conv_winograd
 from .conv_im2col import _col2im, _im2col
 from .epilogue import bias_relu, mask_and_sum
 from .reference import output_size
@@ -105,6 +105,13 @@ def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False, bi
     kh, kw, cg, cout = w.shape
     geometry = _geometry(x.shape, w.shape, strides, padding, dilation)
     oh, ow = geometry[:2]
+    if conv_winograd.applies(w.shape, strides, dilation, groups):
+        fused = in_dtype == dtype                    # float16: epilogue after the cast, as below
+        y = conv_winograd.forward(x, w, geometry[2][4:6], oh, ow, bias if fused else None,
+                                  relu and fused).astype(in_dtype, copy=False)
+        if not fused:
+            bias_relu(y, bias, relu)
+        return (y, None) if keep_cols else y          # backward transforms x again
     w2, og = w.reshape(kh * kw * cg, cout), cout // groups
     blocks = _plan(x.shape, w, groups, geometry, dtype)
     if blocks is not None:
@@ -152,6 +159,14 @@ def conv2d_backward(x, w, dy, strides, padding, dilation, groups, cols=None, nee
     geometry = _geometry(x.shape, w.shape, strides, padding, dilation)
     dy2 = as_kernel_array(dy, dtype).reshape(-1, cout)
     y2 = None if relu_output is None else as_kernel_array(relu_output, dtype).reshape(-1, cout)
+    if cols is None and conv_winograd.applies(w.shape, strides, dilation, groups):
+        dx, dw, acc = conv_winograd.backward(as_kernel_array(x, dtype), w,
+                                             dy2.reshape(dy.shape), geometry[2][4:6],
+                                             None if y2 is None else y2.reshape(dy.shape),
+                                             need_db, need_dx)
+        dx = dx.astype(in_dtype, copy=False) if need_dx else None
+        dw = dw.astype(in_dtype, copy=False)
+        return (dx, dw, acc.astype(in_dtype)) if need_db else (dx, dw)
     blocks = _plan(x.shape, w, groups, geometry, dtype) if cols is None else None
     if blocks is not None:                               # threaded, the columns gathered again
         dx = np.empty(x.shape, dtype=dtype) if need_dx else None

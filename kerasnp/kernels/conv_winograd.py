@@ -1,0 +1,331 @@
+"""3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3).
+
+Each 2x2 tile of the output is computed from the 4x4 tile of the input under it as
+`Y = Aᵀ [U ⊙ V] A`, with `V = Bᵀ d B` (the input tile, transformed) and `U = G g Gᵀ` (the 3x3
+filter, transformed once per call). Summed over the input channels, the 16 element-wise
+products become 16 matrix products `M[e] = V[e]·U[e]` of shape `(tiles, cin)·(cin, cout)`: 16
+multiply-adds per 4 outputs and channel pair, where im2col + GEMM spends 36, so the BLAS work
+falls to 4/9 of the direct convolution's (plus the tiles' overhang on odd output sizes).
+
+The backward pass is the exact adjoint of that forward pass (not a second convolution):
+`dM = A dY Aᵀ` (the output gradient, transformed, tile by tile), then
+- `dU[e] = V[e]ᵀ·dM[e]` and `dW = Gᵀ dU G` (the kernel gradient), and
+- `dV[e] = dM[e]·U[e]ᵀ` and `dX += B dV Bᵀ`, tile by tile (the input gradient; the 4x4 input
+  tiles overlap by two rows and columns, so this is a scatter-add, as col2im is).
+So forward, kernel gradient and input gradient each run 16 products of the same `tiles` rows.
+
+The four tile transforms (Bᵀ d B, Aᵀ M A and their adjoints) run through one Numba kernel,
+`_tiles`: gather each tile's rows (zeros in the padding), run a short program of row
+operations whose inner loop runs over the channels (contiguous in NHWC, so it vectorises), and
+write or add the result rows (nothing past the output's edge, on odd output sizes). The fused
+bias + ReLU and its backward mask are `epilogue.py`'s kernels, over each block's rows.
+
+The batch runs in blocks of whole images sized so that a block's `V` and `M` (16 planes each)
+stay in L2 while its products read them, and with a thread budget above one each pool thread
+gets its own range of images, as in `conv_threads.py`.
+
+Arithmetic: F(2x2, 3x3)'s transforms only add, subtract and halve, so float32 results differ
+from the direct convolution's by float rounding (~1e-6 relative).
+"""
+import numpy as np
+
+from ._jit import PARALLEL, jit
+from . import conv_threads
+from .epilogue import _bias_relu, _mask_and_sum, as_bias
+from .threads import num_threads, run_parallel, single_threaded_blas
+
+# The filter transform G (4x3). Bᵀ = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0],
+# [0, 1, 0, -1]] and Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]] are in TABLES below, row by row.
+G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+
+
+def applies(w_shape, strides, dilation, groups):
+    """Whether this convolution runs as Winograd F(2x2, 3x3): a 3x3 kernel, stride 1, no
+    dilation, one group, and at least `MIN_CHANNELS` input and output channels (with fewer,
+    im2col's products are small and its gather cheap)."""
+    kh, kw, cg, cout = w_shape
+    return (kh, kw) == (3, 3) and tuple(strides) == (1, 1) and tuple(dilation) == (1, 1) \
+        and groups == 1 and cg >= MIN_CHANNELS and cout >= MIN_CHANNELS
+
+
+# Input and output channels from which the Winograd path is used (see `applies`).
+MIN_CHANNELS = 16
+
+
+def tiles(oh, ow):
+    """Tile rows and columns covering an `oh x ow` output (2x2 output tiles)."""
+    return (oh + 1) // 2, (ow + 1) // 2
+
+
+def filter_transform(w):
+    """`U` `(16, cin, cout)` = G g Gᵀ for each input/output channel pair of `w` `(3, 3, cin,
+    cout)`."""
+    g = G.astype(w.dtype)
+    u = np.tensordot(g, np.tensordot(g, w, axes=(1, 0)), axes=(1, 1))   # (4b, 4a, cin, cout)
+    return np.ascontiguousarray(u.transpose(1, 0, 2, 3)).reshape(16, w.shape[2], w.shape[3])
+
+
+def filter_transform_adjoint(du):
+    """`dW` `(3, 3, cin, cout)` = Gᵀ dU G: the adjoint of `filter_transform`."""
+    cin, cout = du.shape[1:]
+    g = G.astype(du.dtype)
+    d = du.reshape(4, 4, cin, cout)
+    dw = np.tensordot(g, np.tensordot(g, d, axes=(0, 0)), axes=(0, 1))  # (3j, 3i, cin, cout)
+    return np.ascontiguousarray(dw.transpose(1, 0, 2, 3))
+
+
+# The transforms are separable (a 1-D transform over the tile's rows, then over its columns),
+# and each 1-D transform is a table: output row k is the sum of up to three input rows with
+# signs ±1 (TABLES: the input rows, -1 for none, and the signs). `program` unrolls a 2-D
+# transform into a list of row operations on a workspace `(rows, channels)`, each the signed sum
+# of four rows, a missing term reading the workspace's zero row; `_run_program` runs the list
+# as one loop nest whose inner loop runs over the channels, which LLVM vectorises. Written out
+# term by term the transforms ran ~1.5x faster but took 4-7 s to compile (LLVM vectorising
+# ~50 separate loops), a cost every user pays on the first epoch; written as one loop storing
+# into all 16 planes they stayed scalar (1.7 ns per store, more than the products saved).
+TABLES = {                                      # name -> (terms, signs)
+    "BT": ([[0, 2, -1], [1, 2, -1], [2, 1, -1], [1, 3, -1]],      # Bᵀ: the input transform
+           [[1, -1, 0], [1, 1, 0], [1, -1, 0], [1, -1, 0]]),
+    "B": ([[0, -1, -1], [1, 2, 3], [1, 2, 0], [3, -1, -1]],       # B: its adjoint
+          [[1, 0, 0], [1, -1, 1], [1, 1, -1], [-1, 0, 0]]),
+    "AT": ([[0, 1, 2], [1, 2, 3]],                                 # Aᵀ: the output transform
+           [[1, 1, 1], [1, -1, -1]]),
+    "A": ([[0, -1, -1], [0, 1, -1], [0, 1, -1], [1, -1, -1]],     # A: its adjoint
+          [[1, 0, 0], [1, 1, 0], [1, -1, 0], [-1, 0, 0]]),
+}
+_PROGRAMS = {}
+
+
+def program(name, q, dtype):
+    """`(ops, signs, rows)` computing `out = T src Tᵀ` for table `name` (p outputs from q
+    inputs) on a q x q grid. The workspace holds src in rows `[0, q²)`, a zero row at q², then
+    (for tables with three-term rows) the row pass's p·q results, and last out's p·p rows.
+    `ops` `(n, 5)` is `(o, i, j, k, l)`: `ws[o] = Σ signs·ws[i, j, k, l]` (`signs` `(n, 4)` in
+    `dtype`). Tables with at most two terms a row (Bᵀ, A) give each output directly as its
+    (at most four) products of terms; the others (Aᵀ, B) pass over rows, then columns."""
+    key = (name, q, np.dtype(dtype))
+    if key not in _PROGRAMS:
+        terms, sg = TABLES[name]
+        p, zero = len(terms), q * q
+        ops, signs = [], []
+
+        def op(o, pairs):                    # pairs: (input row, sign); padded with zeros
+            pairs = [(i, sgn) for i, sgn in pairs if i is not None]
+            pairs += [(zero, 0)] * (4 - len(pairs))
+            ops.append([o] + [i for i, _ in pairs])
+            signs.append([sgn for _, sgn in pairs])
+
+        def row(a):                          # [(input index, sign)] of table row a
+            return [(i, sgn) for i, sgn in zip(terms[a], sg[a]) if i >= 0]
+        if max(len(row(a)) for a in range(p)) <= 2:
+            out = zero + 1
+            for a in range(p):               # out[a, b] = Σ T[a, i] T[b, j] src[i, j]
+                for b in range(p):
+                    op(out + a * p + b, [(i * q + j, si * sj) for i, si in row(a)
+                                         for j, sj in row(b)])
+        else:
+            mid = zero + 1
+            out = mid + p * q
+            for a in range(p):               # rows: mid[a, b] = Σ T[a, i] src[i, b]
+                for b in range(q):
+                    op(mid + a * q + b, [(i * q + b, si) for i, si in row(a)])
+            for a in range(p):               # columns: out[a, b] = Σ T[b, j] mid[a, j]
+                for b in range(p):
+                    op(out + a * p + b, [(mid + a * q + j, sj) for j, sj in row(b)])
+        _PROGRAMS[key] = (np.array(ops, dtype=np.int64), np.array(signs, dtype=dtype),
+                          out + p * p)
+    return _PROGRAMS[key]
+
+
+@jit
+def _tiles(src, src_base, gather, ops, signs, rows, dst, dst_base, scatter, add):
+    """One transform over a block of tiles: for each tile t, its rows `src[src_base +
+    gather[t, e]]` (zeros where gather is -1) go into the workspace, the program runs, and its
+    last `scatter.shape[1]` rows go to `dst[dst_base + scatter[t, e]]` (added with `add`;
+    nowhere where scatter is -1). `src` and `dst` are `(rows, channels)` views: an NHWC array
+    as `(n·h·w, c)`, or 16 planes of tiles as `(16·tiles, c)`.
+
+    All four transforms run through this one kernel: written out one by one they took 4-7 s to
+    compile (LLVM vectorising each of their loops), this takes a fraction of that."""
+    c = src.shape[1]
+    ws = np.zeros((rows, c), dtype=dst.dtype)      # the zero row is never written
+    nin, nout = gather.shape[1], scatter.shape[1]
+    out = rows - nout
+    for t in range(gather.shape[0]):
+        for e in range(nin):
+            r = gather[t, e]
+            if r >= 0:
+                for k in range(c):
+                    ws[e, k] = src[src_base + r, k]
+            else:
+                for k in range(c):
+                    ws[e, k] = 0.0
+        _run_program(ops, signs, ws)
+        for e in range(nout):
+            r = scatter[t, e]
+            if r >= 0:
+                for k in range(c):
+                    dst[dst_base + r, k] = ws[out + e, k] + (dst[dst_base + r, k] if add else 0.0)
+
+
+@jit
+def _run_program(ops, signs, ws):
+    """ws[o] = Σ sᵢ·ws[i] over the four terms of each operation, in order."""
+    n = ws.shape[1]
+    for r in range(ops.shape[0]):
+        o, i, j, k, l = ops[r, 0], ops[r, 1], ops[r, 2], ops[r, 3], ops[r, 4]
+        si, sj, sk, sl = signs[r, 0], signs[r, 1], signs[r, 2], signs[r, 3]
+        for c in range(n):
+            ws[o, c] = (si * ws[i, c] + sj * ws[j, c]) + (sk * ws[k, c] + sl * ws[l, c])
+
+
+_INDEX = {}
+
+
+def tile_rows(nb, h, w, size, pt, pl, limit_h, limit_w):
+    """`(nb·th·tw, size²)` rows, within a block of `nb` images of `h x w` pixels, of each
+    tile's `size x size` window (top-left at `(2ty - pt, 2tx - pl)`, tiles covering a
+    `limit_h x limit_w` output), -1 outside the image; cached per geometry."""
+    key = (nb, h, w, size, pt, pl, limit_h, limit_w)
+    rows = _INDEX.get(key)
+    if rows is None:
+        th, tw = tiles(limit_h, limit_w)
+        i, ty, tx, a, b = np.ix_(range(nb), range(th), range(tw), range(size), range(size))
+        iy, ix = 2 * ty - pt + a, 2 * tx - pl + b
+        rows = np.where((iy >= 0) & (iy < h) & (ix >= 0) & (ix < w), (i * h + iy) * w + ix, -1)
+        rows = np.ascontiguousarray(rows.reshape(nb * th * tw, size * size), dtype=np.int64)
+        if len(_INDEX) > 64:
+            _INDEX.clear()
+        _INDEX[key] = rows
+    return rows
+
+
+def plane_rows(nt):
+    """`(nt, 16)`: row `e·nt + t` of 16 planes of `nt` tiles viewed as `(16·nt, c)`."""
+    key = ("planes", nt)
+    rows = _INDEX.get(key)
+    if rows is None:
+        rows = _INDEX[key] = np.ascontiguousarray(
+            (np.arange(16)[None, :] * nt + np.arange(nt)[:, None]).astype(np.int64))
+    return rows
+
+
+# ------------------------------------------------------------------------------------ drivers
+def plan(n, oh, ow, cin, cout, itemsize):
+    """Per thread, its list of `(i0, i1)` image blocks: one thread when the budget is one
+    (or Numba's own pool is in use, or the work is small), else one contiguous range of images
+    per thread; blocks sized so a block's `V` and `M` planes fit in `conv_threads.BLOCK_BYTES`."""
+    th, tw = tiles(oh, ow)
+    t = 1 if PARALLEL else max(1, min(num_threads(), n))
+    if n * oh * ow * 9 * cin * cout < conv_threads.MIN_WORK:
+        t = 1
+    nb = max(1, conv_threads.BLOCK_BYTES // (th * tw * 16 * (cin + cout) * itemsize))
+    bounds = [n * j // t for j in range(t + 1)]
+    return [[(b0, min(b0 + nb, hi)) for b0 in range(lo, hi, nb)]
+            for lo, hi in zip(bounds, bounds[1:])]
+
+
+def _run(calls):
+    if len(calls) == 1:
+        return [calls[0]()]
+    with single_threaded_blas():
+        return run_parallel(calls)
+
+
+def _largest(my_blocks):
+    return max((b1 - b0 for b0, b1 in my_blocks), default=0)
+
+
+def forward(x, w, padding, oh, ow, bias, relu):
+    """`y` `(n, oh, ow, cout)` of the 3x3 stride-1 convolution of `x` (C-contiguous float32 or
+    float64) with `w` `(3, 3, cin, cout)`, padded `(top, left)` = `padding` (bias and ReLU
+    applied when given)."""
+    n, h, wd, cin = x.shape
+    cout = w.shape[3]
+    th, tw = tiles(oh, ow)
+    pt, pl = padding
+    u = filter_transform(w)
+    bt, at = program("BT", 4, x.dtype), program("AT", 4, x.dtype)
+    y = np.empty((n, oh, ow, cout), dtype=x.dtype)
+    x2, y2 = x.reshape(-1, cin), y.reshape(-1, cout)
+    has_bias = bias is not None
+    bias_vector = as_bias(bias, cout, x.dtype)
+    blocks = plan(n, oh, ow, cin, cout, x.itemsize)
+
+    def run(my_blocks):
+        most = _largest(my_blocks) * th * tw
+        vs = np.empty(16 * most * cin, dtype=x.dtype)
+        ms = np.empty(16 * most * cout, dtype=x.dtype)
+        for i0, i1 in my_blocks:
+            nb = i1 - i0
+            nt = nb * th * tw
+            v = vs[:16 * nt * cin].reshape(16, nt, cin)
+            m = ms[:16 * nt * cout].reshape(16, nt, cout)
+            planes = plane_rows(nt)
+            _tiles(x2, i0 * h * wd, tile_rows(nb, h, wd, 4, pt, pl, oh, ow), *bt,
+                   v.reshape(-1, cin), 0, planes, False)                  # V = Bᵀ d B
+            np.matmul(v, u, out=m)                                         # M[e] = V[e]·U[e]
+            _tiles(m.reshape(-1, cout), 0, planes, *at, y2, i0 * oh * ow,
+                   tile_rows(nb, oh, ow, 2, 0, 0, oh, ow), False)          # Y = Aᵀ M A
+            if has_bias or relu:                                           # Y = max(Y + b, 0)
+                _bias_relu(y2[i0 * oh * ow:i1 * oh * ow], bias_vector, has_bias, relu)
+    _run([(lambda mine=mine: run(mine)) for mine in blocks])
+    return y
+
+
+def backward(x, w, dy, padding, y=None, need_db=False, need_dx=True):
+    """`(dx or None, dw, db or None)` of `forward` given `dy`: `y` is the forward's output when
+    it applied a ReLU (its mask is applied to `dy` first); db (float64) with `need_db`."""
+    n, h, wd, cin = x.shape
+    _, oh, ow, cout = dy.shape
+    th, tw = tiles(oh, ow)
+    pt, pl = padding
+    u = filter_transform(w)
+    ut = np.ascontiguousarray(u.transpose(0, 2, 1))
+    bt, b_ = program("BT", 4, x.dtype), program("B", 4, x.dtype)
+    a_ = program("A", 2, x.dtype)
+    dx = np.empty_like(x) if need_dx else None
+    x2, dy2 = x.reshape(-1, cin), dy.reshape(-1, cout)
+    dx2 = dx.reshape(-1, cin) if need_dx else None
+    relu = y is not None
+    y2 = dy2 if y is None else y.reshape(-1, cout)
+    epilogue = relu or need_db
+    blocks = plan(n, oh, ow, cin, cout, x.itemsize)
+
+    def run(my_blocks):
+        most = _largest(my_blocks)
+        vs = np.empty(16 * most * th * tw * cin, dtype=x.dtype)
+        ms = np.empty(16 * most * th * tw * cout, dtype=x.dtype)
+        zs = np.empty(most * oh * ow * cout, dtype=x.dtype) if epilogue else None
+        acc = np.zeros(cout, np.float64)
+        du = np.zeros((16, cin, cout), dtype=x.dtype)
+        part = np.empty_like(du)
+        for i0, i1 in my_blocks:
+            nb = i1 - i0
+            nt = nb * th * tw
+            v = vs[:16 * nt * cin].reshape(16, nt, cin)
+            dm = ms[:16 * nt * cout].reshape(16, nt, cout)
+            planes, windows = plane_rows(nt), tile_rows(nb, h, wd, 4, pt, pl, oh, ow)
+            rows = slice(i0 * oh * ow, i1 * oh * ow)
+            src, base = dy2, i0 * oh * ow
+            if epilogue:                                   # dZ = dY·[Y > 0], db += Σ dZ
+                src, base = zs[:nb * oh * ow * cout].reshape(-1, cout), 0
+                _mask_and_sum(dy2[rows], y2[rows], relu, src, acc)
+            _tiles(src, base, tile_rows(nb, oh, ow, 2, 0, 0, oh, ow), *a_,
+                   dm.reshape(-1, cout), 0, planes, False)                 # dM = A dZ Aᵀ
+            _tiles(x2, i0 * h * wd, windows, *bt, v.reshape(-1, cin), 0, planes,
+                   False)                                                  # V again
+            np.matmul(v.transpose(0, 2, 1), dm, out=part)                 # dU += Vᵀ·dM
+            du += part
+            if need_dx:
+                np.matmul(dm, ut, out=v)                                   # dV = dM·Uᵀ
+                dx2[i0 * h * wd:i1 * h * wd] = 0
+                _tiles(v.reshape(-1, cin), 0, planes, *b_, dx2, i0 * h * wd, windows,
+                       True)                                               # dX += B dV Bᵀ
+        return du, acc
+    parts = _run([(lambda mine=mine: run(mine)) for mine in blocks])
+    du, acc = parts[0]
+    for d, a in parts[1:]:                     # the threads' partials, summed in thread order
+        du += d
+        acc += a
+    return dx, filter_transform_adjoint(du), (acc if need_db else None)
