@@ -125,3 +125,13 @@ def test_max_pool_keeps_one_byte_per_output():
     dy = rng.standard_normal(y.shape)
     np.testing.assert_allclose(pool2d_backward_arg(dy, arg, x.shape, (2, 3), (2, 2), (0, 1, 1, 1)),
                                reference.pool2d_backward(dy, idx_ref, x.shape), atol=1e-12)
+
+
+def test_blocks_count_output_rows_as_well_as_columns(monkeypatch):
+    """A block's columns and its output rows together fit in BLOCK_BYTES: the reference CNN's
+    first layer (1 input channel, 9 columns, 32 outputs) gets 9-image blocks, not 43."""
+    monkeypatch.setenv("KERASNP_NUM_THREADS", "2")
+    blocks = conv_threads.plan(64, 26 * 26, 9, 1, 32, 4)
+    sizes = {b1 - b0 for mine in blocks for b0, b1 in mine}
+    assert max(sizes) * 26 * 26 * (9 + 32) * 4 <= conv_threads.BLOCK_BYTES
+    assert max(sizes) == conv_threads.BLOCK_BYTES // (26 * 26 * (9 + 32) * 4)

@@ -31,7 +31,10 @@ from .threads import num_threads, run_parallel, single_threaded_blas
 # CIFAR-shaped network's four convolutions (batch 128) took 156 / 152 / 153 / 148 ms with
 # 256 KiB / 512 KiB / 1 MiB / 2 MiB blocks, the reference CNN's second layer (64, 13, 13, 32)
 # -> 64 6.5 / 5.8 / 5.6 / 5.7 ms: flat from 512 KiB on. Blocks also bound the scratch memory to
-# one block per thread.
+# one block per thread. A block's bytes count its output rows (or their masked gradient) as well
+# as its columns: with one input channel the first layer's 32 output channels are 3.5x its 9
+# columns, and counting columns alone made 2.8 MB blocks (reference CNN's first layer, forward +
+# backward, 40 alternations: median 2.67 -> 2.48 ms, min unchanged).
 BLOCK_BYTES = 1 << 20
 # Multiply-adds (n·oh·ow·kh·kw·cg·cout) below which the serial path is faster. Measured on the
 # 2-core reference machine (forward + backward, 60 alternations, the machine shared): 0.6M
@@ -46,7 +49,7 @@ def plan(n, rows_per_image, k, groups, cout, itemsize):
     t = 1 if PARALLEL else min(num_threads(), n)   # PARALLEL: Numba's threads already split n
     if t == 1 or n * rows_per_image * k * cout < MIN_WORK:
         return None
-    nb = max(1, BLOCK_BYTES // (rows_per_image * groups * k * itemsize))
+    nb = max(1, BLOCK_BYTES // (rows_per_image * (groups * k + cout) * itemsize))
     bounds = [n * j // t for j in range(t + 1)]
     return [[(b0, min(b0 + nb, hi)) for b0 in range(lo, hi, nb)]
             for lo, hi in zip(bounds, bounds[1:])]
