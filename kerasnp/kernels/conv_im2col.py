@@ -6,6 +6,8 @@ path passes the whole batch as one block (`i0 = 0`); the threaded path (`conv_th
 each pool thread its own blocks, which never share an image, so threads never write the same
 memory. Both kernels release the GIL (`_jit._FLAGS`), so pool threads run them side by side.
 """
+import numpy as np
+
 from ._jit import jit, jit_parallel, prange
 
 
@@ -25,6 +27,14 @@ def _span(size, out, stride, offset):
 SMALL_CG = 8
 
 
+# Column and channel indices in the copy loops are unsigned (`np.uint64`): Numba tests a signed
+# index for negative values on every element (to wrap it around), which keeps LLVM from
+# vectorising the copy. The offsets are in bounds by construction (`_span`). One thread:
+# (32, 28, 28, 1) 287 -> 176 us, (16, 32, 32, 3) 'same' 531 -> 241 us, (7, 32, 32, 32) 'same'
+# 290 -> 237 us.
+_U = np.uint64
+
+
 @jit_parallel
 def _im2col(x, i0, kh, kw, sh, sw, pt, pl, dh, dw, cols):
     """cols[g, i, oy, ox, (ky·kw + kx)·cg + c] = x_pad[i0 + i, oy·sh + ky·dh, ox·sw + kx·dw,
@@ -36,29 +46,32 @@ def _im2col(x, i0, kh, kw, sh, sw, pt, pl, dh, dw, cols):
     _, h, wd, _ = x.shape
     groups, nb, oh, ow, _ = cols.shape
     cg = cols.shape[4] // (kh * kw)
+    cgu = _U(cg)
     for i in prange(nb):                      # each thread owns whole images
         xi = i0 + i
         for g in range(groups):
-            c0 = g * cg
+            c0 = _U(g * cg)
             for oy in range(oh):
                 for ky in range(kh):
                     iy = oy * sh - pt + ky * dh
                     for kx in range(kw):
-                        k, off = (ky * kw + kx) * cg, kx * dw - pl
+                        k, off = _U((ky * kw + kx) * cg), kx * dw - pl
                         lo, hi = _span(wd, ow, sw, off) if 0 <= iy < h else (0, 0)
                         for ox in range(lo):                      # zero padding (left)
-                            for c in range(cg):
+                            for c in range(cgu):
                                 cols[g, i, oy, ox, k + c] = 0
                         if cg < SMALL_CG:                         # the long loop inside
-                            for c in range(cg):
+                            for c in range(cgu):
                                 for ox in range(lo, hi):
-                                    cols[g, i, oy, ox, k + c] = x[xi, iy, ox * sw + off, c0 + c]
+                                    cols[g, i, oy, _U(ox), k + c] = x[xi, iy, _U(ox * sw + off),
+                                                                      c0 + c]
                         else:
                             for ox in range(lo, hi):
-                                for c in range(cg):
-                                    cols[g, i, oy, ox, k + c] = x[xi, iy, ox * sw + off, c0 + c]
+                                ix = _U(ox * sw + off)
+                                for c in range(cgu):
+                                    cols[g, i, oy, ox, k + c] = x[xi, iy, ix, c0 + c]
                         for ox in range(hi, ow):                  # zero padding (right)
-                            for c in range(cg):
+                            for c in range(cgu):
                                 cols[g, i, oy, ox, k + c] = 0
 
 
@@ -69,19 +82,21 @@ def _col2im(dcols, i0, kh, kw, sh, sw, pt, pl, dh, dw, dx):
     _, h, wd, _ = dx.shape
     groups, nb, oh, ow, _ = dcols.shape
     cg = dcols.shape[4] // (kh * kw)
+    cgu = _U(cg)
     for i in prange(nb):                      # images never share dx rows: no races
         xi = i0 + i
         dx[xi] = 0
         for g in range(groups):
-            c0 = g * cg
+            c0 = _U(g * cg)
             for oy in range(oh):
                 for ky in range(kh):
                     iy = oy * sh - pt + ky * dh
                     if iy < 0 or iy >= h:
                         continue
                     for kx in range(kw):
-                        k, off = (ky * kw + kx) * cg, kx * dw - pl
+                        k, off = _U((ky * kw + kx) * cg), kx * dw - pl
                         lo, hi = _span(wd, ow, sw, off)
                         for ox in range(lo, hi):
-                            for c in range(cg):
-                                dx[xi, iy, ox * sw + off, c0 + c] += dcols[g, i, oy, ox, k + c]
+                            ix = _U(ox * sw + off)
+                            for c in range(cgu):
+                                dx[xi, iy, ix, c0 + c] += dcols[g, i, oy, ox, k + c]
