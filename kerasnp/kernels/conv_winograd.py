@@ -48,7 +48,9 @@ def applies(w_shape, strides, dilation, groups):
         and groups == 1 and cg >= MIN_CHANNELS and cout >= MIN_CHANNELS
 
 
-# Input and output channels from which the Winograd path is used (see `applies`).
+# Input and output channels from which the Winograd path is used (see `applies`). Forward +
+# backward, 2 threads, against im2col's time: 16 -> 16 and 16 -> 32 channels 0.77-0.84x, 8 -> 32
+# and 8 -> 64 0.99-1.03x, 3 -> 32 1.7x (the transforms then cost more than the products save).
 MIN_CHANNELS = 16
 
 
