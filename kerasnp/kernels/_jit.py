@@ -75,6 +75,14 @@ def jit(func):
     return numba.njit(**_FLAGS)(func)
 
 
+def jit_inline(func):
+    """Compile `func` into each kernel that calls it (Numba's `inline='always'`) instead of as a
+    function of its own: a small helper then adds no compilation of its own to a cold start."""
+    if not HAVE_NUMBA:
+        return func
+    return numba.njit(inline="always", **_FLAGS)(func)
+
+
 # Threads: the matrix products around these kernels already run on all cores in OpenBLAS, whose
 # threads keep spinning for a while after each product. A Numba thread pool started next to them
 # fights for the same cores: on the 2-core reference machine the CNN epoch was 4x slower with
@@ -96,4 +104,4 @@ def jit_parallel(func):
     return numba.njit(parallel=PARALLEL, **_FLAGS)(func)
 
 
-__all__ = ["HAVE_NUMBA", "JIT_ENABLED", "PARALLEL", "jit", "jit_parallel", "prange"]
+__all__ = ["HAVE_NUMBA", "JIT_ENABLED", "PARALLEL", "jit", "jit_inline", "jit_parallel", "prange"]

@@ -8,10 +8,10 @@ memory. Both kernels release the GIL (`_jit._FLAGS`), so pool threads run them s
 """
 import numpy as np
 
-from ._jit import jit, jit_parallel, prange
+from ._jit import jit_inline, jit_parallel, prange
 
 
-@jit
+@jit_inline
 def _span(size, out, stride, offset):
     """Output positions o in [lo, hi) whose input o·stride + offset lies in [0, size)."""
     lo = (-offset + stride - 1) // stride if offset < 0 else 0

@@ -80,7 +80,7 @@ def filter_transform_adjoint(du):
 # and each 1-D transform is a table: output row k is the sum of up to three input rows with
 # signs ±1 (TABLES: the input rows, -1 for none, and the signs). `program` unrolls a 2-D
 # transform into a list of row operations on a workspace `(rows, channels)`, each the signed sum
-# of four rows, a missing term reading the workspace's zero row; `_run_program` runs the list
+# of four rows, a missing term reading the workspace's zero row; `_tiles` runs the list
 # as one loop nest whose inner loop runs over the channels, which LLVM vectorises. Written out
 # term by term the transforms ran ~1.5x faster but took 4-7 s to compile (LLVM vectorising
 # ~50 separate loops), a cost every user pays on the first epoch; written as one loop storing
@@ -190,7 +190,11 @@ def _tiles(src, src_base, gather, ops, signs, rows, dst, dst_base, scatter, add,
                     else:
                         for k in range(cu):
                             ws[e, off + k] = 0.0
-        _run_program(ops, signs, ws, tn * c)
+        for r in range(ops.shape[0]):                    # the program, over tn·c values
+            o, i, j, k, l = ops[r, 0], ops[r, 1], ops[r, 2], ops[r, 3], ops[r, 4]
+            si, sj, sk, sl = signs[r, 0], signs[r, 1], signs[r, 2], signs[r, 3]
+            for v in range(width):
+                ws[o, v] = (si * ws[i, v] + sj * ws[j, v]) + (sk * ws[k, v] + sl * ws[l, v])
         if dst_planes:
             base = np.uint64(t0) * cu
             for e in range(nout):
@@ -205,16 +209,6 @@ def _tiles(src, src_base, gather, ops, signs, rows, dst, dst_base, scatter, add,
                         row = np.uint64(dst_base + r)
                         for k in range(cu):
                             dst[row, k] = ws[out + e, off + k] + (dst[row, k] if add else 0.0)
-
-
-@jit
-def _run_program(ops, signs, ws, width):
-    """ws[o, :width] = Σ sᵢ·ws[i, :width] over the four terms of each operation, in order."""
-    for r in range(ops.shape[0]):
-        o, i, j, k, l = ops[r, 0], ops[r, 1], ops[r, 2], ops[r, 3], ops[r, 4]
-        si, sj, sk, sl = signs[r, 0], signs[r, 1], signs[r, 2], signs[r, 3]
-        for c in range(width):
-            ws[o, c] = (si * ws[i, c] + sj * ws[j, c]) + (sk * ws[k, c] + sl * ws[l, c])
 
 
 _INDEX = {}
