@@ -135,3 +135,42 @@ def test_blocks_count_output_rows_as_well_as_columns(monkeypatch):
     sizes = {b1 - b0 for mine in blocks for b0, b1 in mine}
     assert max(sizes) * 26 * 26 * (9 + 32) * 4 <= conv_threads.BLOCK_BYTES
     assert max(sizes) == conv_threads.BLOCK_BYTES // (26 * 26 * (9 + 32) * 4)
+
+
+def test_products_split_by_columns_equal_one_product(monkeypatch):
+    """`products` shares a kernel's columns out over the threads; the result is the plain
+    product's (each column is computed whole by one thread, in the same order)."""
+    monkeypatch.setattr(conv_threads, "MIN_WORK", 0)
+    rng = np.random.default_rng(3)
+    for threads in ("1", "2", "3"):
+        monkeypatch.setenv("KERASNP_NUM_THREADS", threads)
+        for a, b in ((rng.standard_normal((7, 5)), rng.standard_normal((5, 9))),
+                     (rng.standard_normal((6, 4)).T, rng.standard_normal((6, 2)))):
+            out = conv_threads.products(a, b)
+            np.testing.assert_allclose(out, a @ b, rtol=1e-14, atol=1e-14)
+            buf = np.empty((a.shape[0], b.shape[1]))
+            assert conv_threads.products(a, b, buf) is buf
+
+
+def test_kernel_heavy_convolutions_keep_whole_batch_columns(monkeypatch):
+    """Where the kernel outweighs the columns and outputs (ResNet's late stages: tiny maps,
+    many channels) the batch is not split; those products are split by columns instead."""
+    monkeypatch.setenv("KERASNP_NUM_THREADS", "2")
+    # (32 images of 2x2 outputs, 3x3x256 -> 256): columns + outputs 0.56x the kernel
+    assert conv_threads.plan(32, 4, 9 * 256, 1, 256, 4) is None
+    # the reference CNN's first convolution: activations thousands of times the kernel
+    assert conv_threads.plan(64, 26 * 26, 9, 1, 32, 4) is not None
+    from kerasnp import kernels
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 2, 2, 256)).astype("float32")
+    w = rng.standard_normal((3, 3, 256, 256)).astype("float32")
+    geom = ((1, 1), (1, 1, 1, 1), (1, 1), 1)
+    y, cols = kernels.conv2d_forward(x, w, *geom, keep_cols=True)
+    assert isinstance(cols, np.ndarray)                       # whole-batch columns
+    dy = rng.standard_normal(y.shape).astype("float32")
+    dx, dw = kernels.conv2d_backward(x, w, dy, *geom, cols=cols)
+    monkeypatch.setenv("KERASNP_NUM_THREADS", "1")
+    y1, cols1 = kernels.conv2d_forward(x, w, *geom, keep_cols=True)
+    dx1, dw1 = kernels.conv2d_backward(x, w, dy, *geom, cols=cols1)
+    for a, b in ((y, y1), (dx, dx1), (dw, dw1)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-3)

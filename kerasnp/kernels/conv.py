@@ -105,7 +105,7 @@ def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False, bi
     kh, kw, cg, cout = w.shape
     geometry = _geometry(x.shape, w.shape, strides, padding, dilation)
     oh, ow = geometry[:2]
-    if conv_winograd.applies(w.shape, strides, dilation, groups):
+    if conv_winograd.applies(x.shape[0], oh, ow, w.shape, strides, dilation, groups):
         fused = in_dtype == dtype                    # float16: epilogue after the cast, as below
         y = conv_winograd.forward(x, w, geometry[2][4:6], oh, ow, bias if fused else None,
                                   relu and fused).astype(in_dtype, copy=False)
@@ -124,7 +124,7 @@ def conv2d_forward(x, w, strides, padding, dilation, groups, keep_cols=False, bi
         return (y, None) if keep_cols else y          # backward gathers block by block again
     cols = _im2col_matrix(x, w.shape, groups, geometry)          # (groups, m, k)
     if groups == 1:
-        y = cols[0] @ w2                                          # y = cols·W
+        y = conv_threads.products(cols[0], w2)                    # y = cols·W
     else:
         y = np.empty((cols.shape[1], cout), dtype=dtype)
         for g in range(groups):
@@ -159,7 +159,8 @@ def conv2d_backward(x, w, dy, strides, padding, dilation, groups, cols=None, nee
     geometry = _geometry(x.shape, w.shape, strides, padding, dilation)
     dy2 = as_kernel_array(dy, dtype).reshape(-1, cout)
     y2 = None if relu_output is None else as_kernel_array(relu_output, dtype).reshape(-1, cout)
-    if cols is None and conv_winograd.applies(w.shape, strides, dilation, groups):
+    if cols is None and conv_winograd.applies(dy.shape[0], dy.shape[1], dy.shape[2], w.shape,
+                                              strides, dilation, groups):
         dx, dw, acc = conv_winograd.backward(as_kernel_array(x, dtype), w,
                                              dy2.reshape(dy.shape), geometry[2][4:6],
                                              None if y2 is None else y2.reshape(dy.shape),
@@ -182,9 +183,11 @@ def conv2d_backward(x, w, dy, strides, padding, dilation, groups, cols=None, nee
         cols = _im2col_matrix(as_kernel_array(x, dtype), w.shape, groups, geometry)
     w2, og = w.reshape(kh * kw * cg, cout), cout // groups
     dw2 = np.empty_like(w2)
-    for g in range(groups):
+    if groups == 1:
+        conv_threads.products(cols[0].T, dy2, dw2)                # dW = colsᵀ·dY
+    for g in range(groups if groups > 1 else 0):
         co = slice(g * og, (g + 1) * og)
-        np.matmul(cols[g].T, dy2[:, co], out=dw2[:, co])         # dW = colsᵀ·dY
+        np.matmul(cols[g].T, dy2[:, co], out=dw2[:, co])
     dw = dw2.reshape(w.shape).astype(in_dtype, copy=False)
     dx = None
     if need_dx:
@@ -198,9 +201,11 @@ def _input_gradient(dy2, w2, x_shape, groups, geometry, dtype):
     cout = w2.shape[1]
     og = cout // groups
     dcols = np.empty((groups, dy2.shape[0], w2.shape[0]), dtype=dtype)
-    for g in range(groups):
+    if groups == 1:
+        conv_threads.products(dy2, w2.T, dcols[0])                # dcols = dY·Wᵀ
+    for g in range(groups if groups > 1 else 0):
         co = slice(g * og, (g + 1) * og)
-        np.matmul(dy2[:, co], w2[:, co].T, out=dcols[g])          # dcols = dY·Wᵀ
+        np.matmul(dy2[:, co], w2[:, co].T, out=dcols[g])
     dx = np.empty(x_shape, dtype=dtype)
     oh, ow, args = geometry
     _col2im(dcols.reshape(groups, x_shape[0], oh, ow, -1), 0, *args, dx)
