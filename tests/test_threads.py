@@ -144,3 +144,31 @@ def test_models_with_threaded_layers_run_blas_single_threaded(threaded, monkeypa
         model.predict(x, batch_size=4, verbose=0, callbacks=[spy])
         assert spy.seen and set(spy.seen) == ({1} if threaded else {2})
         assert max(_blas_threads()) == 2
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_on_batch_methods_run_blas_single_threaded_too(threaded, monkeypatch):
+    """train_on_batch, test_on_batch and predict_on_batch follow fit's thread policy."""
+    pytest.importorskip("threadpoolctl")
+    from threadpoolctl import threadpool_limits
+    monkeypatch.setenv("KERASNP_NUM_THREADS", "2")
+    with threadpool_limits(2, user_api="blas"):
+        if not _blas_threads() or max(_blas_threads()) < 2:
+            pytest.skip("the BLAS library does not take 2 threads here")
+        seen = []
+
+        class Spy(keras.layers.Layer):
+            def call(self, x):
+                seen.append(max(_blas_threads()))
+                return x
+        body = [keras.layers.Conv2D(2, 3)] if threaded else []
+        model = keras.Sequential([keras.Input((6, 6, 1))] + body +
+                                 [Spy(), keras.layers.Flatten(), keras.layers.Dense(2)])
+        model.compile("sgd", "mse")
+        x, y = np.ones((4, 6, 6, 1), "float32"), np.ones((4, 2), "float32")
+        seen.clear()                               # (building the model called it too)
+        model.train_on_batch(x, y)
+        model.test_on_batch(x, y)
+        model.predict_on_batch(x)
+        assert len(seen) >= 3 and set(seen) == ({1} if threaded else {2})
+        assert max(_blas_threads()) == 2

@@ -283,7 +283,8 @@ class TrainingMixin(StepsMixin, DataMixin):
         xs, ys, sw = self._prepare_data(x, y, sample_weight, class_weight, "train_on_batch")
         self._prepare_training()
         self._reset_metrics()
-        logs = self.train_step(pack_x_y_sample_weight(self._arg(xs), self._yarg(ys), sw))
+        with thread_region(self):
+            logs = self.train_step(pack_x_y_sample_weight(self._arg(xs), self._yarg(ys), sw))
         loss = _number(logs.get("loss", 0.0))
         if isinstance(loss, float) and not math.isfinite(loss):
             raise NonFiniteLossError(f"Model '{self.name}': the loss became {loss} in "
@@ -296,12 +297,15 @@ class TrainingMixin(StepsMixin, DataMixin):
         self._require_compiled("test_on_batch")
         xs, ys, sw = self._prepare_data(x, y, sample_weight, None, "test_on_batch")
         self._prepare_training()
-        logs = self._test_loop(ArraySource(self, xs, ys, sw, max(len(xs[0]), 1), False))
+        with thread_region(self):
+            logs = self._test_loop(ArraySource(self, xs, ys, sw, max(len(xs[0]), 1), False))
         return logs if return_dict else _values(logs)
 
     def predict_on_batch(self, x):
         """Model outputs for one batch."""
-        return self.forward(self._arg(self._cast_inputs(x, "predict_on_batch")), training=False)
+        with thread_region(self):
+            return self.forward(self._arg(self._cast_inputs(x, "predict_on_batch")),
+                                training=False)
 
     # -- resume (public hooks for callbacks such as BackupAndRestore) ------------------------
     def resume_training_from(self, epoch, history=None):
