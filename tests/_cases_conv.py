@@ -19,9 +19,10 @@ CASES = {
     "conv2d_groups": (lambda: Conv2D(6, 3, groups=2, activation="sigmoid"), (5, 5, 4), {}),
     "conv2d_1x1": (lambda: Conv2D(4, 1, use_bias=False), (3, 3, 5), {}),
     # 3x3 stride 1 with 16+ channels in and out: the Winograd F(2x2, 3x3) kernels
+    # (batch 4: enough output pixels per weight for that path, `conv_winograd.MIN_SAVING`)
     "conv2d_winograd_same_relu": (lambda: Conv2D(16, 3, padding="same", activation="relu"),
-                                  (5, 4, 16), {}),
-    "conv2d_winograd_valid_linear": (lambda: Conv2D(17, 3, use_bias=False), (6, 5, 16), {}),
+                                  (12, 12, 16), {}),
+    "conv2d_winograd_valid_linear": (lambda: Conv2D(17, 3, use_bias=False), (14, 13, 16), {}),
     "conv2d_kernel_eq_input": (lambda: Conv2D(3, (4, 5)), (4, 5, 2), {}),
     "conv2d_softmax_l2": (lambda: Conv2D(3, 2, activation="softmax", kernel_regularizer="l2"),
                           (4, 4, 2), {}),

@@ -40,15 +40,31 @@ def _close(got, want, dtype):
     np.testing.assert_allclose(got, want, rtol=TOL[dtype], atol=TOL[dtype] * scale)
 
 
-def test_applies_to_3x3_stride_1_with_enough_channels_only():
-    ok = conv_winograd.applies
-    assert ok((3, 3, 16, 16), (1, 1), (1, 1), 1)
-    assert not ok((3, 3, 8, 16), (1, 1), (1, 1), 1)           # few input channels: im2col
-    assert not ok((3, 3, 16, 8), (1, 1), (1, 1), 1)
-    assert not ok((3, 3, 16, 16), (2, 2), (1, 1), 1)
-    assert not ok((3, 3, 16, 16), (1, 1), (2, 2), 1)
-    assert not ok((3, 3, 16, 32), (1, 1), (1, 1), 2)
-    assert not ok((5, 5, 16, 16), (1, 1), (1, 1), 1)
+@pytest.fixture(autouse=True)
+def _every_size(request, monkeypatch):
+    """The kernels' tests run small batches through the Winograd path (which by default takes
+    only convolutions with enough output pixels per weight)."""
+    if "applies" not in request.node.name:
+        monkeypatch.setattr(conv_winograd, "MIN_SAVING", -10 ** 9)
+
+
+def test_applies_to_3x3_stride_1_with_enough_channels_and_pixels_only():
+    def ok(w_shape, strides=(1, 1), dilation=(1, 1), groups=1, n=64, oh=11, ow=11):
+        return conv_winograd.applies(n, oh, ow, w_shape, strides, dilation, groups)
+    assert ok((3, 3, 32, 64))                                   # the reference CNN's second
+    assert ok((3, 3, 16, 16)) and ok((3, 3, 64, 64))
+    assert not ok((3, 3, 8, 16))                                # few input channels: im2col
+    assert not ok((3, 3, 16, 8))
+    assert not ok((3, 3, 128, 64)) and not ok((3, 3, 64, 128))  # many: the weights dominate
+    assert not ok((3, 3, 16, 16), strides=(2, 2))
+    assert not ok((3, 3, 16, 16), dilation=(2, 2))
+    assert not ok((3, 3, 16, 32), groups=2)
+    assert not ok((5, 5, 16, 16))
+    saving = 32 * (9 * 4 * 4 - 16 * 2 * 2)                      # 2,560 per weight
+    assert saving >= conv_winograd.MIN_SAVING
+    assert ok((3, 3, 64, 64), n=32, oh=4, ow=4)
+    assert not ok((3, 3, 64, 64), n=16, oh=4, ow=4)             # 1,280: too few pixels
+    assert not ok((3, 3, 64, 64), n=32, oh=1, ow=1)             # one pixel: 16 > 9 products
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -39,19 +39,34 @@ from .threads import num_threads, run_parallel, single_threaded_blas
 G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
 
 
-def applies(w_shape, strides, dilation, groups):
-    """Whether this convolution runs as Winograd F(2x2, 3x3): a 3x3 kernel, stride 1, no
-    dilation, one group, and at least `MIN_CHANNELS` input and output channels (with fewer,
-    im2col's products are small and its gather cheap)."""
+def applies(n, oh, ow, w_shape, strides, dilation, groups):
+    """Whether this convolution (batch `n`, output `oh x ow`) runs as Winograd F(2x2, 3x3): a
+    3x3 kernel, stride 1, no dilation, one group, `MIN_CHANNELS` to `MAX_CHANNELS` input and
+    output channels, and enough output pixels per kernel weight (`MIN_SAVING`)."""
     kh, kw, cg, cout = w_shape
-    return (kh, kw) == (3, 3) and tuple(strides) == (1, 1) and tuple(dilation) == (1, 1) \
-        and groups == 1 and cg >= MIN_CHANNELS and cout >= MIN_CHANNELS
+    if (kh, kw) != (3, 3) or tuple(strides) != (1, 1) or tuple(dilation) != (1, 1) \
+            or groups != 1:
+        return False
+    if not (MIN_CHANNELS <= cg <= MAX_CHANNELS and MIN_CHANNELS <= cout <= MAX_CHANNELS):
+        return False
+    th, tw = tiles(oh, ow)
+    return n * (9 * oh * ow - 16 * th * tw) >= MIN_SAVING
 
 
-# Input and output channels from which the Winograd path is used (see `applies`). Forward +
-# backward, 2 threads, against im2col's time: 16 -> 16 and 16 -> 32 channels 0.77-0.84x, 8 -> 32
-# and 8 -> 64 0.99-1.03x, 3 -> 32 1.7x (the transforms then cost more than the products save).
+# Where the Winograd path is used (see `applies`); forward + backward, 2 threads, against
+# im2col's time, 'same' convolutions (batch, size, channels in -> out):
+# - Few channels: the transforms cost more than the products save. 16 -> 16 and 16 -> 32
+#   channels 0.77-0.84x, 8 -> 32 and 8 -> 64 0.99-1.03x, 3 -> 32 1.7x.
+# - Many channels: the weight-side work (the transformed kernel and its gradient, 16 planes of
+#   cin x cout, per block of images) outgrows the cache and the products run on few tiles. (32,
+#   8, 64 -> 64) 0.42x, but (32, 8, 128 -> 128) 0.94x, (32, 4, 128 -> 128) 1.62x, (32, 8/16,
+#   256 -> 256) 1.28/1.05x, (32, 1, 512 -> 512) 5.5x (ResNet-50's last stage on 32x32 images).
+# - Few output pixels per weight: multiply-adds saved per kernel weight, n·(9·oh·ow - 16·tiles),
+#   of 2,560 (32, 4, 64 -> 64) gave 0.88x and (8, 8, 64 -> 64) 0.87x; 1,280 (16, 4, 64 -> 64)
+#   1.02x, 544 (32, 3, 64 -> 64) 0.95x.
 MIN_CHANNELS = 16
+MAX_CHANNELS = 64
+MIN_SAVING = 2048
 
 
 def tiles(oh, ow):
