@@ -270,8 +270,8 @@ def test_pool_matches_torch(case, mode):
 
 # ---------------------------------------------------------------------- compilation and jit
 def _dispatchers():
-    from kerasnp.kernels import activation
-    mods = (conv, pool, activation)
+    from kerasnp.kernels import activation, conv_winograd
+    mods = (conv, pool, activation, conv_winograd)
     return {f"{m.__name__}.{k}": v for m in mods for k, v in vars(m).items()
             if hasattr(v, "signatures") and hasattr(v, "py_func")}
 
@@ -280,6 +280,8 @@ def _dispatchers():
 def test_warmup_compiles_one_specialisation_per_dtype_and_no_more():
     assert kernels.warmup() >= 0.0
     before = {k: len(d.signatures) for k, d in _dispatchers().items()}
+    # the Winograd kernel too (its warm-up input is below `applies`'s size: called directly)
+    assert before["kerasnp.kernels.conv_winograd._tiles"] == len(kernels.WARMUP_DTYPES)
     # One specialisation per dtype; integer helpers called only from other kernels (`_span`)
     # list one when compiled in this process and none when loaded from the cache.
     assert all(n <= len(kernels.WARMUP_DTYPES) for n in before.values())
