@@ -62,7 +62,13 @@ def plan(n, rows_per_image, k, groups, cout, itemsize):
         return None
     if n * rows_per_image * (groups * k + cout) < ACTIVATION_RATIO * k * cout:
         return None
-    nb = max(1, BLOCK_BYTES // (rows_per_image * (groups * k + cout) * itemsize))
+    return image_blocks(n, t, BLOCK_BYTES // (rows_per_image * (groups * k + cout) * itemsize))
+
+
+def image_blocks(n, t, nb):
+    """`n` images cut into `t` contiguous ranges, one per thread, each range into blocks of at
+    most `nb` (at least 1) images: per thread, its list of `(b0, b1)`."""
+    nb = max(1, nb)
     bounds = [n * j // t for j in range(t + 1)]
     return [[(b0, min(b0 + nb, hi)) for b0 in range(lo, hi, nb)]
             for lo, hi in zip(bounds, bounds[1:])]
@@ -82,12 +88,15 @@ def products(a, b, out=None):
         np.matmul(a, b, out=out)
         return out
     bounds = [n * j // t for j in range(t + 1)]
-    _parallel([(lambda j0=j0, j1=j1: np.matmul(a, b[:, j0:j1], out=out[:, j0:j1]))
+    parallel([(lambda j0=j0, j1=j1: np.matmul(a, b[:, j0:j1], out=out[:, j0:j1]))
                for j0, j1 in zip(bounds, bounds[1:])])
     return out
 
 
-def _parallel(calls):
+def parallel(calls):
+    """`run_parallel(calls)` with BLAS single-threaded inside (one call: just run it)."""
+    if len(calls) == 1:
+        return [calls[0]()]
     with single_threaded_blas():
         return run_parallel(calls)
 
@@ -113,19 +122,20 @@ def forward(x, w2, groups, geometry, blocks, bias, relu):
     bias_vector = as_bias(bias, cout, x.dtype)
 
     def run(my_blocks):
-        scratch = np.empty(groups * _largest(my_blocks) * ohw * k, dtype=x.dtype)
+        scratch = np.empty(groups * largest(my_blocks) * ohw * k, dtype=x.dtype)
         for b0, b1 in my_blocks:
             c = _columns(x, b0, b1, groups, geometry, k, scratch)
             yb = y[b0 * ohw:b1 * ohw]
             _products(c, w2, groups, yb)                  # Y = cols·W
             if has_bias or relu:                          # Y = max(Y + b, 0)
                 _bias_relu(yb, bias_vector, has_bias, relu)
-    _parallel([(lambda mine=mine: run(mine)) for mine in blocks])
+    parallel([(lambda mine=mine: run(mine)) for mine in blocks])
     return y
 
 
-def _largest(my_blocks):
-    return max(b1 - b0 for b0, b1 in my_blocks)
+def largest(my_blocks):
+    """Images in the largest of a thread's blocks (0 for none)."""
+    return max((b1 - b0 for b0, b1 in my_blocks), default=0)
 
 
 def _columns(x, b0, b1, groups, geometry, k, scratch):
@@ -153,10 +163,10 @@ def backward(x, dy2, w2, groups, geometry, blocks, need_dw, dx, y2=None, need_db
     epilogue = y2 is not None or need_db
 
     def run(my_blocks):
-        largest = _largest(my_blocks) * ohw
-        cscratch = np.empty(groups * largest * k, dtype=dy2.dtype) if need_dw else None
-        dscratch = np.empty(groups * largest * k, dtype=dy2.dtype) if dx is not None else None
-        zscratch = np.empty(largest * cout, dtype=dy2.dtype) if epilogue else None
+        most = largest(my_blocks) * ohw
+        cscratch = np.empty(groups * most * k, dtype=dy2.dtype) if need_dw else None
+        dscratch = np.empty(groups * most * k, dtype=dy2.dtype) if dx is not None else None
+        zscratch = np.empty(most * cout, dtype=dy2.dtype) if epilogue else None
         acc = np.zeros(cout, np.float64) if epilogue else None
         dwp = np.empty((k, cout), dy2.dtype) if need_dw else None
         part = np.empty_like(dwp) if need_dw else None
@@ -179,11 +189,11 @@ def backward(x, dy2, w2, groups, geometry, blocks, need_dw, dx, y2=None, need_db
                     np.matmul(dyb[:, co], w2[:, co].T, out=dc[g])
                 _col2im(dc.reshape(groups, b1 - b0, oh, ow, k), b0, *args, dx)
         return dwp, acc
-    parts = _parallel([(lambda b=b: run(b)) for b in blocks])
-    return _sum_in_order([p[0] for p in parts]), _sum_in_order([p[1] for p in parts])
+    parts = parallel([(lambda b=b: run(b)) for b in blocks])
+    return sum_in_order([p[0] for p in parts]), sum_in_order([p[1] for p in parts])
 
 
-def _sum_in_order(parts):
+def sum_in_order(parts):
     """The threads' partials summed in thread order (None when there are none)."""
     if parts[0] is None:
         return None

@@ -32,7 +32,7 @@ import numpy as np
 from ._jit import PARALLEL, jit
 from . import conv_threads
 from .epilogue import _bias_relu, _mask_and_sum, as_bias
-from .threads import num_threads, run_parallel, single_threaded_blas
+from .threads import num_threads
 
 # The filter transform G (4x3). Bᵀ = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0],
 # [0, 1, 0, -1]] and Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]] are in TABLES below, row by row.
@@ -263,21 +263,8 @@ def plan(n, oh, ow, cin, cout, itemsize):
     t = 1 if PARALLEL else max(1, min(num_threads(), n))
     if n * oh * ow * 9 * cin * cout < conv_threads.MIN_WORK:
         t = 1
-    nb = max(1, conv_threads.BLOCK_BYTES // (th * tw * 16 * (cin + cout) * itemsize))
-    bounds = [n * j // t for j in range(t + 1)]
-    return [[(b0, min(b0 + nb, hi)) for b0 in range(lo, hi, nb)]
-            for lo, hi in zip(bounds, bounds[1:])]
-
-
-def _run(calls):
-    if len(calls) == 1:
-        return [calls[0]()]
-    with single_threaded_blas():
-        return run_parallel(calls)
-
-
-def _largest(my_blocks):
-    return max((b1 - b0 for b0, b1 in my_blocks), default=0)
+    return conv_threads.image_blocks(
+        n, t, conv_threads.BLOCK_BYTES // (th * tw * 16 * (cin + cout) * itemsize))
 
 
 def forward(x, w, padding, oh, ow, bias, relu):
@@ -297,7 +284,7 @@ def forward(x, w, padding, oh, ow, bias, relu):
     blocks = plan(n, oh, ow, cin, cout, x.itemsize)
 
     def run(my_blocks):
-        most = _largest(my_blocks) * th * tw
+        most = conv_threads.largest(my_blocks) * th * tw
         vs = np.empty(16 * most * cin, dtype=x.dtype)
         ms = np.empty(16 * most * cout, dtype=x.dtype)
         for i0, i1 in my_blocks:
@@ -312,7 +299,7 @@ def forward(x, w, padding, oh, ow, bias, relu):
                    tile_rows(nb, oh, ow, 2, 0, 0, oh, ow), False, cout, _chunk(cout))
             if has_bias or relu:                                           # Y = max(Y + b, 0)
                 _bias_relu(y2[i0 * oh * ow:i1 * oh * ow], bias_vector, has_bias, relu)
-    _run([(lambda mine=mine: run(mine)) for mine in blocks])
+    conv_threads.parallel([(lambda mine=mine: run(mine)) for mine in blocks])
     return y
 
 
@@ -336,7 +323,7 @@ def backward(x, w, dy, padding, y=None, need_db=False, need_dx=True):
     blocks = plan(n, oh, ow, cin, cout, x.itemsize)
 
     def run(my_blocks):
-        most = _largest(my_blocks)
+        most = conv_threads.largest(my_blocks)
         vs = np.empty(16 * most * th * tw * cin, dtype=x.dtype)
         ms = np.empty(16 * most * th * tw * cout, dtype=x.dtype)
         zs = np.empty(most * oh * ow * cout, dtype=x.dtype) if epilogue else None
@@ -366,9 +353,7 @@ def backward(x, w, dy, padding, y=None, need_db=False, need_dx=True):
                 _tiles(v.reshape(16, -1), 0, PLANES, *b_, dx2, i0 * h * wd, windows, True,
                        cin, _chunk(cin))                                   # dX += B dV Bᵀ
         return du, acc
-    parts = _run([(lambda mine=mine: run(mine)) for mine in blocks])
-    du, acc = parts[0]
-    for d, a in parts[1:]:                     # the threads' partials, summed in thread order
-        du += d
-        acc += a
+    parts = conv_threads.parallel([(lambda mine=mine: run(mine)) for mine in blocks])
+    du = conv_threads.sum_in_order([p[0] for p in parts])     # in thread order
+    acc = conv_threads.sum_in_order([p[1] for p in parts])
     return dx, filter_transform_adjoint(du), (acc if need_db else None)
