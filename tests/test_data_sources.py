@@ -294,3 +294,41 @@ def test_stuck_process_worker_never_hangs_fit_or_exit(mode, error):
         assert proc.poll() == 0, "fit or the interpreter exit hangs"
         assert proc.stdout.read().strip() == f"raised: {error} children 0"
         assert all(_gone(pid) for pid in workers)
+
+
+class _Recorder(keras.Model):
+    """A model whose train_step only records the batches fit hands it."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = L.Dense(1)
+        self.seen = []
+
+    def call(self, x):
+        return self.dense(x)
+
+    def train_step(self, data):
+        x, y, sw = data
+        self.seen.append((np.array(x), np.array(y), np.array(sw)))
+        return {}
+
+
+def test_shuffled_array_batches_keep_rows_paired_and_cover_every_row_once():
+    """fit's shuffled batches (gathered with mode='clip' into reused buffers): each epoch every
+    sample appears once, with its own target and weight, the last batch short."""
+    model = _Recorder()
+    model.compile("sgd", "mse")
+    x = np.arange(23 * 5, dtype="float32").reshape(23, 5)
+    y = np.arange(23, dtype="float32")[:, None] * 10
+    sw = np.arange(23, dtype="float32") + 100
+    model.fit(x, y, sample_weight=sw, batch_size=8, epochs=2, shuffle=True, verbose=0)
+    assert [len(b[0]) for b in model.seen] == [8, 8, 7] * 2
+    for epoch in (model.seen[:3], model.seen[3:]):
+        rows = []
+        for xb, yb, swb in epoch:
+            first = xb[:, 0] / 5
+            np.testing.assert_array_equal(xb, x[first.astype(int)])
+            np.testing.assert_array_equal(yb[:, 0], first * 10)
+            np.testing.assert_array_equal(swb, first + 100)
+            rows.extend(first.astype(int).tolist())
+        assert sorted(rows) == list(range(23)) and rows != list(range(23))

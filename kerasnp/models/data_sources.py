@@ -67,13 +67,18 @@ class ArraySource:
                 yb = [t[lo:hi] for t in self.ys] if self.ys is not None else None
                 swb = None if self.sw is None else self.sw[lo:hi]
             else:
+                # mode="clip": the indices are a permutation of range(n), always in range, and
+                # NumPy's default mode="raise" gathers into a temporary first, then copies it
+                # into `out` (an MLP batch: 39 -> 27 us)
                 idx, m = order[lo:hi], hi - lo
                 xb = [self._gather_lazy(a, idx, b, m) if lazy
-                      else a.take(idx, axis=0, out=b[:m])
+                      else a.take(idx, axis=0, out=b[:m], mode="clip")
                       for a, b, lazy in zip(self.xs, self._xbufs, self._lazy)]
-                yb = ([t.take(idx, axis=0, out=b[:m]) for t, b in zip(self.ys, self._ybufs)]
+                yb = ([t.take(idx, axis=0, out=b[:m], mode="clip")
+                       for t, b in zip(self.ys, self._ybufs)]
                       if self.ys is not None else None)
-                swb = None if self.sw is None else np.take(self.sw, idx, out=self._swbuf[:m])
+                swb = None if self.sw is None else np.take(self.sw, idx, out=self._swbuf[:m],
+                                                          mode="clip")
             yield xb, yb, swb
 
     def build_model(self):
