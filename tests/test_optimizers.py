@@ -521,3 +521,44 @@ def test_schedule_validation_and_config():
         again = schedules.deserialize(schedules.serialize(s))
         assert type(again) is type(s) and again.get_config() == s.get_config()
         assert [again(k) for k in range(0, 20, 3)] == [s(k) for k in range(0, 20, 3)]
+
+
+# ------------------------------------------------------------------ subnormal slots flushed
+DECAYING = VARIANTS[1:9] + [("adamax", {}), ("nadam", {}), ("adadelta", {}), ("lamb", {}),
+                            ("schedulefreeadamw", {})]
+KEPT_SLOTS = {"velocity_hat"}                         # not decaying: a running max
+
+
+@pytest.mark.parametrize("name,kw", DECAYING)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("numba", [True, False])
+def test_decaying_slots_never_stay_subnormal(name, kw, dtype, numba, monkeypatch):
+    """A zero gradient (a dead unit) lets a slot decay into the subnormal range, where it would
+    stay (0.9 * 4 * 2^-149 rounds back) and slow every later step: the kernels and their NumPy
+    twins flush it to 0. Normal slot values and the weights are as without the flush."""
+    if not numba:
+        monkeypatch.setattr(_slots, "NUMBA_DTYPES", ())
+    opt = optimizers.get({"class_name": name, "config": kw})
+    var = _var([1.0, -2.0, 0.5, 3.0], dtype)
+    opt.apply([np.array([0.5, -1.0, 0.25, 2.0], dtype)], [var])
+    tiny = np.finfo(dtype).tiny
+    slots = opt.get_slots(var)
+    # (ScheduleFreeAdamW's "momentum" slot is its iterate z, not a decaying average)
+    kept = KEPT_SLOTS | ({"momentum"} if name == "schedulefreeadamw" else set())
+    # the first two entries subnormal (one a smallest subnormal, which 0.9x rounds back to),
+    # the other two normal but small
+    seeded = {k: np.array([tiny / 8, -np.finfo(dtype).smallest_subnormal * 4, tiny * 4, 1e-3],
+                          dtype) if k not in kept else a for k, a in slots.items()}
+    opt.set_slots(var, seeded)
+    w = var.value.copy()
+    opt.apply([np.zeros(4, dtype)], [var])
+    after = opt.get_slots(var)
+    for k in seeded:
+        if k in kept:
+            continue
+        a = after[k]
+        assert not ((a != 0) & (np.abs(a) < tiny)).any(), (k, a)
+        assert (a[:2] == 0).all(), (k, a)
+        assert (a[3] != 0), (k, a)
+    if name != "schedulefreeadamw":          # (its weight moves towards its average)
+        np.testing.assert_array_equal(var.value[:2], w[:2])

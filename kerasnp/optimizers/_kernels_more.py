@@ -4,7 +4,7 @@ written is finite). Lamb needs the norms of the whole weight and update, so it m
 passes; the others one."""
 import numpy as np
 
-from kerasnp.optimizers._kernels import _finite, _grad, _jit
+from kerasnp.optimizers._kernels import _finite, _flush, _grad, _jit
 
 
 @_jit
@@ -30,8 +30,8 @@ def lamb(p, bp, g, m, v, m2, v2, keep, scale, clip, lr, b1, c1, b2, c2, inv_bc1,
     r_sq = p.dtype.type(0.0)
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
-        mi = b1 * m[i] + c1 * gi
-        vi = b2 * v[i] + c2 * gi * gi
+        mi = _flush(b1 * m[i] + c1 * gi)
+        vi = _flush(b2 * v[i] + c2 * gi * gi)
         m2[i] = mi
         v2[i] = vi
         pi = p[i]
@@ -81,7 +81,7 @@ def schedule_free_adamw(p, bp, g, z, v, z2, v2, keep, scale, clip, lr, b1, c1, b
     ok = True
     for i in range(p.size):
         gi = _grad(g[i], scale, clip)
-        vi = b2 * v[i] + c2 * gi * gi
+        vi = _flush(b2 * v[i] + c2 * gi * gi)
         zo = z[i]
         zi = zo - lr * gi / (np.sqrt(vi * inv_bc2) + eps)  # z: the SGD-like sequence
         v2[i] = vi

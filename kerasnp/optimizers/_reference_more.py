@@ -1,7 +1,7 @@
 """NumPy twins of `_kernels_more.py` (the test oracle and the float16 path)."""
 import numpy as np
 
-from kerasnp.optimizers._reference import _grad, _step
+from kerasnp.optimizers._reference import _grad, _step, _store
 
 
 def lion(p, bp, g, m, m2, keep, scale, clip, lr, b1, c1, b2, c2):
@@ -12,8 +12,8 @@ def lion(p, bp, g, m, m2, keep, scale, clip, lr, b1, c1, b2, c2):
 
 def lamb(p, bp, g, m, v, m2, v2, keep, scale, clip, lr, b1, c1, b2, c2, inv_bc1, inv_bc2, eps):
     g = _grad(g, scale, clip)
-    m2[...] = b1 * m + c1 * g
-    v2[...] = b2 * v + c2 * g * g
+    _store(m2, b1 * m + c1 * g)
+    _store(v2, b2 * v + c2 * g * g)
     w = keep * p
     r = m2 * inv_bc1 / (np.sqrt(v2 * inv_bc2) + eps)
     wn, rn = np.sqrt(np.sum(w * w)), np.sqrt(np.sum(r * r))
@@ -33,7 +33,7 @@ def ftrl(p, bp, g, acc, lin, acc2, lin2, keep, scale, clip, lr, power, l1, l2, s
 def schedule_free_adamw(p, bp, g, z, v, z2, v2, keep, scale, clip, lr, b1, c1, b2, c2, inv_bc2,
                         eps, w):
     g = _grad(g, scale, clip)
-    v2[...] = b2 * v + c2 * g * g
+    _store(v2, b2 * v + c2 * g * g)
     z2[...] = z - lr * g / (np.sqrt(v2 * inv_bc2) + eps)
     x = (keep * p - c1 * z) / b1
     x = (1 - w) * x + w * z2
