@@ -22,8 +22,8 @@ dead ReLU unit) such a slot sinks into the subnormal range and stays there: 0.9�
 back to 4·2⁻¹⁴⁹. Arithmetic on subnormals is slow on x86: with 2% of its slots subnormal, Adam's
 pass over the reference MLP's first kernel took 150 us instead of 67 (2-core AMD EPYC), and
 such slots accumulate as training goes on. A subnormal slot cannot move a normal weight, so the
-flush changes no weight (TensorFlow's CPU threads flush subnormals too). The flush costs 67 -> 73 us
-on that pass when nothing is subnormal. Lion keeps its slot: its step is the sign of the slot.
+flush changes no weight (TensorFlow's CPU threads flush subnormals too). It costs 67 -> 73 us on
+that pass when nothing is subnormal. Lion keeps its slot: its step is the sign of the slot.
 
 Bias corrections and other per-step constants are computed once per step in Python floats by the
 optimizer and passed in. `_reference.py` holds the NumPy twin of every kernel (the test oracle and
