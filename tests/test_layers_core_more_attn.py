@@ -178,9 +178,12 @@ def test_reversible_embedding_weights_config_and_tied_model():
 
 # -- SpectralNormalization ------------------------------------------------------------------
 def test_spectral_normalization_matches_power_method_and_converges():
+    # Seeded: how fast the power method converges depends on the kernel's spectral gap, and an
+    # unseeded kernel occasionally had too small a one for 23 iterations to reach 1e-6.
+    keras.utils.set_random_seed(0)
     dense = L.Dense(5, dtype="float64")
     layer = L.SpectralNormalization(dense, power_iterations=3)
-    x = RNG.standard_normal((2, 4))
+    x = np.random.default_rng(0).standard_normal((2, 4))
     np.testing.assert_array_equal(layer(x), dense(x))          # inference: kernel untouched
     k0, u0 = dense.kernel.numpy().copy(), layer.vector_u.numpy().copy()
     u = u0
